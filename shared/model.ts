@@ -1,0 +1,137 @@
+import { err, ok, type Issue, type Result } from "./result.ts";
+import { GROUPS, type Topology, type Vars } from "./topology/schema.ts";
+import { resolveSettings, type Settings } from "./topology/settings.ts";
+import { resolveGroup } from "./topology/validate.ts";
+
+/** Addresses the agents reported when they registered: the fallback for a host without `ip`. */
+export type RegisteredAddresses = Readonly<Record<string, string>>;
+
+/** A validated topology with every lookup the endpoint rules need, computed once. */
+export interface ClusterModel {
+  topology: Topology;
+  hosts: string[];
+  masters: string[];
+  etcd: string[];
+  lb: string[];
+  k8s: Set<string>;
+  groupsOf: Map<string, string[]>;
+  settings: Map<string, Settings>;
+  /** aip: access_ip, else ip, else the registered address, else the IPv6 ones */
+  access: Map<string, string>;
+  /** every address a host is known by, for certificate SANs */
+  addresses: Map<string, string[]>;
+}
+
+const CANONICAL_ORDER: string[] = [
+  GROUPS.etcd,
+  GROUPS.master,
+  GROUPS.node,
+  GROUPS.cluster,
+  GROUPS.lb,
+];
+
+/** Builds the model; refuses a cluster whose masters or etcd members have no address. */
+export function buildModel(
+  topology: Topology,
+  registered: RegisteredAddresses = {},
+): Result<ClusterModel, Issue[]> {
+  const hosts = Object.keys(topology.hosts).sort();
+  const groupNames = new Set([...Object.keys(topology.groups), ...CANONICAL_ORDER]);
+  const members = new Map<string, string[]>();
+  for (const g of groupNames) members.set(g, resolveGroup(topology, g));
+  const groupsOf = new Map<string, string[]>(hosts.map((h) => [h, []]));
+  const ordered = [...groupNames].sort(groupOrder);
+  for (const g of ordered) for (const h of members.get(g) ?? []) groupsOf.get(h)?.push(g);
+
+  const access = new Map<string, string>();
+  const addresses = new Map<string, string[]>();
+  for (const h of hosts) {
+    const host = topology.hosts[h] ?? {};
+    const ip = host.ip ?? registered[h];
+    const aip = host.access_ip ?? ip ?? host.access_ip6 ?? host.ip6;
+    if (aip !== undefined) access.set(h, aip);
+    const all = [ip, host.access_ip, host.ip6, host.access_ip6].filter(
+      (a): a is string => a !== undefined,
+    );
+    addresses.set(h, [...new Set(all)]);
+  }
+
+  const masters = members.get(GROUPS.master) ?? [];
+  const etcd = members.get(GROUPS.etcd) ?? [];
+  const issues: Issue[] = [];
+  for (const h of [...new Set([...masters, ...etcd])]) {
+    if (access.has(h)) continue;
+    const roles = [masters.includes(h) && "a kube-master", etcd.includes(h) && "an etcd member"];
+    issues.push({
+      path: `hosts.${h}.ip`,
+      message: `is ${roles.filter(Boolean).join(" and ")}: it needs an address; set ip (or access_ip), or join its agent first`,
+    });
+  }
+  if (issues.length > 0) return err(issues);
+
+  return ok({
+    topology,
+    hosts,
+    masters,
+    etcd,
+    lb: members.get(GROUPS.lb) ?? [],
+    k8s: new Set(members.get(GROUPS.cluster) ?? []),
+    groupsOf,
+    settings: settingsByHost(topology, hosts, groupsOf),
+    access,
+    addresses,
+  });
+}
+
+function groupOrder(a: string, b: string): number {
+  const ia = CANONICAL_ORDER.indexOf(a);
+  const ib = CANONICAL_ORDER.indexOf(b);
+  if (ia !== -1 || ib !== -1) return (ia === -1 ? 99 : ia) - (ib === -1 ? 99 : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Ansible's precedence: all vars, then group vars from parent to child (same depth by name),
+ * then host vars. Hosts with the same groups and no vars of their own share one Settings.
+ */
+function settingsByHost(
+  t: Topology,
+  hosts: string[],
+  groupsOf: Map<string, string[]>,
+): Map<string, Settings> {
+  const depth = groupDepths(t);
+  const cache = new Map<string, Settings>();
+  const out = new Map<string, Settings>();
+  for (const h of hosts) {
+    const groups = [...(groupsOf.get(h) ?? [])]
+      .filter((g) => t.groups[g]?.vars !== undefined)
+      .sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a < b ? -1 : 1));
+    const hostVars = t.hosts[h]?.vars;
+    const key = hostVars === undefined ? groups.join(",") : undefined;
+    const cached = key === undefined ? undefined : cache.get(key);
+    if (cached) {
+      out.set(h, cached);
+      continue;
+    }
+    const merged: Vars = { ...t.vars, ...(t.groups.all?.vars ?? {}) };
+    for (const g of groups) Object.assign(merged, t.groups[g]?.vars);
+    Object.assign(merged, hostVars ?? {});
+    const s = resolveSettings(merged);
+    if (key !== undefined) cache.set(key, s);
+    out.set(h, s);
+  }
+  return out;
+}
+
+function groupDepths(t: Topology): Map<string, number> {
+  const depth = new Map<string, number>();
+  const walk = (g: string, d: number, trail: Set<string>) => {
+    if (trail.has(g) || (depth.get(g) ?? -1) >= d) return;
+    depth.set(g, d);
+    trail.add(g);
+    for (const c of t.groups[g]?.children ?? []) walk(c, d + 1, trail);
+    trail.delete(g);
+  };
+  for (const g of Object.keys(t.groups)) walk(g, 1, new Set());
+  return depth;
+}

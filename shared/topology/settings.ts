@@ -1,0 +1,112 @@
+import { z } from "zod";
+import { isHostName, isIp } from "../net.ts";
+import type { Issue } from "../result.ts";
+import type { Vars } from "./schema.ts";
+
+/** What the seed's vars decide for one host, after profile defaults and fallbacks. */
+export interface Settings {
+  profile: "kargo" | "kubespray";
+  /** sp: kube_apiserver_port */
+  securePort: number;
+  /** p: kube_apiserver_insecure_port; 0 means disabled */
+  insecurePort: number;
+  etcdMultiaccess: boolean;
+  etcdScheme: "http" | "https";
+  localhostLb: boolean;
+  lbType: "nginx" | "haproxy";
+  /** loadbalancer_apiserver with lp already defaulted to sp */
+  externalLb: { address: string; port: number } | null;
+  lbDomain: string;
+  lbHealthPort: number;
+}
+
+export const ETCD_CLIENT_PORT = 2379;
+export const DEFAULT_LB_DOMAIN = "lb-apiserver.kubernetes.local";
+
+const port = (min: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d+$/, "must be a port number").transform(Number)])
+    .pipe(
+      z
+        .number()
+        .int("must be an integer")
+        .min(min, `must be a port from ${min} to 65535`)
+        .max(65535, `must be a port from ${min} to 65535`),
+    );
+
+const bool = z.union([
+  z.boolean(),
+  z
+    .string()
+    .regex(/^(true|false|yes|no|True|False|Yes|No|TRUE|FALSE)$/, "must be true or false")
+    .transform((s) => /^(true|yes)$/i.test(s)),
+]);
+
+/** The vars halo reads, each strictly typed: these are the only ones that reach a renderer. */
+const KnownVars = {
+  halo_profile: z.enum(["kargo", "kubespray"]),
+  kube_apiserver_port: port(1),
+  kube_apiserver_insecure_port: port(0),
+  etcd_multiaccess: bool,
+  halo_etcd_scheme: z.enum(["http", "https"]),
+  loadbalancer_apiserver_localhost: bool,
+  loadbalancer_apiserver_type: z.enum(["nginx", "haproxy"]),
+  loadbalancer_apiserver_healthcheck_port: port(1),
+  apiserver_loadbalancer_domain_name: z
+    .string()
+    .refine(isHostName, "must be a DNS name (letters, digits, inner '-', dots)"),
+  loadbalancer_apiserver: z.strictObject({
+    address: z.string().refine(isIp, "must be an IPv4 or IPv6 literal"),
+    port: port(1).optional(),
+  }),
+} as const;
+
+type KnownName = keyof typeof KnownVars;
+type Known = { [K in KnownName]?: z.output<(typeof KnownVars)[K]> };
+
+/** Checks every known var in one vars block; `at` is the block's path for messages. */
+export function checkKnownVars(vars: Vars | undefined, at: string): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, schema] of Object.entries(KnownVars)) {
+    if (vars === undefined || !(name in vars)) continue;
+    const parsed = schema.safeParse(vars[name]);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues) {
+        const path = [at, name, ...i.path.map(String)].filter((s) => s !== "").join(".");
+        issues.push({ path, message: i.message });
+      }
+    }
+  }
+  return issues;
+}
+
+function readKnown(vars: Vars): Known {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(KnownVars)) {
+    if (!(name in vars)) continue;
+    const parsed = schema.safeParse(vars[name]);
+    if (parsed.success) out[name] = parsed.data;
+  }
+  return out as Known;
+}
+
+/** Turns a host's merged vars into settings: explicit vars win over the profile's defaults. */
+export function resolveSettings(vars: Vars): Settings {
+  const k = readKnown(vars);
+  const profile = k.halo_profile ?? "kargo";
+  const kubespray = profile === "kubespray";
+  const securePort = k.kube_apiserver_port ?? (kubespray ? 6443 : 443);
+  const lb = k.loadbalancer_apiserver;
+  return {
+    profile,
+    securePort,
+    insecurePort: k.kube_apiserver_insecure_port ?? (kubespray ? 0 : 8080),
+    etcdMultiaccess: k.etcd_multiaccess ?? kubespray,
+    etcdScheme: k.halo_etcd_scheme ?? (kubespray ? "https" : "http"),
+    localhostLb: k.loadbalancer_apiserver_localhost ?? kubespray,
+    lbType: k.loadbalancer_apiserver_type ?? "nginx",
+    externalLb: lb ? { address: lb.address, port: lb.port ?? securePort } : null,
+    lbDomain: k.apiserver_loadbalancer_domain_name ?? DEFAULT_LB_DOMAIN,
+    lbHealthPort: k.loadbalancer_apiserver_healthcheck_port ?? 8081,
+  };
+}

@@ -1,0 +1,153 @@
+import { err, ok, type Issue, type Result } from "../result.ts";
+import { GROUPS, GROUP_ALIASES, TopologySchema, type Group, type Topology } from "./schema.ts";
+import { checkKnownVars } from "./settings.ts";
+
+/** Groups that exist in every cluster even when the inventory leaves them out. */
+const IMPLICIT_GROUPS = [GROUPS.etcd, GROUPS.master, GROUPS.node, GROUPS.cluster, GROUPS.lb, "all"];
+
+/**
+ * Parses and checks a topology: shape, group aliases folded into the seed's names, references,
+ * duplicates, cycles, the known vars' types, and a kube-master and an etcd member present.
+ */
+export function parseTopology(input: unknown): Result<Topology, Issue[]> {
+  const parsed = TopologySchema.safeParse(input);
+  if (!parsed.success) {
+    return err(
+      parsed.error.issues.map((i) => ({
+        path: i.path.map(String).join("."),
+        message: i.message,
+      })),
+    );
+  }
+  const issues: Issue[] = [];
+  const topology = foldAliases(parsed.data, issues);
+  checkNames(topology, issues);
+  checkReferences(topology, issues);
+  checkCycles(topology, issues);
+  checkVars(topology, issues);
+  if (issues.length === 0) checkRoles(topology, issues);
+  return issues.length === 0 ? ok(topology) : err(issues);
+}
+
+function foldAliases(t: Topology, issues: Issue[]): Topology {
+  const groups: Record<string, Group> = {};
+  const rename = (g: string) => GROUP_ALIASES[g] ?? g;
+  for (const [name, group] of Object.entries(t.groups)) {
+    const canonical = rename(name);
+    if (canonical !== name && canonical in t.groups) {
+      issues.push({
+        path: `groups.${name}`,
+        message: `names the same group as '${canonical}'; use one of them`,
+      });
+      continue;
+    }
+    groups[canonical] = { ...group, children: group.children.map(rename) };
+  }
+  return { ...t, groups };
+}
+
+function checkNames(t: Topology, issues: Issue[]): void {
+  const seen = new Map<string, string>();
+  for (const name of Object.keys(t.hosts)) {
+    const lower = name.toLowerCase();
+    const other = seen.get(lower);
+    if (other !== undefined) {
+      issues.push({
+        path: `hosts.${name}`,
+        message: `duplicates host '${other}' (names ignore case)`,
+      });
+    }
+    seen.set(lower, name);
+  }
+}
+
+function checkReferences(t: Topology, issues: Issue[]): void {
+  for (const [name, group] of Object.entries(t.groups)) {
+    const hosts = new Set<string>();
+    group.hosts.forEach((h, i) => {
+      if (!(h in t.hosts)) {
+        issues.push({ path: `groups.${name}.hosts.${i}`, message: `unknown host '${h}'` });
+      }
+      if (hosts.has(h)) {
+        issues.push({ path: `groups.${name}.hosts.${i}`, message: `host '${h}' is listed twice` });
+      }
+      hosts.add(h);
+    });
+    const children = new Set<string>();
+    group.children.forEach((c, i) => {
+      if (!(c in t.groups) && !IMPLICIT_GROUPS.includes(c)) {
+        issues.push({ path: `groups.${name}.children.${i}`, message: `unknown group '${c}'` });
+      }
+      if (children.has(c)) {
+        issues.push({
+          path: `groups.${name}.children.${i}`,
+          message: `group '${c}' is listed twice`,
+        });
+      }
+      children.add(c);
+    });
+  }
+}
+
+function checkCycles(t: Topology, issues: Issue[]): void {
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (g: string, trail: string[]): void => {
+    if (state.get(g) === "done") return;
+    if (state.get(g) === "visiting") {
+      issues.push({
+        path: `groups.${g}.children`,
+        message: `cycle in children: ${[...trail, g].join(" -> ")}`,
+      });
+      return;
+    }
+    state.set(g, "visiting");
+    for (const c of t.groups[g]?.children ?? []) visit(c, [...trail, g]);
+    state.set(g, "done");
+  };
+  for (const g of Object.keys(t.groups)) visit(g, []);
+}
+
+function checkVars(t: Topology, issues: Issue[]): void {
+  issues.push(...checkKnownVars(t.vars, "vars"));
+  for (const [name, g] of Object.entries(t.groups)) {
+    issues.push(...checkKnownVars(g.vars, `groups.${name}.vars`));
+  }
+  for (const [name, h] of Object.entries(t.hosts)) {
+    issues.push(...checkKnownVars(h.vars, `hosts.${name}.vars`));
+  }
+}
+
+function checkRoles(t: Topology, issues: Issue[]): void {
+  const members = (g: string) => resolveGroup(t, g);
+  if (members(GROUPS.master).length === 0) {
+    issues.push({
+      path: `groups.${GROUPS.master}`,
+      message: "a cluster needs at least one kube-master host",
+    });
+  }
+  if (members(GROUPS.etcd).length === 0) {
+    issues.push({
+      path: `groups.${GROUPS.etcd}`,
+      message: "a cluster needs at least one etcd member",
+    });
+  }
+}
+
+/**
+ * A group's hosts in inventory order: its own hosts, then each child's, without repeats.
+ * k8s-cluster defaults to the children kube-master and kube-node, as in Kargo's inventories.
+ */
+export function resolveGroup(t: Topology, name: string, seen = new Set<string>()): string[] {
+  if (seen.has(name)) return [];
+  seen.add(name);
+  const group = t.groups[name] ?? defaultGroup(name);
+  if (!group) return [];
+  const out = new Set<string>(group.hosts);
+  for (const child of group.children) for (const h of resolveGroup(t, child, seen)) out.add(h);
+  return [...out];
+}
+
+function defaultGroup(name: string): Group | undefined {
+  if (name === GROUPS.cluster) return { hosts: [], children: [GROUPS.master, GROUPS.node] };
+  return undefined;
+}
