@@ -214,7 +214,7 @@ const BAD: Array<{ name: string; mutate: Mutate; path: string; message?: RegExp 
   {
     name: "two host names equal but for case",
     mutate: (t) => void (t.hosts.N1 = {}),
-    path: "hosts.n1",
+    path: "hosts.N1",
     message: /ignore case/,
   },
 ];
