@@ -6,6 +6,7 @@ import {
   isMaster,
   nodeEndpoints,
   settingsOf,
+  type Backend,
   type NodeEndpoints,
 } from "./endpoints.ts";
 import { sha256Hex } from "./hash.ts";
@@ -17,6 +18,7 @@ import { renderHostsBlock } from "./render/hosts.ts";
 import { renderNginx } from "./render/nginx.ts";
 import { err, ok, type Issue, type Result } from "./result.ts";
 import type { Topology } from "./topology/schema.ts";
+import type { Settings } from "./topology/settings.ts";
 
 export const ARTIFACT_KINDS = ["endpoints", "etcd-proxy", "haproxy", "hosts", "nginx"] as const;
 export const ArtifactKindSchema = z.enum(ARTIFACT_KINDS);
@@ -55,13 +57,31 @@ export function compileCluster(
   if (!built.ok) return err(built.error);
   const m = built.value;
   const cache = new Cache();
+  const ctx = { backends: apiserverBackends(m), etcd: etcdBackends(m) };
+  // Hosts with the same settings and groups have the same role: one computation serves them all.
+  const roles = new Map<Settings, Map<string, { shared: SharedEndpoints; bundle: Bundle }>>();
   const plans = new Map<string, NodePlan>();
   for (const host of m.hosts) {
-    const endpoints = nodeEndpoints(m, host);
-    const artifacts = artifactsFor(m, host, endpoints, cache);
-    plans.set(host, { endpoints, bundle: cache.bundle(version, artifacts) });
+    const s = settingsOf(m, host);
+    const key = (m.groupsOf.get(host) ?? []).join(",");
+    let byGroups = roles.get(s);
+    if (!byGroups) roles.set(s, (byGroups = new Map()));
+    let role = byGroups.get(key);
+    if (!role) {
+      const { host: _name, ...shared } = nodeEndpoints(m, host);
+      const artifacts = artifactsFor(m, host, shared, ctx, cache);
+      role = { shared, bundle: cache.bundle(version, artifacts) };
+      byGroups.set(key, role);
+    }
+    plans.set(host, { endpoints: { host, ...role.shared }, bundle: role.bundle });
   }
   return ok(plans);
+}
+
+type SharedEndpoints = Omit<NodeEndpoints, "host">;
+interface Context {
+  backends: Backend[];
+  etcd: string[];
 }
 
 /** The bundle hash covers kinds and contents, not the version: unchanged nodes keep their hash. */
@@ -98,26 +118,26 @@ class Cache {
 function artifactsFor(
   m: ClusterModel,
   host: string,
-  endpoints: NodeEndpoints,
+  shared: SharedEndpoints,
+  ctx: Context,
   cache: Cache,
 ): Artifact[] {
   const s = settingsOf(m, host);
   const inCluster = m.k8s.has(host);
   const master = isMaster(m, host);
   const out: Artifact[] = [];
-  const { host: _name, ...shared } = endpoints;
   const json = JSON.stringify(shared, null, 2) + "\n";
   out.push(cache.artifact("endpoints", json, () => json));
 
   if (inCluster && !s.etcdMultiaccess && !m.etcd.includes(host)) {
-    const backends = etcdBackends(m);
+    const backends = ctx.etcd;
     out.push(
       cache.artifact("etcd-proxy", backends.join(","), () => renderEtcdProxy(ETCD_LOCAL, backends)),
     );
   }
 
   const localLb = inCluster && !master && s.localhostLb && s.externalLb === null;
-  const backends = apiserverBackends(m);
+  const backends = ctx.backends;
   const v6 = backends.some((b) => isIPv6(b.address));
   if (s.externalLb && m.lb.includes(host)) {
     const input = {

@@ -1,0 +1,192 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileCluster, type NodePlan } from "../../shared/bundle.ts";
+import { sha256Hex } from "../../shared/hash.ts";
+import type { Topology } from "../../shared/topology/schema.ts";
+import { parseTopology } from "../../shared/topology/validate.ts";
+import { cluster, plans } from "../support/topologies.ts";
+
+const kinds = (p: Map<string, NodePlan>, h: string) =>
+  p.get(h)?.bundle.artifacts.map((a) => a.kind);
+
+describe("bundles", () => {
+  it("gives each node only the kinds its roles need (default: no LB)", () => {
+    const p = plans(cluster());
+    expect(Object.fromEntries([...p.keys()].map((h) => [h, kinds(p, h)]))).toEqual({
+      e3: ["endpoints"],
+      lb1: ["endpoints"],
+      m1: ["endpoints", "hosts"],
+      m2: ["endpoints", "hosts"],
+      n1: ["endpoints", "etcd-proxy", "hosts"],
+      n2: ["endpoints", "etcd-proxy", "hosts"],
+    });
+  });
+
+  it("gives non-masters an nginx localhost LB, masters none", () => {
+    const p = plans(cluster({ loadbalancer_apiserver_localhost: true }));
+    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "hosts", "nginx"]);
+    expect(kinds(p, "m1")).toEqual(["endpoints", "hosts"]);
+  });
+
+  it("gives non-masters a HAProxy localhost LB when the type is haproxy", () => {
+    const p = plans(
+      cluster({ loadbalancer_apiserver_localhost: true, loadbalancer_apiserver_type: "haproxy" }),
+    );
+    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "haproxy", "hosts"]);
+  });
+
+  it("gives the lb hosts the seed's HAProxy and every k8s-cluster node the LB name", () => {
+    const p = plans(cluster({ loadbalancer_apiserver: { address: "10.0.9.9", port: 8383 } }));
+    expect(kinds(p, "lb1")).toEqual(["endpoints", "haproxy"]);
+    for (const h of ["m1", "m2", "n1", "n2"]) {
+      const hosts = p.get(h)?.bundle.artifacts.find((a) => a.kind === "hosts")?.content;
+      expect(hosts).toContain("\n10.0.9.9 lb-apiserver.kubernetes.local\n");
+    }
+    expect(kinds(p, "e3")).toEqual(["endpoints"]);
+  });
+
+  it("needs no etcd proxy with multiaccess", () => {
+    expect(kinds(plans(cluster({ etcd_multiaccess: true })), "n1")).toEqual(["endpoints", "hosts"]);
+  });
+
+  it("hashes each artifact's content and the bundle's kinds and hashes", () => {
+    const b = plans(cluster()).get("n1")?.bundle;
+    for (const a of b?.artifacts ?? []) expect(a.sha256).toBe(sha256Hex(a.content));
+    const lines = (b?.artifacts ?? []).map((a) => `${a.kind} ${a.sha256}\n`).join("");
+    expect(b?.hash).toBe(sha256Hex(lines));
+  });
+
+  it("keeps a node's hash when the version changes but its content does not", () => {
+    const a = plans(cluster(), 1).get("n1")?.bundle;
+    const b = plans(cluster(), 2).get("n1")?.bundle;
+    expect(b?.version).toBe(2);
+    expect(b?.hash).toBe(a?.hash);
+  });
+
+  it("shares one bundle between nodes of the same role", () => {
+    const p = plans(cluster({ loadbalancer_apiserver_localhost: true }));
+    expect(p.get("n1")?.bundle.hash).toBe(p.get("n2")?.bundle.hash);
+  });
+});
+
+/** Random valid clusters: 1-5 masters, 1-5 etcd members, 0-30 nodes, random LB settings. */
+const arbCluster: fc.Arbitrary<Topology> = fc
+  .record({
+    masters: fc.integer({ min: 1, max: 5 }),
+    etcd: fc.integer({ min: 1, max: 5 }),
+    nodes: fc.integer({ min: 0, max: 30 }),
+    v6: fc.boolean(),
+    accessIps: fc.boolean(),
+    vars: fc.record(
+      {
+        loadbalancer_apiserver_localhost: fc.boolean(),
+        loadbalancer_apiserver_type: fc.constantFrom("nginx", "haproxy"),
+        etcd_multiaccess: fc.boolean(),
+        halo_profile: fc.constantFrom("kargo", "kubespray"),
+        kube_apiserver_port: fc.integer({ min: 1, max: 65535 }),
+        kube_apiserver_insecure_port: fc.integer({ min: 0, max: 65535 }),
+        loadbalancer_apiserver: fc.record({
+          address: fc.ipV4(),
+          port: fc.integer({ min: 1, max: 65535 }),
+        }),
+      },
+      { requiredKeys: [] },
+    ),
+  })
+  .map(({ masters, etcd, nodes, v6, accessIps, vars }) => {
+    const hosts: Topology["hosts"] = {};
+    const name = (p: string, i: number) => `${p}${i}`;
+    const addr = (i: number) =>
+      v6 ? { ip6: `fd00::${(i + 1).toString(16)}` } : { ip: `10.1.${i >> 8}.${i & 255}` };
+    let i = 0;
+    const add = (n: string) => {
+      hosts[n] = { ...addr(i), ...(accessIps ? { access_ip: `172.20.${i >> 8}.${i & 255}` } : {}) };
+      i++;
+    };
+    const m = Array.from({ length: masters }, (_, k) => name("m", k));
+    const e = Array.from({ length: etcd }, (_, k) => name("e", k));
+    const n = Array.from({ length: nodes }, (_, k) => name("n", k));
+    [...m, ...e, ...n].forEach(add);
+    hosts.lb0 = { ip: "10.2.0.1" };
+    return {
+      hosts,
+      groups: {
+        "kube-master": { hosts: m, children: [] },
+        etcd: { hosts: e, children: [] },
+        "kube-node": { hosts: n, children: [] },
+        lb: { hosts: ["lb0"], children: [] },
+      },
+      vars,
+    };
+  });
+
+/** Reverses every object's key order: the topology means the same, so bundles must not change. */
+function reorder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reorder);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reorder(v)]),
+    );
+  }
+  return value;
+}
+
+function compile(t: unknown): Map<string, NodePlan> {
+  const parsed = parseTopology(t);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+  const c = compileCluster(parsed.value, 7);
+  if (!c.ok) throw new Error(JSON.stringify(c.error));
+  return c.value;
+}
+
+const ADDRESS = /(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|fd00::[0-9a-f]+/g;
+
+describe("bundles over random valid topologies", () => {
+  it("are deterministic whatever the key order", () => {
+    fc.assert(
+      fc.property(arbCluster, (t) => {
+        const a = compile(t);
+        const b = compile(reorder(t));
+        expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("never render an empty upstream", () => {
+    fc.assert(
+      fc.property(arbCluster, (t) => {
+        for (const [, p] of compile(t)) {
+          for (const a of p.bundle.artifacts) {
+            if (a.kind === "nginx") expect(a.content).toMatch(/\n {4}server \S+/);
+            if (a.kind === "haproxy") expect(a.content).toMatch(/\n {2}server \S+ \S+/);
+            if (a.kind === "etcd-proxy") expect(a.content).toMatch(/ETCD_GATEWAY_ENDPOINTS=\S+/);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("put no address in any artifact that the topology does not hold", () => {
+    fc.assert(
+      fc.property(arbCluster, (t) => {
+        const known = new Set<string>(["127.0.0.1", "::1"]);
+        for (const h of Object.values(t.hosts))
+          for (const v of Object.values(h)) known.add(String(v));
+        const lb = t.vars.loadbalancer_apiserver as { address: string } | undefined;
+        if (lb) known.add(lb.address);
+        for (const [, p] of compile(t)) {
+          for (const a of p.bundle.artifacts) {
+            for (const found of a.content.match(ADDRESS) ?? []) {
+              expect(known, `${a.kind}: ${found}`).toContain(found.replace(/^\[|\]$/g, ""));
+            }
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { BundleSchema } from "../shared/bundle.ts";
+import {
+  GroupNameSchema,
+  HostNameSchema,
+  HostSchema,
+  IpSchema,
+  TopologySchema,
+  VarsSchema,
+} from "../shared/topology/schema.ts";
+
+/** Request and response bodies: the routes validate with these and the OpenAPI document shows them. */
+export const ClusterName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "must be lowercase letters, digits and inner '-' (1-63)",
+  );
+
+export const CreateClusterBody = z.strictObject({ name: ClusterName });
+
+export const HostBody = HostSchema.extend({
+  groups: z.array(GroupNameSchema).max(100).default([]),
+});
+
+export const JoinTokenBody = z.strictObject({
+  groups: z.array(GroupNameSchema).max(20).optional(),
+  ttlSeconds: z.number().int().min(60).max(31_536_000).optional(),
+  maxUses: z.number().int().min(1).max(1_000_000).optional(),
+});
+
+export const RegisterBody = z.strictObject({
+  token: z.string().min(1).max(200),
+  hostname: HostNameSchema,
+  ip: IpSchema,
+  facts: z
+    .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean()]))
+    .default({}),
+});
+
+export const ClusterSummary = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  nodes: z.object({
+    hosts: z.number().int(),
+    registered: z.number().int(),
+    connected: z.number().int(),
+    applied: z.number().int(),
+    failed: z.number().int(),
+  }),
+  rollout: z.null(),
+});
+
+export const TopologyResponse = z.object({
+  version: z.number().int(),
+  topology: TopologySchema.nullable(),
+});
+export const PutTopologyResponse = z.object({
+  version: z.number().int(),
+  changed: z.array(z.string()),
+});
+
+export const EndpointsResponse = z.object({
+  host: z.string(),
+  groups: z.array(z.string()),
+  apiserver: z.object({
+    url: z.string(),
+    via: z.enum(["local", "localhost-lb", "external-lb", "direct"]),
+  }),
+  etcd: z.object({
+    endpoints: z.array(z.string()),
+    flannel: z.string(),
+    via: z.enum(["member", "proxy", "direct"]),
+  }),
+  certSANs: z.array(z.string()).optional(),
+});
+
+const VersionHash = z.object({ version: z.number().int(), hash: z.string() });
+export const NodeStatus = z.object({
+  host: z.string(),
+  groups: z.array(z.string()),
+  desired: VersionHash,
+  applied: VersionHash.nullable(),
+  status: z.string(),
+  registered: z.boolean(),
+  connected: z.boolean(),
+  lastSeen: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+
+export const JoinTokenResponse = z.object({
+  token: z.string(),
+  id: z.string(),
+  cluster: z.string(),
+  groups: z.array(z.string()),
+  expiresAt: z.string().nullable(),
+  maxUses: z.number().int().nullable(),
+});
+
+export const RegisterResponse = z.object({
+  cluster: z.string(),
+  host: z.string(),
+  nodeToken: z.string(),
+});
+
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export { BundleSchema, TopologySchema, VarsSchema };

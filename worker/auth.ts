@@ -1,0 +1,65 @@
+import { eq } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { db } from "./db/client.ts";
+import { joinTokens, nodes } from "./db/schema.ts";
+import type { AppEnv, Principal } from "./env.ts";
+import { AppError, ErrorCode } from "./errors.ts";
+import { adminActor, readToken, timingSafeEqual } from "./tokens.ts";
+import { sha256Hex } from "../shared/hash.ts";
+
+/** Resolves the bearer token into a principal; routes then decide what it may do. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("principal", await resolve(c.env, c.req.header("authorization")));
+  await next();
+});
+
+async function resolve(env: AppEnv["Bindings"], header: string | undefined): Promise<Principal> {
+  if (header === undefined) return { kind: "none" };
+  const m = /^Bearer (\S+)$/.exec(header);
+  if (!m || m[1] === undefined) return { kind: "invalid" };
+  const presented = m[1];
+  const admin = env.HALO_ADMIN_TOKEN;
+  if (admin && timingSafeEqual(sha256Hex(presented), sha256Hex(admin))) {
+    return { kind: "admin", actor: adminActor(admin) };
+  }
+  const t = readToken(presented);
+  if (!t) return { kind: "invalid" };
+  const d = db(env.DB);
+  if (t.kind === "node") {
+    const row = await d.select().from(nodes).where(eq(nodes.tokenId, t.id)).get();
+    if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };
+    return { kind: "node", actor: `node:${t.id}`, cluster: row.cluster, host: row.host };
+  }
+  const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
+  if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };
+  return { kind: "join", actor: `join:${t.id}`, cluster: row.cluster };
+}
+
+const unauthorized = (p: Principal) =>
+  new AppError(
+    ErrorCode.unauthorized,
+    401,
+    p.kind === "none" ? "send Authorization: Bearer <token>" : "the bearer token is not valid",
+  );
+
+/** Admin routes: 401 without a valid token, 403 for a node or join token. */
+export function requireAdmin(p: Principal): string {
+  if (p.kind === "admin") return p.actor;
+  if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
+  throw new AppError(ErrorCode.forbidden, 403, `a ${p.kind} token cannot use the admin API`);
+}
+
+/** A node's own data: the admin, or that very node's credential. */
+export function requireAdminOrNode(p: Principal, cluster: string, host: string): string {
+  if (p.kind === "admin") return p.actor;
+  if (p.kind === "node" && p.cluster === cluster && p.host === host) return p.actor;
+  if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
+  throw new AppError(ErrorCode.forbidden, 403, "this token may not read this node");
+}
+
+/** Agent routes: only a node credential. */
+export function requireNode(p: Principal): Extract<Principal, { kind: "node" }> {
+  if (p.kind === "node") return p;
+  if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
+  throw new AppError(ErrorCode.forbidden, 403, "only a node credential can use the agent API");
+}

@@ -1,0 +1,76 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** A cluster and the topology version its nodes should converge to. */
+export const clusters = sqliteTable("clusters", {
+  name: text("name").primaryKey(),
+  version: integer("version").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Every topology version ever accepted: rollback and audit read these. */
+export const topologyVersions = sqliteTable(
+  "topology_versions",
+  {
+    cluster: text("cluster").notNull(),
+    version: integer("version").notNull(),
+    topology: text("topology").notNull(),
+    actor: text("actor").notNull(),
+    createdAt: integer("created_at").notNull(),
+    changed: text("changed").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.version] })],
+);
+
+/** An agent registered for a host: its credential (hashed) and what it last reported. */
+export const nodes = sqliteTable(
+  "nodes",
+  {
+    cluster: text("cluster").notNull(),
+    host: text("host").notNull(),
+    tokenId: text("token_id").notNull().unique(),
+    tokenHash: text("token_hash").notNull(),
+    registeredIp: text("registered_ip"),
+    facts: text("facts").notNull().default("{}"),
+    appliedVersion: integer("applied_version"),
+    appliedHash: text("applied_hash"),
+    status: text("status").notNull().default("registered"),
+    lastError: text("last_error"),
+    connected: integer("connected", { mode: "boolean" }).notNull().default(false),
+    lastSeen: integer("last_seen"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.host] })],
+);
+
+/** Join tokens: scoped to a cluster, optional groups, expiry and use limit; stored hashed. */
+export const joinTokens = sqliteTable(
+  "join_tokens",
+  {
+    id: text("id").primaryKey(),
+    cluster: text("cluster").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    groups: text("groups").notNull(),
+    expiresAt: integer("expires_at"),
+    maxUses: integer("max_uses"),
+    uses: integer("uses").notNull().default(0),
+    actor: text("actor").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
+  (t) => [check("join_tokens_uses", sql`${t.maxUses} IS NULL OR ${t.uses} <= ${t.maxUses}`)],
+);
+
+/** Every change, by whom (a token id, never a secret). */
+export const audit = sqliteTable(
+  "audit",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    cluster: text("cluster").notNull(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    detail: text("detail").notNull(),
+  },
+  (t) => [index("audit_cluster").on(t.cluster, t.id)],
+);

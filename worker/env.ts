@@ -1,0 +1,20 @@
+import type { Topology } from "../shared/topology/schema.ts";
+
+/** The Worker's bindings, as wrangler.toml declares them. */
+export interface Env {
+  DB: D1Database;
+  HUB: DurableObjectNamespace;
+  HALO_ADMIN_TOKEN?: string;
+}
+
+/** Who is calling: resolved once per request from the bearer token. */
+export type Principal =
+  | { kind: "none" }
+  | { kind: "invalid" }
+  | { kind: "admin"; actor: string }
+  | { kind: "node"; actor: string; cluster: string; host: string }
+  | { kind: "join"; actor: string; cluster: string };
+
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
+
+export type { Topology };

@@ -1,0 +1,186 @@
+import { DurableObject } from "cloudflare:workers";
+import type { NodePlan } from "../../shared/bundle.ts";
+import {
+  ClientMessage,
+  parseFrame,
+  PING,
+  PONG,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from "../../shared/protocol.ts";
+import { assertNever } from "../../shared/result.ts";
+import type { Env } from "../env.ts";
+import { loadDesired } from "./desired.ts";
+import { NodeUpdates, type NodePatch } from "./node-updates.ts";
+import { needsBundle, type SocketState } from "./socket-state.ts";
+
+const MAX_BAD_FRAMES = 3;
+const FLUSH_DELAY_MS = 50;
+
+function send(ws: WebSocket, msg: ServerMessage): void {
+  ws.send(JSON.stringify(msg));
+}
+
+/**
+ * One per cluster: holds the agents' WebSockets (hibernation API, tagged by host), sends each
+ * node the bundle it is missing, and records acks for D1.
+ */
+export class ClusterHub extends DurableObject<Env> {
+  private readonly updates: NodeUpdates;
+  private desired: Map<string, NodePlan> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    this.updates = new NodeUpdates(ctx.storage.sql);
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const cluster = request.headers.get("x-halo-cluster") ?? "";
+    const path = new URL(request.url).pathname;
+    if (path === "/connect") return this.acceptAgent(request, cluster);
+    if (path === "/notify") {
+      this.desired = await loadDesired(this.env.DB, cluster);
+      this.dispatchAll();
+      return new Response(null, { status: 204 });
+    }
+    if (path === "/revoke") {
+      const { host } = (await request.json()) as { host: string };
+      for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");
+      return new Response(null, { status: 204 });
+    }
+    return new Response("not found", { status: 404 });
+  }
+
+  private acceptAgent(request: Request, cluster: string): Response {
+    const host = request.headers.get("x-halo-host") ?? "";
+    const tokenId = request.headers.get("x-halo-token-id") ?? "";
+    // One agent per host: a reconnect replaces whatever half-open socket is left.
+    for (const old of this.ctx.getWebSockets(host)) old.close(4000, "replaced by a new connection");
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [host]);
+    const state: SocketState = {
+      cluster,
+      host,
+      tokenId,
+      helloed: false,
+      applied: null,
+      sent: null,
+      badFrames: 0,
+    };
+    server.serializeAttachment(state);
+    this.record(cluster, host, { connected: true, lastSeen: Date.now() });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const state = ws.deserializeAttachment() as SocketState;
+    const frame = parseFrame(ClientMessage, data);
+    if (!frame.ok) return this.badFrame(ws, state, frame.error);
+    const msg = frame.value;
+    switch (msg.type) {
+      case "hello": {
+        if (msg.protocol !== PROTOCOL_VERSION) {
+          send(ws, {
+            type: "error",
+            code: "protocol",
+            message: `hub speaks protocol ${PROTOCOL_VERSION}`,
+          });
+          return ws.close(1008, "unsupported protocol version");
+        }
+        if (msg.host !== state.host)
+          return this.badFrame(ws, state, "host: not this credential's host");
+        Object.assign(state, { helloed: true, applied: msg.applied, sent: null });
+        this.record(state.cluster, state.host, { connected: true, lastSeen: Date.now() });
+        this.desired ??= await loadDesired(this.env.DB, state.cluster);
+        const desired = this.desired.get(state.host)?.bundle;
+        if (!this.dispatch(ws, state) && desired) {
+          send(ws, { type: "current", version: desired.version, hash: desired.hash });
+        }
+        break;
+      }
+      case "applied":
+        Object.assign(state, { applied: { version: msg.version, hash: msg.hash }, sent: null });
+        this.record(state.cluster, state.host, {
+          appliedVersion: msg.version,
+          appliedHash: msg.hash,
+          status: "applied",
+          lastError: null,
+          lastSeen: Date.now(),
+        });
+        break;
+      case "failed":
+        this.record(state.cluster, state.host, {
+          status: "failed",
+          lastError: `${msg.stage}: ${msg.error}${msg.rolledBack ? " (rolled back)" : ""}`,
+          lastSeen: Date.now(),
+        });
+        break;
+      default:
+        assertNever(msg);
+    }
+    ws.serializeAttachment(state);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    const state = ws.deserializeAttachment() as SocketState;
+    const others = this.ctx
+      .getWebSockets(state.host)
+      .filter((w) => w !== ws && w.readyState === WebSocket.OPEN);
+    if (others.length === 0)
+      this.record(state.cluster, state.host, { connected: false, lastSeen: Date.now() });
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.webSocketClose(ws);
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.updates.flush(this.env.DB);
+    } catch (e) {
+      console.error("hub: writing node updates to D1 failed; retrying", e);
+      await this.ctx.storage.setAlarm(Date.now() + 1000);
+    }
+  }
+
+  private badFrame(ws: WebSocket, state: SocketState, error: string): void {
+    state.badFrames++;
+    ws.serializeAttachment(state);
+    send(ws, { type: "error", code: "bad-frame", message: error });
+    if (state.badFrames >= MAX_BAD_FRAMES) ws.close(1008, "too many bad frames");
+  }
+
+  /** Sends one socket its bundle if it lacks it; true when something was sent. */
+  private dispatch(
+    ws: WebSocket,
+    state: SocketState,
+    encoded = new Map<string, string>(),
+  ): boolean {
+    const bundle = this.desired?.get(state.host)?.bundle;
+    if (!needsBundle(state, bundle)) return false;
+    let text = encoded.get(bundle.hash + bundle.version);
+    if (text === undefined) {
+      text = JSON.stringify({ type: "config", bundle } satisfies ServerMessage);
+      encoded.set(bundle.hash + bundle.version, text);
+    }
+    ws.send(text);
+    state.sent = bundle.hash;
+    ws.serializeAttachment(state);
+    return true;
+  }
+
+  private dispatchAll(): void {
+    const encoded = new Map<string, string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      this.dispatch(ws, ws.deserializeAttachment() as SocketState, encoded);
+    }
+  }
+
+  private record(cluster: string, host: string, patch: NodePatch): void {
+    this.updates.record(cluster, host, patch);
+    void this.ctx.storage.getAlarm().then((at) => {
+      if (at === null) return this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { requireAdmin, requireAdminOrNode } from "../auth.ts";
+import { db } from "../db/client.ts";
+import type { AppEnv } from "../env.ts";
+import { desiredPlan, nodeStatuses } from "../node-view.ts";
+
+/** Per-node status, endpoints and config (the bundle). */
+export const nodeRoutes = new Hono<AppEnv>()
+  .get("/:c/nodes", async (c) => {
+    requireAdmin(c.get("principal"));
+    return c.json({ nodes: await nodeStatuses(db(c.env.DB), c.req.param("c")) });
+  })
+  .get("/:c/nodes/:h/endpoints", async (c) => {
+    const { c: cluster, h: host } = c.req.param();
+    requireAdminOrNode(c.get("principal"), cluster, host);
+    return c.json((await desiredPlan(db(c.env.DB), cluster, host)).endpoints);
+  })
+  .get("/:c/nodes/:h/config", async (c) => {
+    const { c: cluster, h: host } = c.req.param();
+    requireAdminOrNode(c.get("principal"), cluster, host);
+    const { bundle } = await desiredPlan(db(c.env.DB), cluster, host);
+    return c.json(bundle, 200, { etag: `"${bundle.hash}"` });
+  });
