@@ -126,8 +126,11 @@ function artifactsFor(
   const inCluster = m.k8s.has(host);
   const master = isMaster(m, host);
   const out: Artifact[] = [];
-  const json = JSON.stringify(shared, null, 2) + "\n";
-  out.push(cache.artifact("endpoints", json, () => json));
+  // Only k8s-cluster nodes run the components that read the endpoints file.
+  if (inCluster) {
+    const json = JSON.stringify(shared, null, 2) + "\n";
+    out.push(cache.artifact("endpoints", json, () => json));
+  }
 
   if (inCluster && !s.etcdMultiaccess && !m.etcd.includes(host)) {
     const backends = ctx.etcd;

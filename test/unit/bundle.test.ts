@@ -13,8 +13,8 @@ describe("bundles", () => {
   it("gives each node only the kinds its roles need (default: no LB)", () => {
     const p = plans(cluster());
     expect(Object.fromEntries([...p.keys()].map((h) => [h, kinds(p, h)]))).toEqual({
-      e3: ["endpoints"],
-      lb1: ["endpoints"],
+      e3: [],
+      lb1: [],
       m1: ["endpoints", "hosts"],
       m2: ["endpoints", "hosts"],
       n1: ["endpoints", "etcd-proxy", "hosts"],
@@ -37,12 +37,12 @@ describe("bundles", () => {
 
   it("gives the lb hosts the seed's HAProxy and every k8s-cluster node the LB name", () => {
     const p = plans(cluster({ loadbalancer_apiserver: { address: "10.0.9.9", port: 8383 } }));
-    expect(kinds(p, "lb1")).toEqual(["endpoints", "haproxy"]);
+    expect(kinds(p, "lb1")).toEqual(["haproxy"]);
     for (const h of ["m1", "m2", "n1", "n2"]) {
       const hosts = p.get(h)?.bundle.artifacts.find((a) => a.kind === "hosts")?.content;
       expect(hosts).toContain("\n10.0.9.9 lb-apiserver.kubernetes.local\n");
     }
-    expect(kinds(p, "e3")).toEqual(["endpoints"]);
+    expect(kinds(p, "e3")).toEqual([]);
   });
 
   it("needs no etcd proxy with multiaccess", () => {
