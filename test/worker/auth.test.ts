@@ -1,0 +1,160 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, clusterWith, json, register } from "./helpers.ts";
+
+/** Who calls: every kind of credential the auth matrix distinguishes. */
+interface Callers {
+  none: null;
+  bad: string;
+  admin: undefined;
+  join: string;
+  node: string;
+  otherNode: string;
+  sameClusterOtherNode: string;
+}
+
+let c = "";
+let callers: Callers;
+
+beforeAll(async () => {
+  c = await clusterWith();
+  const other = await clusterWith();
+  const { token: join } = await json<{ token: string }>(
+    await api("POST", `/v1/clusters/${c}/join-tokens`, { body: {} }),
+  );
+  callers = {
+    none: null,
+    bad: "hn_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    admin: undefined,
+    join,
+    node: await register(c, "n1", "10.0.1.1"),
+    otherNode: await register(other, "n1", "10.0.1.1"),
+    sameClusterOtherNode: await register(c, "n2", "10.0.1.2"),
+  };
+});
+
+type Who = keyof Callers;
+type Expect = Record<Who, number>;
+
+const ADMIN_ONLY = (ok: number): Expect => ({
+  none: 401,
+  bad: 401,
+  admin: ok,
+  join: 403,
+  node: 403,
+  otherNode: 403,
+  sameClusterOtherNode: 403,
+});
+const NODE_OR_ADMIN: Expect = {
+  none: 401,
+  bad: 401,
+  admin: 200,
+  join: 403,
+  node: 200,
+  otherNode: 403,
+  sameClusterOtherNode: 403,
+};
+const NODE_ONLY: Expect = {
+  none: 401,
+  bad: 401,
+  admin: 403,
+  join: 403,
+  node: 200,
+  otherNode: 200,
+  sameClusterOtherNode: 200,
+};
+
+const ROUTES: Array<{
+  name: string;
+  method: string;
+  path: () => string;
+  body?: unknown;
+  expect: Expect;
+}> = [
+  { name: "list clusters", method: "GET", path: () => "/v1/clusters", expect: ADMIN_ONLY(200) },
+  {
+    name: "show a cluster",
+    method: "GET",
+    path: () => `/v1/clusters/${c}`,
+    expect: ADMIN_ONLY(200),
+  },
+  {
+    name: "create a cluster",
+    method: "POST",
+    path: () => "/v1/clusters",
+    body: { name: "x" },
+    expect: ADMIN_ONLY(409),
+  },
+  {
+    name: "get topology",
+    method: "GET",
+    path: () => `/v1/clusters/${c}/topology`,
+    expect: ADMIN_ONLY(200),
+  },
+  {
+    name: "list nodes",
+    method: "GET",
+    path: () => `/v1/clusters/${c}/nodes`,
+    expect: ADMIN_ONLY(200),
+  },
+  { name: "audit", method: "GET", path: () => `/v1/clusters/${c}/audit`, expect: ADMIN_ONLY(200) },
+  {
+    name: "create a join token",
+    method: "POST",
+    path: () => `/v1/clusters/${c}/join-tokens`,
+    body: {},
+    expect: ADMIN_ONLY(201),
+  },
+  {
+    name: "a node's endpoints",
+    method: "GET",
+    path: () => `/v1/clusters/${c}/nodes/n1/endpoints`,
+    expect: NODE_OR_ADMIN,
+  },
+  {
+    name: "a node's config",
+    method: "GET",
+    path: () => `/v1/clusters/${c}/nodes/n1/config`,
+    expect: NODE_OR_ADMIN,
+  },
+  { name: "the agent's config", method: "GET", path: () => "/v1/agent/config", expect: NODE_ONLY },
+];
+
+describe("the auth matrix", () => {
+  beforeAll(async () => {
+    await api("POST", "/v1/clusters", { body: { name: "x" } });
+  });
+  for (const route of ROUTES) {
+    for (const who of Object.keys(route.expect) as Who[]) {
+      it(`${route.name}: ${who} gets ${route.expect[who]}`, async () => {
+        const res = await api(route.method, route.path(), {
+          token: callers[who],
+          body: route.body,
+        });
+        expect(res.status, await res.clone().text()).toBe(route.expect[who]);
+        if (res.status >= 400)
+          expect(res.headers.get("content-type")).toBe("application/problem+json");
+      });
+    }
+  }
+
+  it("writes as admin only: PUT topology and DELETE cluster refuse a node's credential", async () => {
+    expect(
+      (await api("PUT", `/v1/clusters/${c}/topology`, { token: callers.node, body: {} })).status,
+    ).toBe(403);
+    expect((await api("DELETE", `/v1/clusters/${c}`, { token: callers.node })).status).toBe(403);
+    expect((await api("DELETE", `/v1/clusters/${c}`, { token: null })).status).toBe(401);
+  });
+
+  it("refuses a join token used as a bearer on registration-free routes", async () => {
+    const res = await api("GET", "/v1/agent/config", { token: callers.join });
+    expect(await json(res)).toMatchObject({ status: 403, title: "Not allowed" });
+  });
+
+  it("refuses a malformed Authorization header with 401", async () => {
+    const res = await api("GET", "/v1/clusters", {
+      token: null,
+      headers: { authorization: "Basic abc" },
+    });
+    expect(res.status).toBe(401);
+  });
+});
