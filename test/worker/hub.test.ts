@@ -1,0 +1,243 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol.ts";
+import { api, clusterWith, json, register, TOPOLOGY } from "./helpers.ts";
+
+/** A test agent's socket: collects frames and waits for the next one. */
+class Agent {
+  private readonly frames: unknown[] = [];
+  private waiters: Array<() => void> = [];
+  closed: { code: number; reason: string } | null = null;
+
+  constructor(readonly ws: WebSocket) {
+    ws.accept();
+    ws.addEventListener("message", (e) => {
+      if (e.data !== "pong") this.frames.push(JSON.parse(String(e.data)));
+      this.wake();
+    });
+    ws.addEventListener("close", (e) => {
+      this.closed = { code: e.code, reason: e.reason };
+      this.wake();
+    });
+  }
+
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    w.forEach((f) => f());
+  }
+
+  async next(): Promise<ServerMessage> {
+    while (this.frames.length === 0) {
+      if (this.closed) throw new Error(`closed ${this.closed.code} ${this.closed.reason}`);
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    return this.frames.shift() as ServerMessage;
+  }
+
+  async untilClosed(): Promise<{ code: number; reason: string }> {
+    while (!this.closed) await new Promise<void>((r) => this.waiters.push(r));
+    return this.closed;
+  }
+
+  send(frame: unknown) {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  hello(host: string, applied: { version: number; hash: string } | null = null) {
+    this.send({ type: "hello", protocol: PROTOCOL_VERSION, host, applied });
+  }
+}
+
+async function connect(token: string): Promise<Agent> {
+  const res = await SELF.fetch("https://halo.test/v1/agent/connect", {
+    headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+  });
+  if (!res.webSocket) throw new Error(`no upgrade: ${res.status} ${await res.text()}`);
+  return new Agent(res.webSocket);
+}
+
+/** Waits until GET nodes shows what the predicate wants (acks reach D1 in batches). */
+async function nodeState(
+  cluster: string,
+  host: string,
+  want: (n: Record<string, unknown>) => boolean,
+) {
+  for (let i = 0; i < 200; i++) {
+    const { nodes } = await json<{ nodes: Array<Record<string, unknown>> }>(
+      await api("GET", `/v1/clusters/${cluster}/nodes`),
+    );
+    const n = nodes.find((x) => x.host === host);
+    if (n && want(n)) return n;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`node ${host} never reached the wanted state`);
+}
+
+describe("the cluster hub", () => {
+  it("sends the bundle on hello, records the ack, and shows it in GET nodes", async () => {
+    const c = await clusterWith();
+    const agent = await connect(await register(c, "n1", "10.0.1.1"));
+    agent.hello("n1");
+    const msg = await agent.next();
+    expect(msg.type).toBe("config");
+    if (msg.type !== "config") return;
+    expect(msg.bundle.artifacts.map((a) => a.kind)).toEqual(["endpoints", "etcd-proxy", "hosts"]);
+    agent.send({ type: "applied", version: msg.bundle.version, hash: msg.bundle.hash });
+    const n = await nodeState(c, "n1", (x) => x.status === "applied");
+    expect(n).toMatchObject({
+      applied: { version: msg.bundle.version, hash: msg.bundle.hash },
+      connected: true,
+      lastError: null,
+    });
+  });
+
+  it("answers `current` when the node already has its bundle", async () => {
+    const c = await clusterWith();
+    const token = await register(c, "n1", "10.0.1.1");
+    const bundle = await json<{ version: number; hash: string }>(
+      await api("GET", "/v1/agent/config", { token }),
+    );
+    const agent = await connect(token);
+    agent.hello("n1", { version: bundle.version, hash: bundle.hash });
+    expect(await agent.next()).toEqual({
+      type: "current",
+      version: bundle.version,
+      hash: bundle.hash,
+    });
+  });
+
+  it("pushes a changed bundle only to the nodes it changes", async () => {
+    const c = await clusterWith();
+    const n1 = await connect(await register(c, "n1", "10.0.1.1"));
+    const m1 = await connect(await register(c, "m1", "10.0.0.1"));
+    for (const [a, h] of [
+      [n1, "n1"],
+      [m1, "m1"],
+    ] as const) {
+      a.hello(h);
+      const cfg = await a.next();
+      if (cfg.type === "config")
+        a.send({ type: "applied", version: cfg.bundle.version, hash: cfg.bundle.hash });
+    }
+    const put = await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: { ...TOPOLOGY, vars: { loadbalancer_apiserver_localhost: true } },
+    });
+    expect((await json<{ changed: string[] }>(put)).changed).toEqual(["n1", "n2"]);
+    const pushed = await n1.next();
+    expect(pushed.type === "config" && pushed.bundle.artifacts.map((a) => a.kind)).toEqual([
+      "endpoints",
+      "etcd-proxy",
+      "hosts",
+      "nginx",
+    ]);
+    // m1 gets nothing: a probe frame comes back as the next one it sees.
+    m1.send("{bad");
+    expect(await m1.next()).toEqual({
+      type: "error",
+      code: "bad-frame",
+      message: "frame is not JSON",
+    });
+  });
+
+  it("records a failed apply with its stage and error", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    const cfg = await a.next();
+    if (cfg.type !== "config") throw new Error("expected config");
+    a.send({
+      type: "failed",
+      version: cfg.bundle.version,
+      hash: cfg.bundle.hash,
+      stage: "check",
+      error: "nginx: [emerg] bad",
+      rolledBack: true,
+    });
+    const n = await nodeState(c, "n1", (x) => x.status === "failed");
+    expect(n.lastError).toBe("check: nginx: [emerg] bad (rolled back)");
+  });
+
+  it("answers bad frames with an error frame naming the field, and closes with 1008 after three", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.send({ type: "hello", protocol: PROTOCOL_VERSION, host: "n1;evil", applied: null });
+    expect(await a.next()).toMatchObject({
+      type: "error",
+      code: "bad-frame",
+      message: expect.stringMatching(/^host: /),
+    });
+    a.send({ type: "applied", version: -1, hash: "x" });
+    expect(await a.next()).toMatchObject({
+      type: "error",
+      code: "bad-frame",
+      message: expect.stringMatching(/^version: /),
+    });
+    a.send({ type: "reboot" });
+    expect(await a.next()).toMatchObject({ type: "error", code: "bad-frame" });
+    expect((await a.untilClosed()).code).toBe(1008);
+  });
+
+  it("refuses a hello that claims another host", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("m1");
+    expect(await a.next()).toEqual({
+      type: "error",
+      code: "bad-frame",
+      message: "host: not this credential's host",
+    });
+  });
+
+  it("refuses an oversized frame", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.send("x".repeat(1_048_577));
+    expect(await a.next()).toMatchObject({
+      type: "error",
+      code: "bad-frame",
+      message: expect.stringMatching(/over/),
+    });
+  });
+
+  it("closes a node's socket when its host is deleted, and its credential stops working", async () => {
+    const c = await clusterWith();
+    const token = await register(c, "n1", "10.0.1.1");
+    const a = await connect(token);
+    a.hello("n1");
+    await a.next();
+    await api("DELETE", `/v1/clusters/${c}/hosts/n1`);
+    expect((await a.untilClosed()).code).toBe(4001);
+    expect((await api("GET", "/v1/agent/config", { token })).status).toBe(401);
+  });
+
+  it("closes the old socket when the host registers again", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    await a.next();
+    await register(c, "n1", "10.0.1.1");
+    expect((await a.untilClosed()).code).toBe(4001);
+  });
+
+  it("answers ping with pong without a frame of the protocol", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    const pong = new Promise((r) =>
+      a.ws.addEventListener("message", (e) => e.data === "pong" && r(e.data)),
+    );
+    a.ws.send("ping");
+    expect(await pong).toBe("pong");
+  });
+
+  it("marks a node disconnected when its socket closes", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    await a.next();
+    await nodeState(c, "n1", (x) => x.connected === true);
+    a.ws.close(1000, "bye");
+    await nodeState(c, "n1", (x) => x.connected === false);
+    expect(env.DB).toBeDefined();
+  });
+});
