@@ -1,0 +1,125 @@
+import { hostname, networkInterfaces } from "node:os";
+import type { Args } from "./args.ts";
+import { readApplied, recover, type ApplyContext } from "./apply.ts";
+import { loadAgentConfig, type AgentConfig } from "./config.ts";
+import { AgentLoop, EXIT } from "./connection.ts";
+import { loadCredential, saveCredential, type Credential } from "./credential.ts";
+import { readOrNull } from "./fs-atomic.ts";
+import { fetchConfig } from "./http.ts";
+import { readJournal } from "./journal.ts";
+import { planApply, withRoot } from "./plan.ts";
+import { diffLines } from "./diff.ts";
+
+export const AGENT_VERSION = "0.1.0";
+
+const log = (msg: string) => console.error(`${new Date().toISOString()} halo-agent: ${msg}`);
+
+/** The first non-internal IPv4 address: what `join` reports unless --ip says otherwise. */
+function detectIp(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+export async function join(args: Args): Promise<number> {
+  const ip = args.ip ?? detectIp();
+  if (!ip) return (log("cannot detect this node's address; pass --ip"), EXIT.usage);
+  const host = args.hostname ?? hostname().split(".")[0] ?? "";
+  const res = await fetch(new URL("/v1/register", args.server), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      token: args.token,
+      hostname: host,
+      ip,
+      facts: { agent: AGENT_VERSION, platform: process.platform, arch: process.arch },
+    }),
+  }).catch((e: unknown) => e as Error);
+  if (res instanceof Error)
+    return (log(`cannot reach ${args.server}: ${res.message}`), EXIT.failed);
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (res.status !== 201)
+    return (log(`registration refused (${res.status}): ${String(body.detail ?? "")}`), EXIT.failed);
+  const cred: Credential = {
+    server: args.server ?? "",
+    cluster: String(body.cluster),
+    host: String(body.host),
+    nodeToken: String(body.nodeToken),
+  };
+  saveCredential(args.state, cred);
+  console.log(`joined cluster ${cred.cluster} as ${cred.host}; credential saved in ${args.state}`);
+  return EXIT.ok;
+}
+
+function setup(args: Args): { cred: Credential; config: AgentConfig; ctx: ApplyContext } | number {
+  const cred = loadCredential(args.state);
+  if (!cred)
+    return (log(`no credential in ${args.state}: run \`halo-agent join\` first`), EXIT.usage);
+  const config = loadAgentConfig(args.config);
+  if (!config.ok) {
+    for (const i of config.error) log(`config ${i.path}: ${i.message}`);
+    return EXIT.usage;
+  }
+  const trace = process.env.HALO_TRACE ? (s: string) => console.error(`step ${s}`) : undefined;
+  return {
+    cred,
+    config: config.value,
+    ctx: { config: config.value, root: args.root, stateDir: args.state, trace },
+  };
+}
+
+export async function run(args: Args): Promise<number> {
+  const s = setup(args);
+  if (typeof s === "number") return s;
+  if ((await recover(s.ctx)) === "rolled-back")
+    log("recovered from an interrupted apply: the previous files are back");
+  if (args.dryRun) return dryRun(s.cred, s.ctx);
+  const loop = new AgentLoop(s.cred, s.ctx, {
+    once: args.once,
+    log,
+    pollIntervalMs: s.config.pollInterval * 1000,
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => loop.stop());
+  return loop.run();
+}
+
+async function dryRun(cred: Credential, ctx: ApplyContext): Promise<number> {
+  const r = await fetchConfig(cred);
+  if (!r.ok) return (log(`cannot fetch config: ${r.error.error}`), EXIT.failed);
+  if (!("bundle" in r.value)) return EXIT.ok;
+  const plan = planApply(r.value.bundle, ctx.config, ctx.root, readOrNull);
+  if (!plan.ok) return (log(plan.error), EXIT.failed);
+  if (plan.value.files.length === 0)
+    console.log(`version ${plan.value.version}: nothing to change`);
+  for (const f of plan.value.files) {
+    console.log(`--- ${f.target}\n+++ ${f.target} (version ${plan.value.version})`);
+    console.log(diffLines(readOrNull(f.target) ?? "", f.content));
+  }
+  if (plan.value.reloads.length > 0) console.log(`would reload: ${plan.value.reloads.join("; ")}`);
+  return EXIT.ok;
+}
+
+export function status(args: Args): number {
+  const cred = loadCredential(args.state);
+  const applied = readApplied(args.state);
+  const journal = readJournal(args.state);
+  const config = loadAgentConfig(args.config);
+  console.log(`cluster:  ${cred?.cluster ?? "(not joined)"}`);
+  console.log(`host:     ${cred?.host ?? "-"}`);
+  console.log(`server:   ${cred?.server ?? "-"}`);
+  console.log(
+    `applied:  ${applied ? `version ${applied.version} ${applied.hash.slice(0, 12)} at ${applied.at}` : "nothing yet"}`,
+  );
+  if (journal)
+    console.log(
+      `journal:  an apply of version ${journal.version} was interrupted (${journal.phase}); \`run\` recovers it`,
+    );
+  if (config.ok) {
+    for (const [kind, kc] of Object.entries(config.value.artifacts)) {
+      const path = withRoot(args.root, kc.path);
+      console.log(`${kind.padEnd(10)} ${path}${readOrNull(path) === null ? " (absent)" : ""}`);
+    }
+  }
+  return EXIT.ok;
+}

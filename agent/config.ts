@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle.ts";
+import { err, ok, type Issue, type Result } from "../shared/result.ts";
+
+/** How one artifact kind lands on this node. Every path and command comes from here, never the server. */
+export const KindConfigSchema = z.strictObject({
+  path: z.string().startsWith("/", "must be an absolute path"),
+  check: z.string().min(1).nullable().default(null),
+  reload: z.string().min(1).nullable().default(null),
+  health: z.string().min(1).nullable().default(null),
+});
+export type KindConfig = z.infer<typeof KindConfigSchema>;
+
+export const AgentConfigSchema = z.strictObject({
+  artifacts: z.partialRecord(z.enum(ARTIFACT_KINDS), KindConfigSchema).default({}),
+  /** seconds a health probe may take to pass after a reload */
+  healthTimeout: z.number().positive().max(600).default(15),
+  /** seconds between config polls while the WebSocket is down */
+  pollInterval: z.number().positive().max(3600).default(30),
+});
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+/** Defaults for a systemd host running Debian's nginx and HAProxy and halo's etcd proxy unit. */
+export const DEFAULT_ARTIFACTS: Record<ArtifactKind, KindConfig> = {
+  hosts: { path: "/etc/hosts", check: null, reload: null, health: null },
+  endpoints: { path: "/etc/halo/endpoints.json", check: null, reload: null, health: null },
+  nginx: {
+    path: "/etc/nginx/nginx.conf",
+    check: "nginx -t -q -c {staged}",
+    reload: "systemctl reload nginx",
+    health: "http://127.0.0.1:8081/healthz",
+  },
+  haproxy: {
+    path: "/etc/haproxy/haproxy.cfg",
+    check: "haproxy -c -q -f {staged}",
+    reload: "systemctl reload haproxy",
+    health: "http://127.0.0.1:8081/healthz",
+  },
+  "etcd-proxy": {
+    path: "/etc/halo/etcd-proxy.env",
+    check: null,
+    reload: "systemctl restart halo-etcd-proxy",
+    health: "tcp://127.0.0.1:2379",
+  },
+};
+
+/**
+ * Reads the agent config (YAML or JSON). Kinds the file leaves out keep their defaults; a
+ * kind set to null is not managed on this node.
+ */
+export function loadAgentConfig(file: string | undefined): Result<AgentConfig, Issue[]> {
+  let doc: unknown = {};
+  if (file !== undefined) {
+    try {
+      doc = parseYaml(readFileSync(file, "utf8")) ?? {};
+    } catch (e) {
+      return err([{ path: file, message: e instanceof Error ? e.message : String(e) }]);
+    }
+  }
+  const raw = (doc ?? {}) as { artifacts?: Record<string, unknown> };
+  const artifacts: Record<string, unknown> = { ...DEFAULT_ARTIFACTS };
+  for (const [k, v] of Object.entries(raw.artifacts ?? {})) {
+    if (v === null) delete artifacts[k];
+    else artifacts[k] = { ...(DEFAULT_ARTIFACTS[k as ArtifactKind] ?? {}), ...(v as object) };
+  }
+  const parsed = AgentConfigSchema.safeParse({ ...raw, artifacts });
+  if (!parsed.success) {
+    return err(
+      parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+    );
+  }
+  return ok(parsed.data);
+}

@@ -1,0 +1,191 @@
+import type { Bundle } from "../shared/bundle.ts";
+import {
+  parseFrame,
+  PING,
+  PROTOCOL_VERSION,
+  ServerMessage,
+  type ClientMessage,
+} from "../shared/protocol.ts";
+import { applyBundle, readApplied, type ApplyContext } from "./apply.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { Credential } from "./credential.ts";
+import { fetchConfig } from "./http.ts";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3 } as const;
+
+const PING_MS = 30_000;
+const DEAD_MS = 90_000;
+
+type Log = (msg: string) => void;
+
+/**
+ * The agent's life: a WebSocket to the hub (hello, config, ack), one apply at a time (the
+ * newest bundle wins), reconnects with capped exponential backoff and full jitter, and HTTP
+ * polling while the socket is down. The last good config keeps serving throughout.
+ */
+export class AgentLoop {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private applying = false;
+  private pending: Bundle | null = null;
+  private lastHeard = Date.now();
+  private stopped = false;
+  private finish: (code: number) => void = () => {};
+  private timers: Array<ReturnType<typeof setTimeout>> = [];
+
+  constructor(
+    private readonly cred: Credential,
+    private readonly ctx: ApplyContext,
+    private readonly opts: { once: boolean; log: Log; pollIntervalMs: number },
+  ) {}
+
+  run(): Promise<number> {
+    return new Promise((resolve) => {
+      this.finish = (code) => {
+        if (this.stopped) return;
+        this.stopped = true;
+        this.timers.forEach(clearTimeout);
+        this.ws?.close(1000, "agent stopping");
+        resolve(code);
+      };
+      this.connect();
+      this.timers.push(
+        setInterval(() => this.keepAlive(), PING_MS) as unknown as ReturnType<typeof setTimeout>,
+      );
+    });
+  }
+
+  stop(): void {
+    this.finish(EXIT.ok);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = new URL("/v1/agent/connect", this.cred.server);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    // Bun's WebSocket takes headers: the node credential travels as a bearer token, never in the URL.
+    const Ctor = WebSocket as unknown as new (
+      u: string,
+      o: { headers: Record<string, string> },
+    ) => WebSocket;
+    const ws = new Ctor(url.toString(), {
+      headers: { authorization: `Bearer ${this.cred.nodeToken}` },
+    });
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.attempt = 0;
+      this.lastHeard = Date.now();
+      const applied = readApplied(this.ctx.stateDir);
+      this.send({
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        host: this.cred.host,
+        applied: applied && { version: applied.version, hash: applied.hash },
+      });
+      this.opts.log("connected");
+    });
+    ws.addEventListener("message", (e) => this.onMessage(e.data as string | ArrayBuffer));
+    ws.addEventListener("close", (e) => this.onClose(ws, e.code, e.reason));
+    ws.addEventListener("error", () => {});
+  }
+
+  private onMessage(data: string | ArrayBuffer): void {
+    this.lastHeard = Date.now();
+    if (data === "pong") return;
+    const frame = parseFrame(ServerMessage, data);
+    if (!frame.ok) return this.opts.log(`ignoring a bad frame from the hub: ${frame.error}`);
+    const msg = frame.value;
+    switch (msg.type) {
+      case "config":
+        this.enqueue(msg.bundle, true);
+        break;
+      case "current":
+        if (this.opts.once && !this.applying) this.finish(EXIT.ok);
+        break;
+      case "error":
+        this.opts.log(`hub error ${msg.code}: ${msg.message}`);
+        break;
+    }
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws || this.stopped) return;
+    this.ws = null;
+    if (code === 4001) {
+      this.opts.log(
+        "the control plane revoked this node's credential; run `halo-agent join` again",
+      );
+      return this.finish(EXIT.revoked);
+    }
+    const delay = backoffDelay(this.attempt++);
+    this.opts.log(
+      `disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting in ${delay} ms`,
+    );
+    this.timers.push(setTimeout(() => this.connect(), delay));
+    if (this.attempt === 3 || this.opts.once) void this.poll();
+  }
+
+  /** While the socket is down, polls the HTTP fallback; stops once connected again. */
+  private async poll(): Promise<void> {
+    if (this.stopped || this.ws?.readyState === WebSocket.OPEN) return;
+    const applied = readApplied(this.ctx.stateDir);
+    const r = await fetchConfig(this.cred, applied?.hash);
+    if (!r.ok && r.error.status === 401) {
+      this.opts.log(
+        "the control plane refuses this node's credential; run `halo-agent join` again",
+      );
+      return this.finish(EXIT.revoked);
+    }
+    if (r.ok && "bundle" in r.value) this.enqueue(r.value.bundle, false);
+    else if (r.ok && this.opts.once) return this.finish(EXIT.ok);
+    if (!this.stopped)
+      this.timers.push(setTimeout(() => void this.poll(), this.opts.pollIntervalMs));
+  }
+
+  private keepAlive(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastHeard > DEAD_MS) return ws.close(4002, "no answer to pings");
+    ws.send(PING);
+  }
+
+  private enqueue(bundle: Bundle, ack: boolean): void {
+    this.pending = bundle;
+    if (!this.applying) void this.drain(ack);
+  }
+
+  private async drain(ack: boolean): Promise<void> {
+    this.applying = true;
+    while (this.pending) {
+      const bundle = this.pending;
+      this.pending = null;
+      const r = await applyBundle(bundle, this.ctx);
+      if (r.ok) {
+        this.opts.log(
+          `applied version ${bundle.version} (${r.value.changed.join(", ") || "no file changed"})`,
+        );
+        if (ack) this.send({ type: "applied", version: bundle.version, hash: bundle.hash });
+      } else {
+        this.opts.log(`version ${bundle.version} failed at ${r.error.stage}: ${r.error.error}`);
+        if (ack)
+          this.send({
+            type: "failed",
+            version: bundle.version,
+            hash: bundle.hash,
+            ...r.error,
+            error: r.error.error.slice(0, 4000),
+          });
+      }
+      if (this.opts.once && !this.pending) {
+        this.applying = false;
+        // A close frame goes out after the frames already sent: the ack is not lost.
+        return this.finish(r.ok ? EXIT.ok : EXIT.failed);
+      }
+    }
+    this.applying = false;
+  }
+
+  private send(msg: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bun
+import { parseArgs, USAGE } from "./args.ts";
+import { join, run, status } from "./commands.ts";
+import { EXIT } from "./connection.ts";
+
+/** halo-agent: `join`, `run` and `status`; see USAGE. */
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (!args.ok) {
+    console.error(`halo-agent: ${args.error}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  switch (args.value.command) {
+    case "join":
+      return join(args.value);
+    case "run":
+      return run(args.value);
+    case "status":
+      return status(args.value);
+    case "help":
+      console.log(USAGE);
+      return EXIT.ok;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

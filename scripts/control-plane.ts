@@ -1,0 +1,118 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const WRANGLER = resolve(ROOT, "node_modules/.bin/wrangler");
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Applies the D1 migrations to a local database kept under `persistDir`. */
+export function applyMigrations(persistDir: string): void {
+  const r = spawnSync(
+    WRANGLER,
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+    {
+      cwd: ROOT,
+      env: ENV,
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) throw new Error(`migrations failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface ControlPlane {
+  url: string;
+  port: number;
+  adminToken: string;
+  process: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the control plane as operators do: migrations applied, then `wrangler dev` (workerd
+ * + D1 on local disk) on 127.0.0.1; resolves once /healthz answers.
+ */
+export async function startControlPlane(opts: {
+  persistDir: string;
+  adminToken: string;
+  port?: number;
+  quiet?: boolean;
+}): Promise<ControlPlane> {
+  applyMigrations(opts.persistDir);
+  const port = opts.port ?? (await freePort());
+  const child = spawn(
+    WRANGLER,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      opts.persistDir,
+      "--var",
+      `HALO_ADMIN_TOKEN:${opts.adminToken}`,
+      "--inspector-port",
+      String(await freePort()),
+      "--show-interactive-dev-session=false",
+    ],
+    { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${out}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      process.kill(-child.pid!, "SIGKILL");
+      throw new Error(`wrangler dev did not answer within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    adminToken: opts.adminToken,
+    process: child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        return;
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }, 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
