@@ -13,7 +13,7 @@ import {
   writeJournal,
   type Journal,
 } from "./journal.ts";
-import { fillStaged, planApply, type ApplyPlan } from "./plan.ts";
+import { fillStaged, planApply, sideFiles, withRoot, type ApplyPlan } from "./plan.ts";
 import { runCommand, waitHealthy } from "./probe.ts";
 
 export interface ApplyContext {
@@ -127,7 +127,7 @@ async function transact(
   if (failure) {
     restoreOld({ ...installing, phase: "installed" });
     clearJournal(ctx.stateDir);
-    await reloadAll(plan.reloads, "reload");
+    await reloadEach(plan.reloads);
     trace("rolled-back");
     return { ...failure, rolledBack: true };
   }
@@ -148,6 +148,11 @@ async function reloadAll(
   return null;
 }
 
+/** After a rollback every service is reloaded, even when one of them fails. */
+async function reloadEach(reloads: string[]): Promise<void> {
+  for (const cmd of reloads) await runCommand(cmd);
+}
+
 async function healthAll(
   probes: string[],
   timeoutS: number,
@@ -165,9 +170,16 @@ async function healthAll(
  */
 export async function recover(ctx: ApplyContext): Promise<"clean" | "rolled-back"> {
   const j = readJournal(ctx.stateDir);
-  if (!j) return "clean";
-  restoreOld(j);
-  clearJournal(ctx.stateDir);
-  if (j.phase !== "staging") await reloadAll(j.reloads, "reload");
-  return "rolled-back";
+  if (j) {
+    restoreOld(j);
+    clearJournal(ctx.stateDir);
+    if (j.phase !== "staging") await reloadEach(j.reloads);
+  }
+  // Without a journal, side files are leftovers of a committed transaction.
+  for (const kc of Object.values(ctx.config.artifacts)) {
+    const { staged, backup } = sideFiles(withRoot(ctx.root, kc.path));
+    unlinkIfThere(staged);
+    unlinkIfThere(backup);
+  }
+  return j ? "rolled-back" : "clean";
 }

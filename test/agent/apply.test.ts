@@ -1,0 +1,252 @@
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyBundle, readApplied, type ApplyContext } from "../../agent/apply.ts";
+import { loadAgentConfig, type AgentConfig } from "../../agent/config.ts";
+import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
+import { makeBundle } from "../support/bundles.ts";
+
+let dir = "";
+let root = "";
+let state = "";
+const counter = () => join(dir, "reloads");
+const reloads = () =>
+  existsSync(counter()) ? readFileSync(counter(), "utf8").trim().split("\n").filter(Boolean) : [];
+
+/** An agent config with real commands: reloads append to a file, so the test can count them. */
+function config(overrides: Record<string, object> = {}): AgentConfig {
+  const file = join(dir, "agent.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      healthTimeout: 0.2,
+      artifacts: {
+        hosts: { path: "/etc/hosts" },
+        endpoints: { path: "/etc/halo/endpoints.json" },
+        nginx: {
+          path: "/etc/nginx/nginx.conf",
+          check: "grep -q upstream {staged}",
+          reload: `echo nginx >> ${counter()}`,
+          health: null,
+        },
+        haproxy: {
+          path: "/etc/haproxy/haproxy.cfg",
+          check: null,
+          reload: `echo haproxy >> ${counter()}`,
+          health: null,
+        },
+        "etcd-proxy": {
+          path: "/etc/halo/etcd-proxy.env",
+          check: null,
+          reload: `echo etcd >> ${counter()}`,
+          health: null,
+        },
+        ...overrides,
+      },
+    }),
+  );
+  const c = loadAgentConfig(file);
+  if (!c.ok) throw new Error(JSON.stringify(c.error));
+  return c.value;
+}
+
+const ctx = (c = config()): ApplyContext => ({ config: c, root, stateDir: state });
+const file = (p: string) => readFileSync(join(root, p), "utf8");
+const sideFiles = () =>
+  ["/etc", "/etc/nginx", "/etc/halo"].flatMap((d) =>
+    existsSync(join(root, d)) ? readdirSync(join(root, d)).filter((f) => f.includes(".halo-")) : [],
+  );
+
+const SYSTEM_HOSTS = "127.0.0.1 localhost\n::1 localhost\n10.9.9.9 mirror.internal\n";
+const V1 = makeBundle(1, {
+  hosts: `${HOSTS_BEGIN}\n${HOSTS_END}\n`,
+  nginx: "stream { upstream a { server 10.0.0.1:443; } }\n",
+  "etcd-proxy": "ETCD_GATEWAY_ENDPOINTS=10.0.0.1:2379\n",
+});
+const V2 = makeBundle(2, {
+  hosts: `${HOSTS_BEGIN}\n10.0.9.9 lb-apiserver.kubernetes.local\n${HOSTS_END}\n`,
+  nginx: "stream { upstream a { server 10.0.0.2:443; } }\n",
+  "etcd-proxy": "ETCD_GATEWAY_ENDPOINTS=10.0.0.2:2379\n",
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "halo-apply-"));
+  root = join(dir, "root");
+  state = join(dir, "state");
+  mkdirSync(join(root, "etc"), { recursive: true });
+  writeFileSync(join(root, "etc/hosts"), SYSTEM_HOSTS);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("applying a bundle", () => {
+  it("writes every file, merges the hosts block, reloads each service once, records the version", async () => {
+    expect(await applyBundle(V1, ctx())).toEqual({
+      ok: true,
+      value: { changed: ["etcd-proxy", "hosts", "nginx"] },
+    });
+    expect(file("etc/hosts")).toBe(`${SYSTEM_HOSTS}${HOSTS_BEGIN}\n${HOSTS_END}\n`);
+    expect(file("etc/nginx/nginx.conf")).toBe(
+      V1.artifacts.find((a) => a.kind === "nginx")?.content,
+    );
+    expect(reloads()).toEqual(["etcd", "nginx"]);
+    expect(readApplied(state)).toMatchObject({ version: 1, hash: V1.hash });
+    expect(sideFiles()).toEqual([]);
+  });
+
+  it("neither rewrites nor reloads unchanged content", async () => {
+    await applyBundle(V1, ctx());
+    const before = statSync(join(root, "etc/nginx/nginx.conf"));
+    const again = makeBundle(5, Object.fromEntries(V1.artifacts.map((a) => [a.kind, a.content])));
+    expect(await applyBundle(again, ctx())).toEqual({ ok: true, value: { changed: [] } });
+    expect(statSync(join(root, "etc/nginx/nginx.conf")).ino).toBe(before.ino);
+    expect(reloads()).toEqual(["etcd", "nginx"]);
+    expect(readApplied(state)?.version).toBe(5);
+  });
+
+  it("runs a reload shared by two kinds once", async () => {
+    const shared = `echo shared >> ${counter()}`;
+    const c = config({
+      nginx: { path: "/etc/nginx/nginx.conf", reload: shared, check: null, health: null },
+      "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", reload: shared, check: null, health: null },
+    });
+    await applyBundle(V1, ctx(c));
+    expect(reloads()).toEqual(["shared"]);
+  });
+
+  it("leaves the old files untouched and reports `failed` when the check refuses the staged file", async () => {
+    await applyBundle(V1, ctx());
+    const bad = makeBundle(2, {
+      ...Object.fromEntries(V1.artifacts.map((a) => [a.kind, a.content])),
+      nginx: "events {}\n",
+    });
+    expect(await applyBundle(bad, ctx())).toEqual({
+      ok: false,
+      error: { stage: "check", error: "nginx: exit 1", rolledBack: false },
+    });
+    expect(file("etc/nginx/nginx.conf")).toBe(
+      V1.artifacts.find((a) => a.kind === "nginx")?.content,
+    );
+    expect(reloads()).toEqual(["etcd", "nginx"]);
+    expect(readApplied(state)?.version).toBe(1);
+    expect(sideFiles()).toEqual([]);
+    expect(existsSync(join(state, "journal.json"))).toBe(false);
+  });
+
+  it("rolls every file back and reloads again when a reload fails", async () => {
+    await applyBundle(V1, ctx());
+    const c = config({
+      "etcd-proxy": {
+        path: "/etc/halo/etcd-proxy.env",
+        check: null,
+        reload: `echo etcd >> ${counter()}; exit 3`,
+        health: null,
+      },
+    });
+    const r = await applyBundle(V2, ctx(c));
+    expect(r).toEqual({
+      ok: false,
+      error: { stage: "reload", error: expect.stringContaining("exit 3"), rolledBack: true },
+    });
+    expect(file("etc/hosts")).toBe(`${SYSTEM_HOSTS}${HOSTS_BEGIN}\n${HOSTS_END}\n`);
+    expect(file("etc/halo/etcd-proxy.env")).toBe("ETCD_GATEWAY_ENDPOINTS=10.0.0.1:2379\n");
+    expect(reloads()).toEqual(["etcd", "nginx", "etcd", "etcd", "nginx"]);
+    expect(sideFiles()).toEqual([]);
+  });
+
+  it("rolls back when the health probe does not pass", async () => {
+    await applyBundle(V1, ctx());
+    const c = config({
+      nginx: {
+        path: "/etc/nginx/nginx.conf",
+        check: null,
+        reload: null,
+        health: "tcp://127.0.0.1:1",
+      },
+    });
+    const r = await applyBundle(V2, ctx(c));
+    expect(r.ok ? null : r.error).toMatchObject({ stage: "health", rolledBack: true });
+    expect(file("etc/nginx/nginx.conf")).toBe(
+      V1.artifacts.find((a) => a.kind === "nginx")?.content,
+    );
+  });
+
+  it("removes a file it created when the first apply rolls back", async () => {
+    const c = config({
+      nginx: { path: "/etc/nginx/nginx.conf", check: null, reload: "false", health: null },
+    });
+    const r = await applyBundle(V1, ctx(c));
+    expect(r.ok).toBe(false);
+    expect(existsSync(join(root, "etc/nginx/nginx.conf"))).toBe(false);
+    expect(file("etc/hosts")).toBe(SYSTEM_HOSTS);
+  });
+
+  it("refuses an artifact whose content does not match its sha256", async () => {
+    const tampered = {
+      ...V1,
+      artifacts: V1.artifacts.map((a) => (a.kind === "nginx" ? { ...a, content: "evil" } : a)),
+    };
+    const r = await applyBundle(tampered, ctx());
+    expect(r).toEqual({
+      ok: false,
+      error: {
+        stage: "stage",
+        error: "artifact nginx: content does not match its sha256",
+        rolledBack: false,
+      },
+    });
+    expect(file("etc/hosts")).toBe(SYSTEM_HOSTS);
+  });
+
+  it("refuses a kind its local config does not manage", async () => {
+    const file = join(dir, "partial.yaml");
+    writeFileSync(file, "artifacts:\n  nginx: null\n");
+    const c = loadAgentConfig(file);
+    if (!c.ok) throw new Error("config");
+    const r = await applyBundle(V1, { config: c.value, root, stateDir: state });
+    expect(r.ok ? null : r.error.error).toBe(
+      "artifact nginx: this node's agent config does not manage it",
+    );
+  });
+
+  it("passes the staged file to the check command, quoted", async () => {
+    const seen = join(dir, "seen");
+    const c = config({
+      nginx: {
+        path: "/etc/nginx/nginx.conf",
+        check: `echo {staged} > ${seen}`,
+        reload: null,
+        health: null,
+      },
+    });
+    await applyBundle(V1, ctx(c));
+    expect(readFileSync(seen, "utf8").trim()).toBe(join(root, "etc/nginx/.nginx.conf.halo-new"));
+  });
+});
+
+describe("the agent config", () => {
+  it("names the field that is wrong", () => {
+    const f = join(dir, "bad.yaml");
+    writeFileSync(f, "artifacts:\n  nginx: { path: relative/nginx.conf }\nhealthTimeout: -1\n");
+    const r = loadAgentConfig(f);
+    expect(r.ok ? [] : r.error.map((i) => i.path)).toEqual([
+      "artifacts.nginx.path",
+      "healthTimeout",
+    ]);
+  });
+
+  it("refuses a kind the agent does not know", () => {
+    const f = join(dir, "bad.yaml");
+    writeFileSync(f, "artifacts:\n  kubelet: { path: /etc/kubelet }\n");
+    expect(loadAgentConfig(f).ok).toBe(false);
+  });
+});
