@@ -50,7 +50,8 @@ export async function readTopologyBody(
       "send the topology as application/json, an INI inventory as text/plain, or YAML as application/yaml",
     );
   }
-  return { text: await c.req.text(), format };
+  // Decoded here: YAML and INI bodies are text whatever their media type says.
+  return { text: new TextDecoder().decode(await c.req.arrayBuffer()), format };
 }
 
 /** Reads If-Match: a version number in quotes (strong or weak), `*`, or nothing. */

@@ -103,7 +103,7 @@ function applyAndKill(k: number): Promise<number> {
 
 describe("a SIGKILL at any point of an apply", () => {
   it(`leaves every file wholly old or wholly new after recovery (${RUNS} runs)`, async () => {
-    const outcomes = { old: 0, new: 0 };
+    const outcomes = { old: 0, new: 0, mixed: 0 };
     const old = expected(OLD);
     const fresh = expected(NEW);
     for (let run = 0; run < RUNS; run++) {

@@ -1,0 +1,135 @@
+// npm start: the control plane under `wrangler dev` with the seed's example cluster, and a demo
+// fleet of real agents (one per example host) applying into a sandbox folder. Ctrl-C stops all.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { freePort, startControlPlane } from "./control-plane.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BUN = resolve(ROOT, "node_modules/.bin/bun");
+const DATA = resolve(ROOT, ".halo");
+const SANDBOX = resolve(DATA, "sandbox");
+const CLUSTER = "demo";
+const INVENTORY = resolve(ROOT, "examples/seed-cluster.ini");
+
+function adminToken(): string {
+  const vars = resolve(ROOT, ".dev.vars");
+  const found = existsSync(vars)
+    ? /^HALO_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(vars, "utf8"))?.[1]
+    : undefined;
+  if (found) return found.trim();
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(vars, `HALO_ADMIN_TOKEN=${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+const token = adminToken();
+const port = await freePort().then((p) => (process.env.PORT ? Number(process.env.PORT) : p));
+console.log("halo: starting the control plane (wrangler dev, workerd + D1 on local disk)...");
+const cp = await startControlPlane({ persistDir: resolve(DATA, "state"), adminToken: token, port });
+const api = async (method: string, path: string, body?: string, type = "application/json") => {
+  const res = await fetch(`${cp.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": type },
+    body,
+  });
+  return {
+    status: res.status,
+    body: (await res.json().catch(() => null)) as Record<string, unknown> | null,
+  };
+};
+
+await api("POST", "/v1/clusters", JSON.stringify({ name: CLUSTER }));
+const put = await api(
+  "PUT",
+  `/v1/clusters/${CLUSTER}/topology`,
+  readFileSync(INVENTORY, "utf8"),
+  "text/plain",
+);
+if (put.status !== 200) throw new Error(`loading ${INVENTORY}: ${JSON.stringify(put.body)}`);
+const topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as {
+  topology: { hosts: Record<string, { ip?: string }> };
+};
+const join = (
+  await api("POST", `/v1/clusters/${CLUSTER}/join-tokens`, JSON.stringify({ ttlSeconds: 3600 }))
+).body as { token: string };
+
+const agents: ChildProcess[] = [];
+for (const [host, h] of Object.entries(topo.topology.hosts)) {
+  const dir = resolve(SANDBOX, host);
+  mkdirSync(resolve(dir, "etc"), { recursive: true });
+  if (!existsSync(resolve(dir, "etc/hosts")))
+    writeFileSync(
+      resolve(dir, "etc/hosts"),
+      `127.0.0.1 localhost\n::1 localhost\n127.0.1.1 ${host}\n`,
+    );
+  const common = ["--state", resolve(dir, "var/lib/halo")];
+  const joined = spawnSync(
+    BUN,
+    [
+      "agent/main.ts",
+      "join",
+      "--server",
+      cp.url,
+      "--token",
+      join.token,
+      "--hostname",
+      host,
+      "--ip",
+      h.ip ?? "127.0.0.1",
+      ...common,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  if (joined.status !== 0) throw new Error(`agent ${host} could not join: ${joined.stderr}`);
+  const agent = spawn(
+    BUN,
+    ["agent/main.ts", "run", "--root", dir, "--config", "examples/agent-sandbox.yaml", ...common],
+    { cwd: ROOT, stdio: ["ignore", "inherit", "pipe"] },
+  );
+  agent.stderr?.on("data", (d: Buffer) =>
+    process.stdout.write(
+      d
+        .toString()
+        .replace(/^/gm, `[${host}] `)
+        .replace(/\[[^\]]+\] $/, ""),
+    ),
+  );
+  agents.push(agent);
+}
+
+console.log(`
+halo is running.
+  control plane  ${cp.url}   (API: ${cp.url}/v1/openapi.json)
+  admin token    ${token}   (also in .dev.vars)
+  cluster        ${CLUSTER}, from ${INVENTORY}
+  agents         ${agents.length}, one per host, writing under ${SANDBOX}/<host>/etc
+
+Look at a node's files:
+  cat ${SANDBOX}/node1/etc/hosts ${SANDBOX}/node1/etc/halo/endpoints.json
+
+Change the topology and watch them follow (drops the external LB: nodes go direct to m[0]):
+  sed '/loadbalancer_apiserver=/d' examples/seed-cluster.ini | curl -s -X PUT -H "authorization: Bearer ${token}" \\
+    -H "content-type: text/plain" --data-binary @- ${cp.url}/v1/clusters/${CLUSTER}/topology
+  curl -s -H "authorization: Bearer ${token}" ${cp.url}/v1/clusters/${CLUSTER}/nodes
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  for (const a of agents) a.kill("SIGTERM");
+  await cp.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+cp.process.on("exit", () => {
+  if (!stopping) {
+    console.error(`halo: wrangler dev exited:\n${cp.output().slice(-2000)}`);
+    void stop();
+  }
+});
