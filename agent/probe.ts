@@ -19,9 +19,14 @@ export function runCommand(
       clearTimeout(timer);
       resolve({ code: 127, output: String(e) });
     });
-    child.on("close", (code, signal) => {
+    // "exit", not "close": a command that starts a daemon leaves it holding our pipes.
+    child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output: output.trim() });
+      setImmediate(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ code: code ?? (signal ? 128 : 1), output: output.trim() });
+      });
     });
   });
 }

@@ -1,0 +1,264 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { connect as tlsConnect, createServer as tlsServer, type Server } from "node:tls";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
+
+const BUN = resolve("node_modules/.bin/bun");
+const AGENT = resolve("agent/main.ts");
+
+/** Waits until `check` returns a value (not undefined/false), polling; fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Everything a test started, stopped in reverse order at the end. */
+export class Fleet {
+  readonly dir = mkdtempSync(join(tmpdir(), "halo-e2e-"));
+  private readonly procs: ChildProcess[] = [];
+  private readonly servers: Server[] = [];
+  private readonly cleanups: Array<() => void | Promise<void>> = [];
+  cp!: ControlPlane;
+  private cert: { key: string; cert: string } | null = null;
+
+  async start(): Promise<this> {
+    this.cp = await startControlPlane({
+      persistDir: join(this.dir, "d1"),
+      adminToken: "e2e-admin",
+    });
+    return this;
+  }
+
+  async restartControlPlane(): Promise<void> {
+    const port = this.cp.port;
+    await this.cp.stop();
+    this.cp = await startControlPlane({
+      persistDir: join(this.dir, "d1"),
+      adminToken: "e2e-admin",
+      port,
+    });
+  }
+
+  onStop(f: () => void | Promise<void>): void {
+    this.cleanups.push(f);
+  }
+
+  async stop(): Promise<void> {
+    for (const f of this.cleanups.reverse()) await f();
+    for (const p of this.procs) if (p.exitCode === null) p.kill("SIGKILL");
+    for (const s of this.servers) s.close();
+    await this.cp?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    type = "application/json",
+  ): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.cp.url}${path}`, {
+      method,
+      headers: { authorization: "Bearer e2e-admin", "content-type": type },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as T };
+  }
+
+  /** Polls GET nodes until every listed host has applied its desired bundle. */
+  async converged(cluster: string, hosts: string[], ms = 20_000): Promise<void> {
+    await this.explain(
+      waitFor(
+        `${hosts.join(",")} applied`,
+        async () => {
+          const { body } = await this.api<{ nodes: Array<{ host: string; status: string }> }>(
+            "GET",
+            `/v1/clusters/${cluster}/nodes`,
+          );
+          return hosts.every((h) => body.nodes.find((n) => n.host === h)?.status === "applied");
+        },
+        ms,
+      ),
+    );
+  }
+
+  /** Adds what the fleet's processes printed to a failure, so a red test says why. */
+  async explain<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      const outputs = this.procs.map(
+        (q) =>
+          `--- ${q.spawnargs.slice(0, 4).join(" ")}\n${(q as ChildProcess & { output: () => string }).output().slice(-1500)}`,
+      );
+      throw new Error(`${String(e)}\n${outputs.join("\n")}`);
+    }
+  }
+
+  private tls(): { key: string; cert: string } {
+    if (this.cert) return this.cert;
+    const key = join(this.dir, "tls.key");
+    const cert = join(this.dir, "tls.crt");
+    const r = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+      ],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+    this.cert = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+    return this.cert;
+  }
+
+  /** A stand-in kube-apiserver: a TLS server that answers every connection with its name. */
+  async apiserver(name: string, address: string, port: number): Promise<Server> {
+    const s = tlsServer(this.tls(), (sock) => {
+      sock.on("error", () => {});
+      sock.end(
+        `HTTP/1.1 200 OK\r\ncontent-length: ${name.length}\r\nconnection: close\r\n\r\n${name}`,
+      );
+    });
+    s.on("tlsClientError", () => {});
+    await new Promise<void>((r, j) => s.listen(port, address, () => r()).once("error", j));
+    this.servers.push(s);
+    return s;
+  }
+
+  /** Starts a process that the fleet stops at the end. */
+  spawn(cmd: string, args: string[], opts: { env?: Record<string, string> } = {}): ChildProcess {
+    const p = spawn(cmd, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...opts.env },
+    });
+    let out = "";
+    p.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    (p as ChildProcess & { output: () => string }).output = () => out;
+    this.procs.push(p);
+    return p;
+  }
+
+  /** A node: its sandbox root, state dir and agent config; `join` then `run` as a real agent process. */
+  node(host: string, artifacts: Record<string, unknown>): Node {
+    const root = join(this.dir, "nodes", host);
+    mkdirSync(join(root, "etc"), { recursive: true });
+    if (!existsSync(join(root, "etc/hosts")))
+      writeFileSync(join(root, "etc/hosts"), `127.0.0.1 localhost\n127.0.1.1 ${host}\n`);
+    const config = join(root, "agent.json");
+    writeFileSync(config, JSON.stringify({ healthTimeout: 5, pollInterval: 1, artifacts }));
+    return new Node(this, host, root, config);
+  }
+}
+
+export class Node {
+  agent: ChildProcess | null = null;
+  constructor(
+    readonly fleet: Fleet,
+    readonly host: string,
+    readonly root: string,
+    readonly config: string,
+  ) {}
+
+  get state(): string {
+    return join(this.root, "var/lib/halo");
+  }
+
+  file(path: string): string | null {
+    const p = join(this.root, path);
+    return existsSync(p) ? readFileSync(p, "utf8") : null;
+  }
+
+  join(token: string, ip: string): void {
+    const r = spawnSync(
+      BUN,
+      [
+        AGENT,
+        "join",
+        "--server",
+        this.fleet.cp.url,
+        "--token",
+        token,
+        "--hostname",
+        this.host,
+        "--ip",
+        ip,
+        "--state",
+        this.state,
+      ],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`join ${this.host}: ${r.stderr}`);
+  }
+
+  run(): ChildProcess {
+    this.agent = this.fleet.spawn(BUN, [
+      AGENT,
+      "run",
+      "--root",
+      this.root,
+      "--state",
+      this.state,
+      "--config",
+      this.config,
+    ]);
+    return this.agent;
+  }
+
+  async kill(): Promise<void> {
+    const a = this.agent;
+    if (!a || a.exitCode !== null) return;
+    const exited = new Promise((r) => a.once("exit", r));
+    a.kill("SIGKILL");
+    await exited;
+  }
+
+  output(): string {
+    return (this.agent as (ChildProcess & { output?: () => string }) | null)?.output?.() ?? "";
+  }
+}
+
+/** Opens a TLS connection, sends a request, and returns the body: the name of the apiserver reached. */
+export function reach(host: string, port: number): Promise<string> {
+  return new Promise((res, rej) => {
+    const s = tlsConnect({ host, port, rejectUnauthorized: false, timeout: 3000 }, () =>
+      s.write("GET / HTTP/1.1\r\nhost: x\r\n\r\n"),
+    );
+    let data = "";
+    s.on("data", (d: Buffer) => (data += d.toString()));
+    s.on("end", () => res(data.split("\r\n\r\n")[1] ?? ""));
+    s.on("timeout", () => (s.destroy(), rej(new Error("timeout"))));
+    s.on("error", rej);
+  });
+}
+
+export { BUN, AGENT };

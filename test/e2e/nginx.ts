@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import type { Fleet, Node } from "./fleet.ts";
+
+/**
+ * A node whose localhost LB is a real nginx. The reload acts like `systemctl reload-or-restart`:
+ * it signals the running master, or starts nginx the first time.
+ */
+export function nginxNode(fleet: Fleet, host: string, healthPort: number, extraCheck = ""): Node {
+  const root = join(fleet.dir, "nodes", host);
+  const conf = join(root, "etc/nginx/nginx.conf");
+  const pid = join(root, "nginx.pid");
+  const g = `-g 'pid ${pid}; error_log stderr;'`;
+  const node = fleet.node(host, {
+    hosts: { path: "/etc/hosts" },
+    endpoints: { path: "/etc/halo/endpoints.json" },
+    "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+    nginx: {
+      path: "/etc/nginx/nginx.conf",
+      check: `nginx -t -q -c {staged} ${g}${extraCheck}`,
+      reload: `if [ -s ${pid} ] && kill -0 $(cat ${pid}) 2>/dev/null; then nginx -s reload -c ${conf} ${g}; else nginx -c ${conf} ${g}; fi`,
+      health: `http://127.0.0.1:${healthPort}/healthz`,
+    },
+  });
+  fleet.onStop(() => {
+    const p = node.file("nginx.pid");
+    if (p) {
+      try {
+        process.kill(Number(p.trim()), "SIGTERM");
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+  return node;
+}
+
+/** A node that only takes the hosts block and the endpoints file (a master, here). */
+export function plainNode(fleet: Fleet, host: string): Node {
+  return fleet.node(host, {
+    hosts: { path: "/etc/hosts" },
+    endpoints: { path: "/etc/halo/endpoints.json" },
+    "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+  });
+}
