@@ -41,11 +41,25 @@ export async function nodeStatuses(d: Db, cluster: string) {
         r?.appliedVersion != null && r.appliedHash != null
           ? { version: r.appliedVersion, hash: r.appliedHash }
           : null,
-      status: r ? (r.appliedHash === plan.bundle.hash ? "applied" : r.status) : "unregistered",
+      status: nodeStatus(r, plan.bundle.hash),
       registered: r !== undefined,
       connected: r?.connected ?? false,
       lastSeen: iso(r?.lastSeen ?? null),
       lastError: r?.lastError ?? null,
     };
   });
+}
+
+/**
+ * applied: runs its desired bundle; failed: its last apply failed; pending: registered, but
+ * behind its desired bundle; registered: no apply reported yet; unregistered: no agent.
+ */
+function nodeStatus(
+  r: { appliedHash: string | null; status: string } | undefined,
+  desired: string,
+) {
+  if (!r) return "unregistered";
+  if (r.appliedHash === desired) return "applied";
+  if (r.status === "failed") return "failed";
+  return r.appliedHash === null ? "registered" : "pending";
 }

@@ -91,7 +91,14 @@ export class ClusterHub extends DurableObject<Env> {
         if (msg.host !== state.host)
           return this.badFrame(ws, state, "host: not this credential's host");
         Object.assign(state, { helloed: true, applied: msg.applied, sent: null });
-        this.record(state.cluster, state.host, { connected: true, lastSeen: Date.now() });
+        // hello carries what the node runs: an apply done offline (HTTP fallback) is not lost.
+        this.record(state.cluster, state.host, {
+          connected: true,
+          lastSeen: Date.now(),
+          ...(msg.applied
+            ? { appliedVersion: msg.applied.version, appliedHash: msg.applied.hash }
+            : {}),
+        });
         this.desired ??= await loadDesired(this.env.DB, state.cluster);
         const desired = this.desired.get(state.host)?.bundle;
         if (!this.dispatch(ws, state) && desired) {
