@@ -67,10 +67,16 @@ describe("faults", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(8443));
     await fleet.converged(CLUSTER, ["m1", "n1", "n2"], 45_000);
     expectPort(8443);
-    const { body } = await fleet.api<{
-      nodes: Array<{ host: string; connected: boolean; applied: { version: number } }>;
-    }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
-    expect(body.nodes.map((n) => [n.host, n.connected, n.applied.version])).toEqual([
+    type Row = { host: string; connected: boolean; applied: { version: number } };
+    const rows = await waitFor(
+      "every agent reconnected",
+      async () => {
+        const { body } = await fleet.api<{ nodes: Row[] }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+        return body.nodes.every((n) => n.connected) && body.nodes;
+      },
+      60_000,
+    );
+    expect(rows.map((n) => [n.host, n.connected, n.applied.version])).toEqual([
       ["m1", true, 1],
       ["n1", true, 3],
       ["n2", true, 3],
