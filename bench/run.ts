@@ -1,5 +1,9 @@
 import { benchCompile } from "./compile.ts";
+import { benchFanout } from "./fanout.ts";
+import { benchFootprint } from "./footprint.ts";
 import { machine } from "./machine.ts";
 
 console.log(`halo bench on ${machine()}`);
 benchCompile();
+await benchFanout();
+await benchFootprint(Number(process.env.HALO_BENCH_IDLE_SECONDS ?? 60));

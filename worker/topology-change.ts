@@ -37,13 +37,14 @@ export async function changeTopology(
   }
   const current = await readTopology(d, ch.cluster, cluster.version);
   const next = ch.next(current.topology);
-  const after = checkCompiles(next);
-  if (current.topology && canonicalJson(current.topology) === canonicalJson(next)) {
+  const same = next === current.topology;
+  const after = same ? null : checkCompiles(next);
+  if (same || (current.topology && canonicalJson(current.topology) === canonicalJson(next))) {
     if (ch.extra) await d.batch(ch.extra(cluster.version) as [BatchItem<"sqlite">]);
     return { version: cluster.version, changed: [] };
   }
   const before = plansFor(cluster, cluster.version, current.topology);
-  const changed = changedHosts(before, after);
+  const changed = changedHosts(before, after ?? before);
   const version = await commitTopology(
     d,
     {

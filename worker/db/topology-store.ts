@@ -30,10 +30,20 @@ export async function readTopology(
     .where(and(eq(topologyVersions.cluster, cluster), eq(topologyVersions.version, version)))
     .get();
   if (!row) throw notFound(`topology version ${version} of cluster '${cluster}'`);
-  const parsed = parseTopology(JSON.parse(row.topology));
-  if (!parsed.ok) throw new Error(`stored topology ${cluster}@${version} no longer validates`);
-  return { version, topology: parsed.value };
+  const key = `${cluster}@${version}@${row.createdAt}`;
+  let topology = parsedCache.get(key);
+  if (!topology) {
+    const parsed = parseTopology(JSON.parse(row.topology));
+    if (!parsed.ok) throw new Error(`stored topology ${cluster}@${version} no longer validates`);
+    topology = parsed.value;
+    if (parsedCache.size >= 32) parsedCache.delete(parsedCache.keys().next().value ?? "");
+    parsedCache.set(key, topology);
+  }
+  return { version, topology };
 }
+
+/** Stored versions never change: an isolate validates each one once. */
+const parsedCache = new Map<string, Topology>();
 
 export async function currentTopology(d: Db, cluster: string): Promise<StoredTopology> {
   const c = await requireCluster(d, cluster);

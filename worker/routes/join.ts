@@ -123,22 +123,24 @@ export const registerRoutes = new Hono<AppEnv>().post("/", async (c) => {
     .from(nodes)
     .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
     .get();
+  let changed: string[] = [];
   try {
-    await changeTopology(d, {
+    ({ changed } = await changeTopology(d, {
       cluster,
       actor,
       action: "topology.register",
       detail: { host },
       next: (cur) => joined(cur, host, body.ip, groups),
       extra,
-    });
+    }));
   } catch (e) {
     if (String(e).includes("CHECK constraint failed"))
       throw denied("token: the join token is used up");
     throw e;
   }
   if (existing) await revokeNode(c.env, cluster, host);
-  await notifyHub(c.env, cluster);
+  // A host that was already listed with its address changes no bundle: the hub has nothing to send.
+  if (changed.length > 0) await notifyHub(c.env, cluster);
   return c.json({ cluster, host, nodeToken: node.token }, 201);
 });
 
