@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BundleSchema } from "../shared/bundle.ts";
+import { RolloutPolicySchema } from "../shared/rollout.ts";
 import {
   GroupNameSchema,
   HostNameSchema,
@@ -17,7 +18,10 @@ export const ClusterName = z
     "must be lowercase letters, digits and inner '-' (1-63)",
   );
 
-export const CreateClusterBody = z.strictObject({ name: ClusterName });
+export const CreateClusterBody = z.strictObject({
+  name: ClusterName,
+  rolloutPolicy: RolloutPolicySchema.optional(),
+});
 
 export const HostBody = HostSchema.extend({
   groups: z.array(GroupNameSchema).max(100).default([]),
@@ -49,7 +53,16 @@ export const ClusterSummary = z.object({
     applied: z.number().int(),
     failed: z.number().int(),
   }),
-  rollout: z.null(),
+  stableVersion: z.number().int(),
+  rollout: z
+    .object({
+      id: z.number().int(),
+      state: z.string(),
+      wave: z.number().int(),
+      waveCount: z.number().int(),
+    })
+    .passthrough()
+    .nullable(),
 });
 
 export const TopologyResponse = z.object({
@@ -120,4 +133,4 @@ export const Problem = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-export { BundleSchema, TopologySchema, VarsSchema };
+export { BundleSchema, RolloutPolicySchema, TopologySchema, VarsSchema };

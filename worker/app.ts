@@ -9,6 +9,7 @@ import { clusterRoutes } from "./routes/clusters.ts";
 import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
+import { rolloutRoutes } from "./routes/rollouts.ts";
 import { topologyRoutes } from "./routes/topology.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,6 +35,7 @@ export const app = new Hono<AppEnv>()
   .route("/v1/clusters", nodeRoutes)
   .route("/v1/clusters", joinTokenRoutes)
   .route("/v1/clusters", auditRoutes)
+  .route("/v1/clusters", rolloutRoutes)
   .route("/v1/register", registerRoutes)
   .route("/v1/agent", agentRoutes)
   .get("/healthz", (c) => c.text("ok\n"));

@@ -2,36 +2,27 @@ import { and, eq } from "drizzle-orm";
 import type { NodePlan } from "../shared/bundle.ts";
 import type { Db } from "./db/client.ts";
 import { nodes } from "./db/schema.ts";
-import { readTopology, requireCluster } from "./db/topology-store.ts";
+import { desiredState } from "./desired-state.ts";
 import { notFound } from "./errors.ts";
-import { plansFor } from "./plans.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Every host's desired plan at the cluster's current version. */
-export async function desiredPlans(d: Db, cluster: string) {
-  const c = await requireCluster(d, cluster);
-  const { topology } = await readTopology(d, cluster, c.version);
-  return { version: c.version, plans: plansFor(c, c.version, topology) };
-}
-
 export async function desiredPlan(d: Db, cluster: string, host: string): Promise<NodePlan> {
-  const { plans } = await desiredPlans(d, cluster);
-  const plan = plans.get(host);
+  const plan = (await desiredState(d, cluster)).desired.get(host);
   if (!plan) throw notFound(`host '${host}' in cluster '${cluster}'`);
   return plan;
 }
 
 /** GET nodes: each topology host with what it should have and what its agent last reported. */
 export async function nodeStatuses(d: Db, cluster: string) {
-  const { plans } = await desiredPlans(d, cluster);
+  const { desired } = await desiredState(d, cluster);
   const rows = await d
     .select()
     .from(nodes)
     .where(and(eq(nodes.cluster, cluster)))
     .all();
   const byHost = new Map(rows.map((r) => [r.host, r]));
-  return [...plans.entries()].map(([host, plan]) => {
+  return [...desired.entries()].map(([host, plan]) => {
     const r = byHost.get(host);
     return {
       host,

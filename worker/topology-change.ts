@@ -5,6 +5,7 @@ import type { Db } from "./db/client.ts";
 import { commitTopology, readTopology, requireCluster } from "./db/topology-store.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
+import { startRollout } from "./rollout/start.ts";
 
 export interface Change {
   cluster: string;
@@ -58,5 +59,6 @@ export async function changeTopology(
     },
     ch.extra?.(cluster.version + 1) ?? [],
   );
+  await startRollout(d, ch.cluster, ch.actor);
   return { version, changed };
 }

@@ -31,6 +31,7 @@ describe("clusters", () => {
     expect(summary).toEqual({
       name,
       version: 0,
+      stableVersion: 0,
       createdAt: expect.any(String),
       nodes: { hosts: 0, registered: 0, connected: 0, applied: 0, failed: 0 },
       rollout: null,

@@ -1,61 +1,8 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol.ts";
+import { PROTOCOL_VERSION } from "../../shared/protocol.ts";
+import { connect } from "./agent-sim.ts";
 import { api, clusterWith, json, register, TOPOLOGY } from "./helpers.ts";
-
-/** A test agent's socket: collects frames and waits for the next one. */
-class Agent {
-  private readonly frames: unknown[] = [];
-  private waiters: Array<() => void> = [];
-  closed: { code: number; reason: string } | null = null;
-
-  constructor(readonly ws: WebSocket) {
-    ws.accept();
-    ws.addEventListener("message", (e) => {
-      if (e.data !== "pong") this.frames.push(JSON.parse(String(e.data)));
-      this.wake();
-    });
-    ws.addEventListener("close", (e) => {
-      this.closed = { code: e.code, reason: e.reason };
-      this.wake();
-    });
-  }
-
-  private wake() {
-    const w = this.waiters;
-    this.waiters = [];
-    w.forEach((f) => f());
-  }
-
-  async next(): Promise<ServerMessage> {
-    while (this.frames.length === 0) {
-      if (this.closed) throw new Error(`closed ${this.closed.code} ${this.closed.reason}`);
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    return this.frames.shift() as ServerMessage;
-  }
-
-  async untilClosed(): Promise<{ code: number; reason: string }> {
-    while (!this.closed) await new Promise<void>((r) => this.waiters.push(r));
-    return this.closed;
-  }
-
-  send(frame: unknown) {
-    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
-  }
-
-  hello(host: string, applied: { version: number; hash: string } | null = null) {
-    this.send({ type: "hello", protocol: PROTOCOL_VERSION, host, applied });
-  }
-}
-
-async function connect(token: string): Promise<Agent> {
-  const res = await SELF.fetch("https://halo.test/v1/agent/connect", {
-    headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
-  });
-  if (!res.webSocket) throw new Error(`no upgrade: ${res.status} ${await res.text()}`);
-  return new Agent(res.webSocket);
-}
 
 /** Waits until GET nodes shows what the predicate wants (acks reach D1 in batches). */
 async function nodeState(

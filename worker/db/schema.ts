@@ -4,7 +4,11 @@ import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-or
 /** A cluster and the topology version its nodes should converge to. */
 export const clusters = sqliteTable("clusters", {
   name: text("name").primaryKey(),
+  /** the newest topology version */
   version: integer("version").notNull().default(0),
+  /** the last version every node was rolled out to: what nodes outside a rollout run */
+  stableVersion: integer("stable_version").notNull().default(0),
+  rolloutPolicy: text("rollout_policy").notNull().default("{}"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -34,6 +38,8 @@ export const nodes = sqliteTable(
     facts: text("facts").notNull().default("{}"),
     appliedVersion: integer("applied_version"),
     appliedHash: text("applied_hash"),
+    appliedAt: integer("applied_at"),
+    failedHash: text("failed_hash"),
     status: text("status").notNull().default("registered"),
     lastError: text("last_error"),
     connected: integer("connected", { mode: "boolean" }).notNull().default(false),
@@ -73,4 +79,36 @@ export const audit = sqliteTable(
     detail: text("detail").notNull(),
   },
   (t) => [index("audit_cluster").on(t.cluster, t.id)],
+);
+
+/** A topology version on its way to the fleet, wave by wave. */
+export const rollouts = sqliteTable(
+  "rollouts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    cluster: text("cluster").notNull(),
+    fromVersion: integer("from_version").notNull(),
+    toVersion: integer("to_version").notNull(),
+    state: text("state").notNull(),
+    wave: integer("wave").notNull().default(0),
+    waves: text("waves").notNull(),
+    policy: text("policy").notNull(),
+    reason: text("reason"),
+    actor: text("actor").notNull(),
+    waveStartedAt: integer("wave_started_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("rollouts_cluster").on(t.cluster, t.id)],
+);
+
+/** Hosts a rollout has reached: they run this version instead of the cluster's stable one. */
+export const nodeTargets = sqliteTable(
+  "node_targets",
+  {
+    cluster: text("cluster").notNull(),
+    host: text("host").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.host] })],
 );

@@ -10,15 +10,18 @@ import {
 } from "../../shared/protocol.ts";
 import { assertNever } from "../../shared/result.ts";
 import type { Env } from "../env.ts";
+import { db } from "../db/client.ts";
+import { advanceRollout } from "../rollout/advance.ts";
 import { loadDesired } from "./desired.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
 import { needsBundle, type SocketState } from "./socket-state.ts";
 
 const MAX_BAD_FRAMES = 3;
 const FLUSH_DELAY_MS = 50;
+const ROLLOUT_TICK_MS = 250;
 
 function send(ws: WebSocket, msg: ServerMessage): void {
-  ws.send(JSON.stringify(msg));
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
 /**
@@ -40,6 +43,8 @@ export class ClusterHub extends DurableObject<Env> {
     const path = new URL(request.url).pathname;
     if (path === "/connect") return this.acceptAgent(request, cluster);
     if (path === "/notify") {
+      this.remember(cluster);
+      await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
       this.desired = await loadDesired(this.env.DB, cluster);
       this.dispatchAll();
       return new Response(null, { status: 204 });
@@ -55,6 +60,7 @@ export class ClusterHub extends DurableObject<Env> {
   private acceptAgent(request: Request, cluster: string): Response {
     const host = request.headers.get("x-halo-host") ?? "";
     const tokenId = request.headers.get("x-halo-token-id") ?? "";
+    this.remember(cluster);
     // One agent per host: a reconnect replaces whatever half-open socket is left.
     for (const old of this.ctx.getWebSockets(host)) old.close(4000, "replaced by a new connection");
     const { 0: client, 1: server } = new WebSocketPair();
@@ -111,6 +117,7 @@ export class ClusterHub extends DurableObject<Env> {
         this.record(state.cluster, state.host, {
           appliedVersion: msg.version,
           appliedHash: msg.hash,
+          appliedAt: Date.now(),
           status: "applied",
           lastError: null,
           lastSeen: Date.now(),
@@ -119,6 +126,7 @@ export class ClusterHub extends DurableObject<Env> {
       case "failed":
         this.record(state.cluster, state.host, {
           status: "failed",
+          failedHash: msg.hash,
           lastError: `${msg.stage}: ${msg.error}${msg.rolledBack ? " (rolled back)" : ""}`,
           lastSeen: Date.now(),
         });
@@ -142,13 +150,48 @@ export class ClusterHub extends DurableObject<Env> {
     await this.webSocketClose(ws);
   }
 
+  /** Flushes node updates to D1, then moves the cluster's rollout on (DO alarms drive both). */
   override async alarm(): Promise<void> {
     try {
       await this.updates.flush(this.env.DB);
     } catch (e) {
       console.error("hub: writing node updates to D1 failed; retrying", e);
-      await this.ctx.storage.setAlarm(Date.now() + 1000);
+      return this.wakeAt(Date.now() + 1000);
     }
+    const cluster = this.clusterName();
+    if (cluster === null) return;
+    const step = await advanceRollout(db(this.env.DB), cluster).catch((e: unknown) => {
+      console.error("hub: rollout step failed; retrying", e);
+      return { next: Date.now() + 1000, changed: false };
+    });
+    if (step.changed) {
+      this.desired = await loadDesired(this.env.DB, cluster);
+      this.dispatchAll();
+    }
+    if (step.next !== null) await this.wakeAt(step.next);
+  }
+
+  private remember(cluster: string): void {
+    this.ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+    );
+    this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('cluster', ?)`, cluster);
+  }
+
+  private clusterName(): string | null {
+    this.ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+    );
+    const row = this.ctx.storage.sql
+      .exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'cluster'`)
+      .toArray()[0];
+    return row?.v ?? null;
+  }
+
+  /** Sets the alarm to `at` unless one is due sooner. */
+  private async wakeAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private badFrame(ws: WebSocket, state: SocketState, error: string): void {
@@ -165,7 +208,7 @@ export class ClusterHub extends DurableObject<Env> {
     encoded = new Map<string, string>(),
   ): boolean {
     const bundle = this.desired?.get(state.host)?.bundle;
-    if (!needsBundle(state, bundle)) return false;
+    if (ws.readyState !== WebSocket.OPEN || !needsBundle(state, bundle)) return false;
     let text = encoded.get(bundle.hash + bundle.version);
     if (text === undefined) {
       text = JSON.stringify({ type: "config", bundle } satisfies ServerMessage);
@@ -186,8 +229,6 @@ export class ClusterHub extends DurableObject<Env> {
 
   private record(cluster: string, host: string, patch: NodePatch): void {
     this.updates.record(cluster, host, patch);
-    void this.ctx.storage.getAlarm().then((at) => {
-      if (at === null) return this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
-    });
+    void this.wakeAt(Date.now() + FLUSH_DELAY_MS);
   }
 }

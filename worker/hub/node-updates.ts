@@ -7,6 +7,8 @@ import { nodes } from "../db/schema.ts";
 export interface NodePatch {
   appliedVersion?: number;
   appliedHash?: string;
+  appliedAt?: number;
+  failedHash?: string;
   status?: string;
   lastError?: string | null;
   connected?: boolean;

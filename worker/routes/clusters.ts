@@ -1,25 +1,39 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { CreateClusterBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
-import { audit, clusters, joinTokens, nodes, topologyVersions } from "../db/schema.ts";
-import { readTopology, requireCluster } from "../db/topology-store.ts";
+import {
+  audit,
+  clusters,
+  joinTokens,
+  nodes,
+  nodeTargets,
+  rollouts,
+  topologyVersions,
+} from "../db/schema.ts";
+import { requireCluster } from "../db/topology-store.ts";
+import { desiredState } from "../desired-state.ts";
+import { showRollout } from "./rollouts.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode } from "../errors.ts";
-import { plansFor } from "../plans.ts";
 
 /** Clusters: create, list, show a summary, delete with everything they own. */
 export const clusterRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const actor = requireAdmin(c.get("principal"));
-    const { name } = await readJson(c, CreateClusterBody);
+    const { name, rolloutPolicy } = await readJson(c, CreateClusterBody);
     const d = db(c.env.DB);
     const now = Date.now();
     try {
       await d.batch([
-        d.insert(clusters).values({ name, version: 0, createdAt: now }),
+        d.insert(clusters).values({
+          name,
+          version: 0,
+          createdAt: now,
+          rolloutPolicy: JSON.stringify(rolloutPolicy ?? {}),
+        }),
         d
           .insert(audit)
           .values({ cluster: name, at: now, actor, action: "cluster.create", detail: "{}" }),
@@ -51,6 +65,8 @@ export const clusterRoutes = new Hono<AppEnv>()
       d.delete(topologyVersions).where(eq(topologyVersions.cluster, name)),
       d.delete(nodes).where(eq(nodes.cluster, name)),
       d.delete(joinTokens).where(eq(joinTokens.cluster, name)),
+      d.delete(rollouts).where(eq(rollouts.cluster, name)),
+      d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
       d.delete(clusters).where(eq(clusters.name, name)),
       d
         .insert(audit)
@@ -61,26 +77,33 @@ export const clusterRoutes = new Hono<AppEnv>()
 
 /** A cluster's version and how its nodes stand against it. */
 export async function summary(d: Db, name: string) {
-  const cluster = await requireCluster(d, name);
-  const { topology } = await readTopology(d, name, cluster.version);
-  const plans = plansFor(cluster, cluster.version, topology);
+  const { cluster, desired } = await desiredState(d, name);
   const rows = await d
     .select()
     .from(nodes)
     .where(and(eq(nodes.cluster, name)))
     .all();
-  const inTopology = rows.filter((r) => plans.has(r.host));
+  const inTopology = rows.filter((r) => desired.has(r.host));
+  const latest = await d
+    .select()
+    .from(rollouts)
+    .where(eq(rollouts.cluster, name))
+    .orderBy(desc(rollouts.id))
+    .get();
   return {
     name,
     version: cluster.version,
+    stableVersion: cluster.stableVersion,
     createdAt: new Date(cluster.createdAt).toISOString(),
     nodes: {
-      hosts: plans.size,
+      hosts: desired.size,
       registered: inTopology.length,
       connected: inTopology.filter((r) => r.connected).length,
-      applied: inTopology.filter((r) => r.appliedHash === plans.get(r.host)?.bundle.hash).length,
-      failed: inTopology.filter((r) => r.status === "failed").length,
+      applied: inTopology.filter((r) => r.appliedHash === desired.get(r.host)?.bundle.hash).length,
+      failed: inTopology.filter(
+        (r) => r.status === "failed" && r.appliedHash !== desired.get(r.host)?.bundle.hash,
+      ).length,
     },
-    rollout: null,
+    rollout: latest ? await showRollout(d, latest, false) : null,
   };
 }

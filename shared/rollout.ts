@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+/** How a topology version reaches the fleet: a canary, then waves, gated on acks and bake time. */
+export const RolloutPolicySchema = z.strictObject({
+  /** non-masters changed first, alone */
+  canary: z.number().int().min(0).max(10_000).default(1),
+  /** each wave: a count of hosts, or a cumulative percent of the changed non-masters ("25%") */
+  waves: z
+    .array(
+      z.union([
+        z.number().int().min(1).max(100_000),
+        z.string().regex(/^(100|[1-9]?\d)%$/, "must be a percent such as 25%"),
+      ]),
+    )
+    .min(1)
+    .max(20)
+    .default(["10%", "50%", "100%"]),
+  /** failed nodes a wave tolerates before the rollout stops */
+  maxFailures: z.number().int().min(0).max(100_000).default(0),
+  /** seconds a node must have run the new config before it counts as healthy */
+  bakeSeconds: z.number().int().min(0).max(86_400).default(5),
+  /** seconds a wave may take before the rollout stops */
+  waveDeadlineSeconds: z.number().int().min(1).max(86_400).default(120),
+  /** on a breach, put the nodes already changed back on the last good version */
+  autoRevert: z.boolean().default(true),
+});
+export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
+export const DEFAULT_POLICY: RolloutPolicy = RolloutPolicySchema.parse({});
+
+export const ROLLOUT_STATES = [
+  "in_progress",
+  "paused",
+  "completed",
+  "reverted",
+  "aborted",
+  "superseded",
+] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+/**
+ * Splits the changed hosts into waves: the canary, then the policy's waves over the other
+ * non-masters, then the masters in a wave of their own, so every non-master's LB config changes
+ * before a master leaves service.
+ */
+export function planWaves(
+  nonMasters: string[],
+  masters: string[],
+  policy: RolloutPolicy,
+): string[][] {
+  const waves: string[][] = [];
+  let rest = [...nonMasters];
+  const take = (n: number) => {
+    const wave = rest.slice(0, Math.max(1, n));
+    rest = rest.slice(wave.length);
+    if (wave.length > 0) waves.push(wave);
+  };
+  if (policy.canary > 0 && rest.length > 0) take(policy.canary);
+  let done = nonMasters.length - rest.length;
+  for (const w of policy.waves) {
+    if (rest.length === 0) break;
+    const n =
+      typeof w === "number"
+        ? w
+        : Math.ceil((nonMasters.length * Number(w.slice(0, -1))) / 100) - done;
+    take(n);
+    done = nonMasters.length - rest.length;
+  }
+  if (rest.length > 0) waves.push(rest);
+  if (masters.length > 0) waves.push([...masters]);
+  return waves;
+}
+
+/** What the hub knows of one node of the current wave. */
+export interface WaveNode {
+  host: string;
+  /** the bundle hash the node should reach in this rollout */
+  target: string;
+  appliedHash: string | null;
+  appliedAt: number | null;
+  failedHash: string | null;
+}
+
+export type WaveVerdict =
+  | { kind: "wait"; until: number; healthy: number; failed: number }
+  | { kind: "done" }
+  | { kind: "breach"; reason: string };
+
+/**
+ * Judges the current wave: done when every node runs its target and has baked; a breach when
+ * more than maxFailures nodes failed it, or the deadline passed first.
+ */
+export function judgeWave(
+  nodes: WaveNode[],
+  startedAt: number,
+  now: number,
+  policy: RolloutPolicy,
+): WaveVerdict {
+  const bakeMs = policy.bakeSeconds * 1000;
+  const failed = nodes.filter((n) => n.failedHash === n.target && n.appliedHash !== n.target);
+  if (failed.length > policy.maxFailures) {
+    return {
+      kind: "breach",
+      reason: `${failed.length} node(s) failed: ${failed
+        .map((n) => n.host)
+        .slice(0, 10)
+        .join(", ")}`,
+    };
+  }
+  const running = nodes.filter((n) => n.appliedHash === n.target);
+  const healthy = running.filter((n) => (n.appliedAt ?? now) + bakeMs <= now);
+  if (healthy.length + failed.length === nodes.length) return { kind: "done" };
+  const deadline = startedAt + policy.waveDeadlineSeconds * 1000;
+  if (now >= deadline) {
+    return {
+      kind: "breach",
+      reason: `wave deadline passed: ${nodes.length - healthy.length - failed.length} node(s) not applied and baked`,
+    };
+  }
+  const bakeEnds = running
+    .filter((n) => !healthy.includes(n))
+    .map((n) => (n.appliedAt ?? now) + bakeMs);
+  return {
+    kind: "wait",
+    until: Math.min(deadline, ...bakeEnds, now + 1000),
+    healthy: healthy.length,
+    failed: failed.length,
+  };
+}

@@ -1,0 +1,222 @@
+import { describe, expect, it } from "vitest";
+import { AutoAgent } from "./agent-sim.ts";
+import { api, json, register, TOPOLOGY, uniqueCluster } from "./helpers.ts";
+
+const FAST = {
+  canary: 1,
+  waves: ["100%"],
+  bakeSeconds: 0,
+  waveDeadlineSeconds: 30,
+  autoRevert: true,
+};
+const withN3 = (vars: Record<string, unknown> = {}) => ({
+  ...TOPOLOGY,
+  hosts: { ...TOPOLOGY.hosts, n3: { ip: "10.0.1.3" } },
+  groups: { ...TOPOLOGY.groups, "kube-node": { hosts: ["n1", "n2", "n3"], children: [] } },
+  vars,
+});
+
+type Summary = {
+  version: number;
+  stableVersion: number;
+  rollout: { id: number; state: string; reason: string | null } | null;
+};
+type NodeRow = { host: string; status: string; desired: { version: number } };
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | false | undefined>,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const summary = async (c: string) => json<Summary>(await api("GET", `/v1/clusters/${c}`));
+const rolloutIn = (c: string, states: string[]) =>
+  until(`rollout of ${c} in ${states.join("/")}`, async () => {
+    const s = await summary(c);
+    return s.rollout && states.includes(s.rollout.state) && s;
+  });
+const nodeRows = async (c: string) =>
+  (await json<{ nodes: NodeRow[] }>(await api("GET", `/v1/clusters/${c}/nodes`))).nodes;
+
+/** A cluster of m1, e3, n1-n3 with auto-acking agents on m1 and n1-n3, all applied. */
+async function fleet(policy: object, fail: Record<string, (content: string) => boolean> = {}) {
+  const c = uniqueCluster("r");
+  await api("POST", "/v1/clusters", { body: { name: c, rolloutPolicy: policy } });
+  await api("PUT", `/v1/clusters/${c}/topology`, { body: withN3() });
+  const agents: Record<string, AutoAgent> = {};
+  for (const [h, ip] of [
+    ["m1", "10.0.0.1"],
+    ["n1", "10.0.1.1"],
+    ["n2", "10.0.1.2"],
+    ["n3", "10.0.1.3"],
+  ] as const) {
+    agents[h] = await AutoAgent.start(await register(c, h, ip), h, fail[h]);
+  }
+  await until(
+    "all applied",
+    async () => (await nodeRows(c)).filter((n) => n.status === "applied").length === 4,
+  );
+  return { c, agents };
+}
+
+describe("rollouts", () => {
+  it("completes a good change wave by wave: the canary first, then the rest", async () => {
+    const { c, agents } = await fleet(FAST);
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const s = await rolloutIn(c, ["completed"]);
+    expect(s.stableVersion).toBe(2);
+    const detail = await json<{
+      waves: Array<{ name: string; state: string; nodes: Array<{ host: string; status: string }> }>;
+    }>(await api("GET", `/v1/clusters/${c}/rollouts/${s.rollout?.id}`));
+    expect(detail.waves).toEqual([
+      {
+        index: 0,
+        name: "canary",
+        state: "done",
+        nodes: [{ host: "n1", status: "applied", error: null }],
+      },
+      {
+        index: 1,
+        name: "wave 1",
+        state: "done",
+        nodes: [
+          { host: "n2", status: "applied", error: null },
+          { host: "n3", status: "applied", error: null },
+        ],
+      },
+    ]);
+    const at = (h: string) => agents[h]?.received.find((r) => r.version === 2)?.at ?? Infinity;
+    expect(at("n1")).toBeLessThanOrEqual(at("n2"));
+    expect(agents.m1?.got(2)).toBe(false);
+  });
+
+  it("stops a change the canary fails and reverts it; the other nodes never receive it", async () => {
+    const { c, agents } = await fleet(FAST, {
+      n1: (content) => content.includes("localhost:7443"),
+    });
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true, kube_apiserver_port: 7443 }),
+    });
+    const s = await rolloutIn(c, ["reverted"]);
+    expect(s.rollout?.reason).toBe("1 node(s) failed: n1");
+    expect(s.stableVersion).toBe(1);
+    expect(agents.n1?.got(2)).toBe(true);
+    expect(agents.n2?.got(2)).toBe(false);
+    expect(agents.n3?.got(2)).toBe(false);
+    const n1 = (await nodeRows(c)).find((n) => n.host === "n1");
+    expect(n1?.desired.version).toBe(1);
+  });
+
+  it("rolls back to an earlier version as a new rollout", async () => {
+    const { c } = await fleet(FAST);
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    await rolloutIn(c, ["completed"]);
+    const res = await api("POST", `/v1/clusters/${c}/rollback`, { body: { version: 1 } });
+    expect(res.status).toBe(201);
+    expect(await json(res)).toMatchObject({
+      version: 3,
+      changed: ["n1", "n2", "n3"],
+      rollout: { toVersion: 3, fromVersion: 2 },
+    });
+    const s = await until("rollback completed", async () => {
+      const x = await summary(c);
+      return x.stableVersion === 3 && x;
+    });
+    expect(s.rollout?.state).toBe("completed");
+    const t = await json<{ topology: unknown }>(await api("GET", `/v1/clusters/${c}/topology`));
+    expect(t.topology).toEqual(withN3());
+  });
+
+  it("pauses, resumes and aborts; abort puts changed nodes back", async () => {
+    const { c } = await fleet({ ...FAST, bakeSeconds: 3600 });
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const s = await rolloutIn(c, ["in_progress"]);
+    const id = s.rollout?.id;
+    await until("canary applied", async () =>
+      (await nodeRows(c)).find(
+        (n) => n.host === "n1" && n.desired.version === 2 && n.status === "applied",
+      ),
+    );
+    expect(
+      (await json<{ state: string }>(await api("POST", `/v1/clusters/${c}/rollouts/${id}/pause`)))
+        .state,
+    ).toBe("paused");
+    expect((await api("POST", `/v1/clusters/${c}/rollouts/${id}/pause`)).status).toBe(409);
+    expect(
+      (await json<{ state: string }>(await api("POST", `/v1/clusters/${c}/rollouts/${id}/resume`)))
+        .state,
+    ).toBe("in_progress");
+    expect(
+      (await json<{ state: string }>(await api("POST", `/v1/clusters/${c}/rollouts/${id}/abort`)))
+        .state,
+    ).toBe("aborted");
+    expect((await nodeRows(c)).find((n) => n.host === "n1")?.desired.version).toBe(1);
+  });
+
+  it("stops when the canary stays silent past the wave deadline", async () => {
+    const c = uniqueCluster("r");
+    await api("POST", "/v1/clusters", {
+      body: { name: c, rolloutPolicy: { ...FAST, waveDeadlineSeconds: 1 } },
+    });
+    await api("PUT", `/v1/clusters/${c}/topology`, { body: withN3() });
+    for (const [h, ip] of [
+      ["n1", "10.0.1.1"],
+      ["n2", "10.0.1.2"],
+    ] as const)
+      await AutoAgent.start(await register(c, h, ip), h);
+    await until(
+      "applied",
+      async () => (await nodeRows(c)).filter((n) => n.status === "applied").length === 2,
+    );
+    // n1 goes silent: its socket closes, so the canary never acks.
+    await register(c, "n1", "10.0.1.1");
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const s = await rolloutIn(c, ["reverted"]);
+    expect(s.rollout?.reason).toMatch(/^wave deadline passed: 1 node\(s\) not applied and baked$/);
+  });
+
+  it("a new topology version supersedes the rollout in progress", async () => {
+    const { c } = await fleet({ ...FAST, bakeSeconds: 3600 });
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const first = (await rolloutIn(c, ["in_progress"])).rollout?.id;
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true, kube_apiserver_port: 6443 }),
+    });
+    const list = await json<{ rollouts: Array<{ id: number; state: string; toVersion: number }> }>(
+      await api("GET", `/v1/clusters/${c}/rollouts`),
+    );
+    expect(list.rollouts.slice(0, 2).map((r) => [r.toVersion, r.state])).toEqual([
+      [3, "in_progress"],
+      [2, "superseded"],
+    ]);
+    expect(list.rollouts[1]?.id).toBe(first);
+  });
+
+  it("refuses a bad policy naming the field", async () => {
+    const c = uniqueCluster("r");
+    await api("POST", "/v1/clusters", { body: { name: c } });
+    const res = await api("PUT", `/v1/clusters/${c}/rollout-policy`, { body: { waves: ["150%"] } });
+    expect(res.status).toBe(422);
+    expect(
+      (await json<{ errors: Array<{ path: string }> }>(res)).errors.map((e) => e.path),
+    ).toEqual(["waves.0"]);
+  });
+});

@@ -1,0 +1,39 @@
+import { eq } from "drizzle-orm";
+import type { NodePlan } from "../shared/bundle.ts";
+import type { Db } from "./db/client.ts";
+import { nodeTargets } from "./db/schema.ts";
+import { readTopology, requireCluster } from "./db/topology-store.ts";
+import { plansFor } from "./plans.ts";
+
+/** What every host should run now: its rollout target if a rollout reached it, else the stable version. */
+export interface DesiredState {
+  cluster: Awaited<ReturnType<typeof requireCluster>>;
+  latest: Map<string, NodePlan>;
+  desired: Map<string, NodePlan>;
+  targets: Map<string, number>;
+}
+
+export async function desiredState(d: Db, name: string): Promise<DesiredState> {
+  const cluster = await requireCluster(d, name);
+  const plansOf = new Map<number, Map<string, NodePlan>>();
+  const load = async (v: number) => {
+    let p = plansOf.get(v);
+    if (!p) {
+      p = plansFor(cluster, v, (await readTopology(d, name, v)).topology);
+      plansOf.set(v, p);
+    }
+    return p;
+  };
+  const latest = await load(cluster.version);
+  const stable = await load(cluster.stableVersion);
+  const rows = await d.select().from(nodeTargets).where(eq(nodeTargets.cluster, name)).all();
+  const targets = new Map(rows.map((r) => [r.host, r.version]));
+  const desired = new Map<string, NodePlan>();
+  for (const [host, plan] of latest) {
+    const v = targets.get(host);
+    const chosen = v === undefined ? stable.get(host) : (await load(v)).get(host);
+    // A host new since the stable version has nothing to protect: it gets the newest config.
+    desired.set(host, chosen ?? plan);
+  }
+  return { cluster, latest, desired, targets };
+}

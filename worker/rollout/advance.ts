@@ -1,0 +1,95 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { judgeWave, RolloutPolicySchema, type WaveNode } from "../../shared/rollout.ts";
+import type { Db } from "../db/client.ts";
+import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
+import { readTopology, requireCluster } from "../db/topology-store.ts";
+import { plansFor } from "../plans.ts";
+import { targetOps } from "./start.ts";
+
+export type RolloutRow = typeof rollouts.$inferSelect;
+
+export async function activeRollout(d: Db, cluster: string): Promise<RolloutRow | undefined> {
+  return d
+    .select()
+    .from(rollouts)
+    .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, ["in_progress", "paused"])))
+    .orderBy(desc(rollouts.id))
+    .get();
+}
+
+/** The statements that put a rollout's hosts back on the stable version. */
+export function revertOps(d: Db, r: RolloutRow): BatchItem<"sqlite"> {
+  return d
+    .delete(nodeTargets)
+    .where(and(eq(nodeTargets.cluster, r.cluster), eq(nodeTargets.version, r.toVersion)));
+}
+
+/**
+ * One step of the state machine, run from the hub's alarm: judge the current wave, then move to
+ * the next, complete, or stop (pause, or revert with autoRevert). Returns when to look again
+ * (null: nothing in progress) and whether any node's desired bundle changed.
+ */
+export async function advanceRollout(
+  d: Db,
+  cluster: string,
+  now = Date.now(),
+): Promise<{ next: number | null; changed: boolean }> {
+  const r = await activeRollout(d, cluster);
+  if (!r || r.state !== "in_progress") return { next: null, changed: false };
+  const waves = JSON.parse(r.waves) as string[][];
+  const policy = RolloutPolicySchema.parse(JSON.parse(r.policy));
+  const c = await requireCluster(d, cluster);
+  const plans = plansFor(c, r.toVersion, (await readTopology(d, cluster, r.toVersion)).topology);
+  const hosts = waves[r.wave] ?? [];
+  const rows =
+    hosts.length === 0
+      ? []
+      : await d
+          .select()
+          .from(nodes)
+          .where(and(eq(nodes.cluster, cluster), inArray(nodes.host, hosts)))
+          .all();
+  const byHost = new Map(rows.map((x) => [x.host, x]));
+  const wave: WaveNode[] = hosts.map((h) => ({
+    host: h,
+    target: plans.get(h)?.bundle.hash ?? "",
+    appliedHash: byHost.get(h)?.appliedHash ?? null,
+    appliedAt: byHost.get(h)?.appliedAt ?? null,
+    failedHash: byHost.get(h)?.failedHash ?? null,
+  }));
+  const verdict = judgeWave(wave, r.waveStartedAt, now, policy);
+  const set = (fields: Partial<RolloutRow>) =>
+    d
+      .update(rollouts)
+      .set({ ...fields, updatedAt: now })
+      .where(eq(rollouts.id, r.id));
+  switch (verdict.kind) {
+    case "wait":
+      return { next: verdict.until, changed: false };
+    case "breach":
+      if (policy.autoRevert) {
+        await d.batch([set({ state: "reverted", reason: verdict.reason }), revertOps(d, r)]);
+        return { next: null, changed: true };
+      }
+      await set({ state: "paused", reason: verdict.reason });
+      return { next: null, changed: false };
+    case "done": {
+      if (r.wave + 1 >= waves.length) {
+        await d.batch([
+          set({ state: "completed", wave: r.wave }),
+          d.update(clusters).set({ stableVersion: r.toVersion }).where(eq(clusters.name, cluster)),
+          d
+            .delete(nodeTargets)
+            .where(and(eq(nodeTargets.cluster, cluster), eq(nodeTargets.version, r.toVersion))),
+        ]);
+        return { next: null, changed: false };
+      }
+      await d.batch([
+        set({ wave: r.wave + 1, waveStartedAt: now }),
+        ...targetOps(d, cluster, waves[r.wave + 1] ?? [], r.toVersion),
+      ]);
+      return { next: now + 200, changed: true };
+    }
+  }
+}
