@@ -95,7 +95,7 @@ function proxiedNode(): Node {
 beforeAll(async () => {
   await fleet.start();
   for (const m of MEMBERS) members[m.name] = startMember(m);
-  await fleet.api("POST", "/v1/clusters", { name: CLUSTER });
+  await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
   const { body } = await fleet.api<{ token: string }>(
     "POST",

@@ -65,7 +65,7 @@ beforeAll(async () => {
   await fleet.start();
   apiservers.m1 = await fleet.apiserver("m1", "127.0.0.41", SP);
   apiservers.m2 = await fleet.apiserver("m2", "127.0.0.42", SP);
-  await fleet.api("POST", "/v1/clusters", { name: CLUSTER });
+  await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
   const { body } = await fleet.api<{ token: string }>(
     "POST",

@@ -30,7 +30,7 @@ function expectPort(port: number) {
 
 beforeAll(async () => {
   await fleet.start();
-  await fleet.api("POST", "/v1/clusters", { name: CLUSTER });
+  await fleet.createCluster(CLUSTER);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(6443));
   const { body } = await fleet.api<{ token: string }>(
     "POST",

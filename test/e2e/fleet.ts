@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
+export const ALL_AT_ONCE = { canary: 0, waves: ["100%"], bakeSeconds: 0 };
 const AGENT = resolve("agent/main.ts");
 
 /** Waits until `check` returns a value (not undefined/false), polling; fails after `ms`. */
@@ -80,6 +81,31 @@ export class Fleet {
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json().catch(() => null)) as T };
+  }
+
+  /** Creates a cluster; the default policy sends a change to every node at once (no canary, no bake). */
+  async createCluster(name: string, rolloutPolicy: object = ALL_AT_ONCE): Promise<void> {
+    const r = await this.api("POST", "/v1/clusters", { name, rolloutPolicy });
+    if (r.status !== 201) throw new Error(`create ${name}: ${JSON.stringify(r.body)}`);
+  }
+
+  /** Waits until the cluster's newest rollout has ended in one of `states`. */
+  async rollout(cluster: string, states = ["completed"], ms = 30_000) {
+    type S = { rollout: { id: number; state: string; toVersion: number } | null; version: number };
+    return this.explain(
+      waitFor(
+        `rollout of ${cluster} ${states.join("/")}`,
+        async () => {
+          const { body } = await this.api<S>("GET", `/v1/clusters/${cluster}`);
+          return (
+            body.rollout?.toVersion === body.version &&
+            states.includes(body.rollout.state) &&
+            body.rollout
+          );
+        },
+        ms,
+      ),
+    );
   }
 
   /** Polls GET nodes until every listed host has applied its desired bundle. */
