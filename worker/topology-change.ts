@@ -6,6 +6,7 @@ import { commitTopology, readTopology, requireCluster } from "./db/topology-stor
 import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
 import { startRollout } from "./rollout/start.ts";
+import type { NodePlan } from "../shared/bundle.ts";
 
 export interface Change {
   cluster: string;
@@ -17,6 +18,15 @@ export interface Change {
   next: (current: Topology | null) => Topology;
   detail?: Record<string, unknown>;
   extra?: (version: number) => BatchItem<"sqlite">[];
+  /** compute and describe the change, commit nothing */
+  dryRun?: boolean;
+}
+
+/** How one host's bundle would change: the kinds that differ, and its apiserver URL before and after. */
+export interface HostChange {
+  host: string;
+  kinds: string[];
+  apiserver: { before: string | null; after: string | null };
 }
 
 /**
@@ -27,7 +37,7 @@ export interface Change {
 export async function changeTopology(
   d: Db,
   ch: Change,
-): Promise<{ version: number; changed: string[] }> {
+): Promise<{ version: number; changed: string[]; preview?: HostChange[] }> {
   const cluster = await requireCluster(d, ch.cluster);
   if (ch.expected !== undefined && ch.expected !== "*" && ch.expected !== cluster.version) {
     throw new AppError(
@@ -41,11 +51,18 @@ export async function changeTopology(
   const same = next === current.topology;
   const after = same ? null : checkCompiles(next);
   if (same || (current.topology && canonicalJson(current.topology) === canonicalJson(next))) {
+    if (ch.dryRun) return { version: cluster.version, changed: [], preview: [] };
     if (ch.extra) await d.batch(ch.extra(cluster.version) as [BatchItem<"sqlite">]);
     return { version: cluster.version, changed: [] };
   }
   const before = plansFor(cluster, cluster.version, current.topology);
   const changed = changedHosts(before, after ?? before);
+  if (ch.dryRun)
+    return {
+      version: cluster.version,
+      changed,
+      preview: preview(before, after ?? before, changed),
+    };
   const version = await commitTopology(
     d,
     {
@@ -61,4 +78,29 @@ export async function changeTopology(
   );
   await startRollout(d, ch.cluster, ch.actor);
   return { version, changed };
+}
+
+function preview(
+  before: Map<string, NodePlan>,
+  after: Map<string, NodePlan>,
+  hosts: string[],
+): HostChange[] {
+  return hosts.map((host) => {
+    const a = before.get(host);
+    const b = after.get(host);
+    const sha = (p: NodePlan | undefined) =>
+      new Map((p?.bundle.artifacts ?? []).map((x) => [x.kind, x.sha256]));
+    const [sa, sb] = [sha(a), sha(b)];
+    const kinds = [...new Set([...sa.keys(), ...sb.keys()])]
+      .filter((k) => sa.get(k) !== sb.get(k))
+      .sort();
+    return {
+      host,
+      kinds,
+      apiserver: {
+        before: a?.endpoints.apiserver.url ?? null,
+        after: b?.endpoints.apiserver.url ?? null,
+      },
+    };
+  });
 }

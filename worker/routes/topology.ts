@@ -36,6 +36,7 @@ export const topologyRoutes = new Hono<AppEnv>()
     const { text, format } = await readTopologyBody(c);
     const imported = importTopology(text, format);
     if (!imported.ok) throw invalid(imported.error);
+    const dryRun = c.req.query("dryRun") === "true";
     const r = await changeTopology(db(c.env.DB), {
       cluster: c.req.param("c"),
       actor,
@@ -43,7 +44,9 @@ export const topologyRoutes = new Hono<AppEnv>()
       expected,
       next: () => imported.value,
       detail: { format },
+      dryRun,
     });
+    if (dryRun) return c.json(r);
     await notifyHub(c.env, c.req.param("c"));
     return c.json(r, 200, { etag: etag(r.version) });
   })

@@ -1,0 +1,69 @@
+import { loadConfig } from "./config.ts";
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, error: 1, usage: 2, auth: 3, notCompleted: 4, declined: 5 } as const;
+
+/** An API error with the exit code it maps to. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface Client {
+  server: string;
+  call<T>(method: string, path: string, body?: unknown, type?: string): Promise<T>;
+}
+
+/** The API client: server and token from flags, then HALO_SERVER/HALO_TOKEN, then `halo login`. */
+export function client(flags: { server?: string; token?: string }): Client {
+  const cfg = loadConfig();
+  const server = flags.server || process.env.HALO_SERVER || cfg.server;
+  const token = flags.token || process.env.HALO_TOKEN || cfg.token;
+  if (!server || !token)
+    throw new CliError("not logged in: run `halo login --server URL --token T`", EXIT.usage);
+  return {
+    server,
+    async call<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      type = "application/json",
+    ): Promise<T> {
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, server), {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { "content-type": type }),
+          },
+          body:
+            body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+        });
+      } catch (e) {
+        throw new CliError(
+          `cannot reach ${server}: ${e instanceof Error ? e.message : String(e)}`,
+          EXIT.error,
+        );
+      }
+      const text = await res.text();
+      const doc = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      if (!res.ok) {
+        const fields =
+          (doc.errors as Array<{ path: string; message: string }> | undefined)
+            ?.map((e) => `\n  ${e.path}: ${e.message}`)
+            .join("") ?? "";
+        const code = res.status === 401 || res.status === 403 ? EXIT.auth : EXIT.error;
+        throw new CliError(
+          `${res.status} ${String(doc.title ?? "")}: ${String(doc.detail ?? text)}${fields}`,
+          code,
+        );
+      }
+      return doc as T;
+    },
+  };
+}

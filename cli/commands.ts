@@ -1,0 +1,283 @@
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import { client, CliError, EXIT, type Client } from "./client.ts";
+import { loadConfig, saveConfig } from "./config.ts";
+import { bar, table } from "./format.ts";
+
+export interface Flags {
+  server?: string;
+  token?: string;
+  cluster?: string;
+  file?: string;
+  yes: boolean;
+  json: boolean;
+  groups?: string;
+  ttl?: string;
+  maxUses?: string;
+  interval?: string;
+}
+
+type Out = (s: string) => void;
+
+function clusterOf(f: Flags): string {
+  const c = f.cluster || process.env.HALO_CLUSTER || loadConfig().cluster;
+  if (!c)
+    throw new CliError(
+      "no cluster: pass --cluster NAME (or set one with `halo login --cluster`)",
+      EXIT.usage,
+    );
+  return c;
+}
+
+export async function login(f: Flags, out: Out): Promise<number> {
+  if (!f.server || !f.token)
+    throw new CliError("login needs --server URL and --token T", EXIT.usage);
+  await client(f).call("GET", "/v1/clusters");
+  saveConfig({ server: f.server, token: f.token, cluster: f.cluster });
+  out(`logged in to ${f.server}`);
+  return EXIT.ok;
+}
+
+interface Summary {
+  name: string;
+  version: number;
+  stableVersion: number;
+  nodes: { hosts: number; registered: number; connected: number; applied: number; failed: number };
+  rollout: { id: number; state: string; wave: number; waveCount: number } | null;
+}
+
+export async function clusterCmd(
+  sub: string | undefined,
+  name: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  const api = client(f);
+  if (sub === "create") {
+    if (!name) throw new CliError("cluster create needs a NAME", EXIT.usage);
+    const s = await api.call<Summary>("POST", "/v1/clusters", { name });
+    out(f.json ? JSON.stringify(s) : `created cluster ${s.name}`);
+    return EXIT.ok;
+  }
+  if (sub === "list") {
+    const { clusters } = await api.call<{ clusters: Summary[] }>("GET", "/v1/clusters");
+    if (f.json) out(JSON.stringify(clusters));
+    else
+      out(
+        table(
+          ["CLUSTER", "VERSION", "STABLE", "HOSTS", "CONNECTED", "APPLIED", "FAILED", "ROLLOUT"],
+          clusters.map((c) => [
+            c.name,
+            String(c.version),
+            String(c.stableVersion),
+            String(c.nodes.hosts),
+            String(c.nodes.connected),
+            String(c.nodes.applied),
+            String(c.nodes.failed),
+            c.rollout ? `#${c.rollout.id} ${c.rollout.state}` : "-",
+          ]),
+        ),
+      );
+    return EXIT.ok;
+  }
+  throw new CliError("usage: halo cluster create NAME | halo cluster list", EXIT.usage);
+}
+
+const TYPES: Record<string, string> = {
+  ini: "text/plain",
+  yaml: "application/yaml",
+  yml: "application/yaml",
+  json: "application/json",
+};
+
+export async function apply(f: Flags, out: Out): Promise<number> {
+  if (!f.file)
+    throw new CliError("apply needs -f FILE (an INI, YAML or JSON inventory)", EXIT.usage);
+  const cluster = clusterOf(f);
+  const ext = f.file.split(".").pop()?.toLowerCase() ?? "";
+  const type = TYPES[ext] ?? (ext === "" || ext === "hosts" ? "text/plain" : undefined);
+  if (!type)
+    throw new CliError(`cannot tell the format of ${f.file}: use .ini, .yaml or .json`, EXIT.usage);
+  const body = readFileSync(f.file, "utf8");
+  const api = client(f);
+  const path = `/v1/clusters/${cluster}/topology`;
+  type Preview = {
+    version: number;
+    changed: string[];
+    preview: Array<{
+      host: string;
+      kinds: string[];
+      apiserver: { before: string | null; after: string | null };
+    }>;
+  };
+  const plan = await api.call<Preview>("PUT", `${path}?dryRun=true`, body, type);
+  if (plan.changed.length === 0) {
+    out(f.json ? JSON.stringify({ version: plan.version, changed: [] }) : "no host changes");
+    return EXIT.ok;
+  }
+  if (!f.json) {
+    out(`${plan.changed.length} host(s) change:`);
+    for (const p of plan.preview) {
+      const url =
+        p.apiserver.before === p.apiserver.after
+          ? ""
+          : `  apiserver ${p.apiserver.before ?? "-"} -> ${p.apiserver.after ?? "-"}`;
+      out(`  ${p.host}: ${p.kinds.join(", ")}${url}`);
+    }
+  }
+  if (!f.yes) {
+    if (!process.stdin.isTTY)
+      throw new CliError("not a terminal: pass --yes to apply without asking", EXIT.declined);
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question("apply? [y/N] ");
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) return (out("not applied"), EXIT.declined);
+  }
+  const r = await api.call<{ version: number; changed: string[] }>("PUT", path, body, type);
+  out(
+    f.json
+      ? JSON.stringify(r)
+      : `applied as version ${r.version}; rolling out to ${r.changed.length} host(s)`,
+  );
+  return EXIT.ok;
+}
+
+interface NodeRow {
+  host: string;
+  groups: string[];
+  desired: { version: number; hash: string };
+  applied: { version: number; hash: string } | null;
+  status: string;
+  connected: boolean;
+  lastError: string | null;
+}
+
+export async function status(f: Flags, out: Out): Promise<number> {
+  const { nodes } = await client(f).call<{ nodes: NodeRow[] }>(
+    "GET",
+    `/v1/clusters/${clusterOf(f)}/nodes`,
+  );
+  if (f.json) out(JSON.stringify(nodes));
+  else
+    out(
+      table(
+        ["HOST", "GROUPS", "DESIRED", "APPLIED", "STATUS", "CONNECTED", "LAST ERROR"],
+        nodes.map((n) => [
+          n.host,
+          n.groups.join(","),
+          `v${n.desired.version}`,
+          n.applied ? `v${n.applied.version}` : "-",
+          n.status,
+          n.connected ? "yes" : "no",
+          n.lastError ?? "",
+        ]),
+      ),
+    );
+  return nodes.some((n) => n.status === "failed") ? EXIT.error : EXIT.ok;
+}
+
+interface RolloutDetail {
+  id: number;
+  state: string;
+  toVersion: number;
+  fromVersion: number;
+  wave: number;
+  waveCount: number;
+  reason: string | null;
+  waves: Array<{ name: string; state: string; nodes: Array<{ host: string; status: string }> }>;
+}
+
+async function currentRollout(api: Client, cluster: string): Promise<number> {
+  const s = await api.call<Summary>("GET", `/v1/clusters/${cluster}`);
+  if (!s.rollout) throw new CliError(`cluster ${cluster} has no rollout`, EXIT.error);
+  return s.rollout.id;
+}
+
+const ENDED: Record<string, number> = {
+  completed: EXIT.ok,
+  reverted: EXIT.notCompleted,
+  aborted: EXIT.notCompleted,
+  superseded: EXIT.notCompleted,
+};
+
+export async function rolloutCmd(
+  sub: string | undefined,
+  id: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  const api = client(f);
+  const cluster = clusterOf(f);
+  const rid = id ?? String(await currentRollout(api, cluster));
+  if (sub === "pause" || sub === "resume" || sub === "abort") {
+    const r = await api.call<RolloutDetail>(
+      "POST",
+      `/v1/clusters/${cluster}/rollouts/${rid}/${sub}`,
+    );
+    out(f.json ? JSON.stringify(r) : `rollout #${r.id} is ${r.state}`);
+    return EXIT.ok;
+  }
+  if (sub === "show" || sub === "watch") {
+    const interval = Number(f.interval ?? 500);
+    let last = "";
+    for (;;) {
+      const r = await api.call<RolloutDetail>("GET", `/v1/clusters/${cluster}/rollouts/${rid}`);
+      const ended = r.state in ENDED || (sub === "watch" && r.state === "paused");
+      if (f.json) {
+        if (sub === "show" || ended) out(JSON.stringify(r));
+      } else {
+        const text = renderRollout(r);
+        if (text !== last) out(text);
+        last = text;
+      }
+      if (sub === "show") return EXIT.ok;
+      if (ended) return ENDED[r.state] ?? EXIT.notCompleted;
+      await new Promise((res) => setTimeout(res, interval));
+    }
+  }
+  throw new CliError("usage: halo rollout watch|show|pause|resume|abort [ID]", EXIT.usage);
+}
+
+function renderRollout(r: RolloutDetail): string {
+  const lines = [
+    `rollout #${r.id} v${r.fromVersion} -> v${r.toVersion}: ${r.state}${r.reason ? ` (${r.reason})` : ""}`,
+  ];
+  for (const w of r.waves) {
+    const applied = w.nodes.filter((n) => n.status === "applied").length;
+    const failed = w.nodes.filter((n) => n.status === "failed").map((n) => n.host);
+    lines.push(
+      `  ${w.name.padEnd(8)} ${bar(applied, w.nodes.length)} ${w.state}${failed.length ? `, failed: ${failed.join(", ")}` : ""}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export async function rollback(version: string | undefined, f: Flags, out: Out): Promise<number> {
+  if (!version || !/^\d+$/.test(version))
+    throw new CliError("usage: halo rollback VERSION", EXIT.usage);
+  const r = await client(f).call<{ version: number; changed: string[] }>(
+    "POST",
+    `/v1/clusters/${clusterOf(f)}/rollback`,
+    { version: Number(version) },
+  );
+  out(
+    f.json
+      ? JSON.stringify(r)
+      : `rolling back to the topology of version ${version} as version ${r.version} (${r.changed.length} host(s))`,
+  );
+  return EXIT.ok;
+}
+
+export async function tokenCreate(f: Flags, out: Out): Promise<number> {
+  const body: Record<string, unknown> = {};
+  if (f.groups) body.groups = f.groups.split(",");
+  if (f.ttl) body.ttlSeconds = Number(f.ttl);
+  if (f.maxUses) body.maxUses = Number(f.maxUses);
+  const r = await client(f).call<{ token: string; expiresAt: string | null }>(
+    "POST",
+    `/v1/clusters/${clusterOf(f)}/join-tokens`,
+    body,
+  );
+  out(f.json ? JSON.stringify(r) : r.token);
+  return EXIT.ok;
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { CliError, EXIT } from "./client.ts";
+import {
+  apply,
+  clusterCmd,
+  login,
+  rollback,
+  rolloutCmd,
+  status,
+  tokenCreate,
+  type Flags,
+} from "./commands.ts";
+
+const USAGE = `halo: the operator CLI for the halo control plane
+
+  halo login --server URL --token ADMIN_TOKEN [--cluster NAME]
+  halo cluster create NAME | halo cluster list
+  halo apply -f inventory.ini|yaml|json [--yes]
+  halo status
+  halo rollout watch|show|pause|resume|abort [ID]
+  halo rollback VERSION
+  halo token create [--groups a,b] [--ttl SECONDS] [--max-uses N]
+
+  --cluster NAME   (or HALO_CLUSTER, or the one saved by login)
+  --json           machine-readable output on every read command
+Exit codes: 0 ok, 1 error, 2 usage, 3 not allowed, 4 rollout did not complete, 5 not confirmed.
+`;
+
+const VALUE: Record<string, keyof Flags> = {
+  "--server": "server",
+  "--token": "token",
+  "--cluster": "cluster",
+  "-f": "file",
+  "--file": "file",
+  "--groups": "groups",
+  "--ttl": "ttl",
+  "--max-uses": "maxUses",
+  "--interval": "interval",
+};
+
+function parse(argv: string[]): { words: string[]; flags: Flags } {
+  const flags: Flags = { yes: false, json: false };
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? "";
+    if (a === "--yes" || a === "-y") flags.yes = true;
+    else if (a === "--json") flags.json = true;
+    else if (a in VALUE) {
+      const v = argv[++i];
+      if (v === undefined) throw new CliError(`${a} needs a value`, EXIT.usage);
+      (flags as unknown as Record<string, string>)[VALUE[a] as string] = v;
+    } else if (a.startsWith("-")) throw new CliError(`unknown flag ${a}`, EXIT.usage);
+    else words.push(a);
+  }
+  return { words, flags };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { words, flags } = parse(argv);
+  const out = (s: string) => console.log(s);
+  const [cmd, sub, arg] = words;
+  switch (cmd) {
+    case "login":
+      return login(flags, out);
+    case "cluster":
+      return clusterCmd(sub, arg, flags, out);
+    case "apply":
+      return apply(flags, out);
+    case "status":
+      return status(flags, out);
+    case "rollout":
+      return rolloutCmd(sub, arg, flags, out);
+    case "rollback":
+      return rollback(sub, flags, out);
+    case "token":
+      if (sub === "create") return tokenCreate(flags, out);
+      throw new CliError("usage: halo token create", EXIT.usage);
+    case undefined:
+    case "help":
+      console.log(USAGE);
+      return cmd === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      throw new CliError(`unknown command ${cmd}\n\n${USAGE}`, EXIT.usage);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`halo: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(e instanceof CliError ? e.code : EXIT.error);
+  },
+);

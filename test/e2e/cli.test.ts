@@ -1,0 +1,135 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Fleet, type Node } from "./fleet.ts";
+
+const TSX = resolve("node_modules/.bin/tsx");
+const fleet = new Fleet();
+let config = "";
+
+/** Runs the CLI on Node as a user would, with its own config file. */
+function halo(...args: string[]) {
+  const r = spawnSync(TSX, ["cli/main.ts", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HALO_CONFIG: config, HALO_SERVER: "", HALO_TOKEN: "" },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const SEED = readFileSync("examples/seed-cluster.ini", "utf8");
+
+beforeAll(async () => {
+  await fleet.start();
+  config = join(fleet.dir, "cli.json");
+}, 120_000);
+afterAll(() => fleet.stop());
+
+describe("the halo CLI against wrangler dev", () => {
+  it("refuses to work before login (2) and with a bad token (3)", () => {
+    expect(halo("status", "--cluster", "demo").code).toBe(2);
+    const bad = halo("login", "--server", fleet.cp.url, "--token", "nope");
+    expect(bad.code).toBe(3);
+    expect(bad.err).toContain("401");
+  });
+
+  it("logs in, storing the token 0600, and creates and lists clusters", () => {
+    expect(
+      halo("login", "--server", fleet.cp.url, "--token", "e2e-admin", "--cluster", "demo").code,
+    ).toBe(0);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect(halo("cluster", "create", "demo")).toMatchObject({
+      code: 0,
+      out: "created cluster demo\n",
+    });
+    expect(halo("cluster", "create", "demo").code).toBe(1);
+    const list = JSON.parse(halo("cluster", "list", "--json").out) as Array<{ name: string }>;
+    expect(list.map((c) => c.name)).toContain("demo");
+  });
+
+  it("applies an inventory, showing which hosts change; asks unless --yes", async () => {
+    const first = halo("apply", "-f", "examples/seed-cluster.ini", "--yes");
+    expect(first.code).toBe(0);
+    expect(first.out).toContain("7 host(s) change:\n");
+    expect(first.out).toContain(
+      "  node1: endpoints, etcd-proxy, hosts  apiserver - -> https://lb-apiserver.kubernetes.local:8383\n",
+    );
+    expect(first.out).toContain("applied as version 1");
+    expect(halo("apply", "-f", "examples/seed-cluster.yaml")).toMatchObject({
+      code: 0,
+      out: "no host changes\n",
+    });
+    const changed = join(fleet.dir, "no-lb.ini");
+    writeFileSync(changed, SEED.replace(/^loadbalancer_apiserver=.*$/m, ""));
+    const asked = halo("apply", "-f", changed);
+    expect(asked.code).toBe(5);
+    expect(asked.out).toContain(
+      "  node1: endpoints, hosts  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://10.10.1.11:443\n",
+    );
+    const t = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+    expect(t.body.version).toBe(1);
+  });
+
+  it("names the field of a bad inventory and exits 1", () => {
+    const bad = join(fleet.dir, "bad.ini");
+    writeFileSync(bad, SEED.replace("master1 ip=10.10.1.11", "master1 ip=10.10.1.300"));
+    const r = halo("apply", "-f", bad, "--yes");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("hosts.master1.ip: must be an IPv4 or IPv6 literal");
+  });
+
+  it("creates a join token, shows status, watches a rollout to the end, and rolls back", async () => {
+    await fleet.api("PUT", "/v1/clusters/demo/rollout-policy", {
+      canary: 1,
+      waves: ["100%"],
+      bakeSeconds: 1,
+    });
+    const token = halo("token", "create", "--groups", "kube-node", "--max-uses", "3");
+    expect(token.code).toBe(0);
+    const nodes: Node[] = [];
+    for (const [h, ip] of [
+      ["node1", "10.10.1.21"],
+      ["node2", "10.10.1.22"],
+      ["node3", "10.10.1.23"],
+    ] as const) {
+      const n = fleet.node(h, {
+        hosts: { path: "/etc/hosts" },
+        endpoints: { path: "/etc/halo/endpoints.json" },
+        "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+      });
+      n.join(token.out.trim(), ip);
+      n.run();
+      nodes.push(n);
+    }
+    await fleet.converged("demo", ["node1", "node2", "node3"]);
+    const st = halo("status");
+    expect(st.code).toBe(0);
+    expect(st.out).toMatch(/^HOST +GROUPS +DESIRED +APPLIED +STATUS +CONNECTED +LAST ERROR\n/);
+    expect(st.out).toMatch(/\nnode1 +kube-node,k8s-cluster +v1 +v1 +applied +yes\n/);
+
+    const changed = join(fleet.dir, "no-lb.ini");
+    expect(halo("apply", "-f", changed, "--yes").code).toBe(0);
+    const watch = halo("rollout", "watch", "--interval", "200");
+    expect(watch.code).toBe(0);
+    expect(watch.out).toContain("rollout #");
+    expect(watch.out).toMatch(
+      /v1 -> v2: completed\n {2}canary +\[#{20}\] 1\/1 done\n {2}wave 1 +\[#{20}\] 2\/2 done\n/,
+    );
+    const json = JSON.parse(halo("status", "--json").out) as Array<{
+      host: string;
+      status: string;
+    }>;
+    expect(json.filter((n) => n.host.startsWith("node")).every((n) => n.status === "applied")).toBe(
+      true,
+    );
+
+    const back = halo("rollback", "1");
+    expect(back.code).toBe(0);
+    expect(back.out).toContain("as version 3");
+    expect(halo("rollout", "watch", "--interval", "200").code).toBe(0);
+    expect(JSON.parse(nodes[0]?.file("etc/halo/endpoints.json") ?? "{}").apiserver.via).toBe(
+      "external-lb",
+    );
+    expect(halo("rollout", "pause").code).toBe(1);
+  });
+});
