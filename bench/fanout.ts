@@ -28,7 +28,11 @@ export async function benchFanout(agents = 1000, processes = 4): Promise<void> {
       if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
       return (await r.json()) as Record<string, unknown>;
     };
-    await api("POST", "/v1/clusters", { name: "bench" });
+    // All at once: this measures distribution; waves would add their bake times on purpose.
+    await api("POST", "/v1/clusters", {
+      name: "bench",
+      rolloutPolicy: { canary: 0, waves: ["100%"], bakeSeconds: 0 },
+    });
     const topology = syntheticCluster(agents + 3);
     await api("PUT", "/v1/clusters/bench/topology", topology);
     const { token } = (await api("POST", "/v1/clusters/bench/join-tokens", {})) as {

@@ -134,3 +134,37 @@ export const Problem = z.object({
 });
 
 export { BundleSchema, RolloutPolicySchema, TopologySchema, VarsSchema };
+
+export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
+
+export const RolloutSummary = z.object({
+  id: z.number().int(),
+  cluster: z.string(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int(),
+  state: z.enum(["in_progress", "paused", "completed", "reverted", "aborted", "superseded"]),
+  wave: z.number().int(),
+  waveCount: z.number().int(),
+  reason: z.string().nullable(),
+  policy: RolloutPolicySchema,
+  actor: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const RolloutDetail = RolloutSummary.extend({
+  waves: z.array(
+    z.object({
+      index: z.number().int(),
+      name: z.string(),
+      state: z.enum(["done", "current", "pending"]),
+      nodes: z.array(
+        z.object({
+          host: z.string(),
+          status: z.enum(["applied", "failed", "pending"]),
+          error: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});

@@ -302,7 +302,13 @@ describe("audit and OpenAPI", () => {
       >;
     }>(await api("GET", "/v1/openapi.json", { token: null }));
     expect(doc.openapi).toBe("3.0.3");
-    expect(Object.keys(doc.paths)).toContain("/v1/clusters/{c}/topology");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/clusters/{c}/topology",
+        "/v1/clusters/{c}/rollouts/{id}",
+        "/v1/clusters/{c}/rollback",
+      ]),
+    );
     const reg = doc.paths["/v1/register"]?.post?.requestBody?.content["application/json"]?.schema;
     expect(Object.keys(reg?.properties ?? {}).sort()).toEqual(["facts", "hostname", "ip", "token"]);
   });

@@ -113,6 +113,49 @@ export function openApiDocument() {
           responses: { "200": ok(z.object({ entries: z.array(S.AuditEntry) })), ...errors },
         },
       },
+      "/v1/clusters/{c}/rollout-policy": {
+        get: { security: admin, responses: { "200": ok(S.RolloutPolicySchema), ...errors } },
+        put: {
+          security: admin,
+          requestBody: body(S.RolloutPolicySchema),
+          responses: { "200": ok(S.RolloutPolicySchema), ...errors },
+        },
+      },
+      "/v1/clusters/{c}/rollouts": {
+        get: {
+          security: admin,
+          responses: { "200": ok(z.object({ rollouts: z.array(S.RolloutSummary) })), ...errors },
+        },
+      },
+      "/v1/clusters/{c}/rollouts/{id}": {
+        get: { security: admin, responses: { "200": ok(S.RolloutDetail), ...errors } },
+      },
+      "/v1/clusters/{c}/rollouts/{id}/{action}": {
+        post: {
+          security: admin,
+          parameters: [
+            {
+              name: "action",
+              in: "path",
+              required: true,
+              schema: { type: "string", enum: ["pause", "resume", "abort", "rollback"] },
+            },
+          ],
+          responses: {
+            "200": ok(S.RolloutDetail),
+            "201": ok(S.PutTopologyResponse, "rollback started"),
+            "409": problem,
+            ...errors,
+          },
+        },
+      },
+      "/v1/clusters/{c}/rollback": {
+        post: {
+          security: admin,
+          requestBody: body(S.RollbackBody),
+          responses: { "201": ok(S.PutTopologyResponse, "rollback started"), ...errors },
+        },
+      },
       "/v1/register": {
         post: {
           requestBody: body(S.RegisterBody),

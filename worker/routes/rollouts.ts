@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
 import { RolloutPolicySchema } from "../../shared/rollout.ts";
+import { RollbackBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
@@ -14,8 +14,6 @@ import { revertOps, type RolloutRow } from "../rollout/advance.ts";
 import { policyOf } from "../rollout/start.ts";
 import { plansFor } from "../plans.ts";
 import { changeTopology } from "../topology-change.ts";
-
-export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
 
 function rolloutId(raw: string): number {
   if (!/^\d{1,12}$/.test(raw)) throw invalid([{ path: "id", message: "must be a rollout id" }]);
