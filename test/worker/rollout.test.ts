@@ -220,3 +220,60 @@ describe("rollouts", () => {
     ).toEqual(["waves.0"]);
   });
 });
+
+describe("rollouts of large waves", () => {
+  it("judges and completes a wave of 150 nodes (more than D1's bound-parameter limit)", async () => {
+    const { env } = await import("cloudflare:test");
+    const { db } = await import("../../worker/db/client.ts");
+    const { advanceRollout } = await import("../../worker/rollout/advance.ts");
+    const c = uniqueCluster("big");
+    await api("POST", "/v1/clusters", {
+      body: { name: c, rolloutPolicy: { canary: 0, waves: ["100%"], bakeSeconds: 0 } },
+    });
+    const hosts: Record<string, { ip: string }> = { m1: { ip: "10.9.0.1" } };
+    const names = Array.from({ length: 150 }, (_, i) => `n${i}`);
+    names.forEach((n, i) => (hosts[n] = { ip: `10.9.1.${i + 1}` }));
+    const topo = (vars: object) => ({
+      hosts,
+      groups: {
+        "kube-master": { hosts: ["m1"] },
+        etcd: { hosts: ["m1"] },
+        "kube-node": { hosts: names },
+      },
+      vars,
+    });
+    await api("PUT", `/v1/clusters/${c}/topology`, { body: topo({}) });
+    const { token } = await json<{ token: string }>(
+      await api("POST", `/v1/clusters/${c}/join-tokens`, { body: {} }),
+    );
+    for (const n of names)
+      await api("POST", "/v1/register", {
+        token: null,
+        body: { token, hostname: n, ip: hosts[n]?.ip },
+      });
+    // Every node reports the bundle it should run (as its agent's ack would).
+    const ack = async () => {
+      for (const n of await nodeRows(c)) {
+        await env.DB.prepare(
+          "UPDATE nodes SET applied_hash = ?, applied_version = ?, applied_at = 0 WHERE cluster = ? AND host = ?",
+        )
+          .bind(
+            (n as NodeRow & { desired: { hash: string } }).desired.hash,
+            n.desired.version,
+            c,
+            n.host,
+          )
+          .run();
+      }
+    };
+    await ack();
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: topo({ loadbalancer_apiserver_localhost: true }),
+    });
+    expect((await summary(c)).rollout?.state).toBe("in_progress");
+    await ack();
+    expect(await advanceRollout(db(env.DB), c)).toEqual({ next: null, changed: false });
+    const s = await summary(c);
+    expect([s.rollout?.state, s.stableVersion]).toEqual(["completed", 2]);
+  }, 60_000);
+});

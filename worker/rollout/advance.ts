@@ -18,6 +18,17 @@ export async function activeRollout(d: Db, cluster: string): Promise<RolloutRow 
     .get();
 }
 
+/**
+ * A rollout's target bundles and its cluster's node rows. All rows of the cluster are read:
+ * D1 caps bound parameters near 100, so an IN list of a wave's hosts would not scale.
+ */
+export async function rolloutNodes(d: Db, r: RolloutRow) {
+  const c = await requireCluster(d, r.cluster);
+  const plans = plansFor(c, r.toVersion, (await readTopology(d, r.cluster, r.toVersion)).topology);
+  const rows = await d.select().from(nodes).where(eq(nodes.cluster, r.cluster)).all();
+  return { plans, byHost: new Map(rows.map((x) => [x.host, x])) };
+}
+
 /** The statements that put a rollout's hosts back on the stable version. */
 export function revertOps(d: Db, r: RolloutRow): BatchItem<"sqlite"> {
   return d
@@ -39,18 +50,8 @@ export async function advanceRollout(
   if (!r || r.state !== "in_progress") return { next: null, changed: false };
   const waves = JSON.parse(r.waves) as string[][];
   const policy = RolloutPolicySchema.parse(JSON.parse(r.policy));
-  const c = await requireCluster(d, cluster);
-  const plans = plansFor(c, r.toVersion, (await readTopology(d, cluster, r.toVersion)).topology);
+  const { plans, byHost } = await rolloutNodes(d, r);
   const hosts = waves[r.wave] ?? [];
-  const rows =
-    hosts.length === 0
-      ? []
-      : await d
-          .select()
-          .from(nodes)
-          .where(and(eq(nodes.cluster, cluster), inArray(nodes.host, hosts)))
-          .all();
-  const byHost = new Map(rows.map((x) => [x.host, x]));
   const wave: WaveNode[] = hosts.map((h) => ({
     host: h,
     target: plans.get(h)?.bundle.hash ?? "",

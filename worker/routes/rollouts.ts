@@ -1,18 +1,17 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { RolloutPolicySchema } from "../../shared/rollout.ts";
 import { RollbackBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
-import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
+import { audit, clusters, rollouts } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { notifyHub } from "../hub-client.ts";
-import { revertOps, type RolloutRow } from "../rollout/advance.ts";
+import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
 import { policyOf } from "../rollout/start.ts";
-import { plansFor } from "../plans.ts";
 import { changeTopology } from "../topology-change.ts";
 
 function rolloutId(raw: string): number {
@@ -48,18 +47,7 @@ export async function showRollout(d: Db, r: RolloutRow, detail: boolean) {
     updatedAt: new Date(r.updatedAt).toISOString(),
   };
   if (!detail) return base;
-  const c = await requireCluster(d, r.cluster);
-  const plans = plansFor(c, r.toVersion, (await readTopology(d, r.cluster, r.toVersion)).topology);
-  const hosts = waves.flat();
-  const rows =
-    hosts.length === 0
-      ? []
-      : await d
-          .select()
-          .from(nodes)
-          .where(and(eq(nodes.cluster, r.cluster), inArray(nodes.host, hosts)))
-          .all();
-  const byHost = new Map(rows.map((x) => [x.host, x]));
+  const { plans, byHost } = await rolloutNodes(d, r);
   const nodeState = (h: string) => {
     const n = byHost.get(h);
     const target = plans.get(h)?.bundle.hash;
