@@ -117,6 +117,28 @@ describe("rollouts", () => {
     expect(n1?.desired.version).toBe(1);
   });
 
+  it("pauses on a breach when autoRevert is off, keeping the canary's change; resume retries the wave", async () => {
+    let refuse = true;
+    const { c, agents } = await fleet(
+      { ...FAST, autoRevert: false },
+      { n1: (content) => refuse && content.includes("localhost:443") },
+    );
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const s = await rolloutIn(c, ["paused"]);
+    expect(s.rollout?.reason).toBe("1 node(s) failed: n1");
+    expect((await nodeRows(c)).find((n) => n.host === "n1")?.desired.version).toBe(2);
+    expect(agents.n2?.got(2)).toBe(false);
+    refuse = false;
+    await api("POST", `/v1/clusters/${c}/rollouts/${s.rollout?.id}/resume`);
+    // The canary reconnects (as a restarted agent would) and gets the bundle again.
+    await agents.n1?.agent.ws.close();
+    await AutoAgent.start(await register(c, "n1", "10.0.1.1"), "n1");
+    await rolloutIn(c, ["completed"]);
+    expect(agents.n2?.got(2)).toBe(true);
+  });
+
   it("rolls back to an earlier version as a new rollout", async () => {
     const { c } = await fleet(FAST);
     await api("PUT", `/v1/clusters/${c}/topology`, {
