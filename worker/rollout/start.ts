@@ -40,7 +40,10 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
   const immediate = changed.filter((h) => !inService.has(h));
   const policy = policyOf(c);
   const masters = staged.filter(isMaster);
-  const waves = planWaves(staged.filter((h) => !isMaster(h)).sort(), masters, policy);
+  // External LB hosts carry everyone's traffic: ordinary nodes go first, the canary among them.
+  const isLb = (h: string) => state.latest.get(h)?.endpoints.groups.includes(GROUPS.lb) ?? false;
+  const order = (a: string, b: string) => Number(isLb(a)) - Number(isLb(b)) || (a < b ? -1 : 1);
+  const waves = planWaves(staged.filter((h) => !isMaster(h)).sort(order), masters, policy);
 
   const ops: BatchItem<"sqlite">[] = [
     d

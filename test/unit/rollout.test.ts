@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_POLICY,
+  judgeWave,
+  planWaves,
+  RolloutPolicySchema,
+  type WaveNode,
+} from "../../shared/rollout.ts";
+
+const nodes = (n: number) => Array.from({ length: n }, (_, i) => `n${i}`);
+const sizes = (w: string[][]) => w.map((x) => x.length);
+
+describe("planning waves", () => {
+  it("is safe for 3 nodes: one at a time, masters last", () => {
+    expect(planWaves(nodes(3), ["m1", "m2"], DEFAULT_POLICY)).toEqual([
+      ["n0"],
+      ["n1"],
+      ["n2"],
+      ["m1", "m2"],
+    ]);
+  });
+
+  it("scales for 5,000 nodes: a canary, then 10%, 50% and the rest", () => {
+    expect(sizes(planWaves(nodes(5000), ["m1", "m2", "m3"], DEFAULT_POLICY))).toEqual([
+      1, 499, 2000, 2500, 3,
+    ]);
+  });
+
+  it("takes counts as counts and ends with the remainder", () => {
+    const p = RolloutPolicySchema.parse({ canary: 2, waves: [3, 4] });
+    expect(sizes(planWaves(nodes(20), [], p))).toEqual([2, 3, 4, 11]);
+  });
+
+  it("sends everything at once with no canary and 100%", () => {
+    const p = RolloutPolicySchema.parse({ canary: 0, waves: ["100%"] });
+    expect(planWaves(nodes(4), ["m1"], p)).toEqual([["n0", "n1", "n2", "n3"], ["m1"]]);
+  });
+
+  it("has no wave when nothing changes", () => {
+    expect(planWaves([], [], DEFAULT_POLICY)).toEqual([]);
+  });
+});
+
+const T = "t".repeat(64);
+const node = (host: string, over: Partial<WaveNode> = {}): WaveNode => ({
+  host,
+  target: T,
+  appliedHash: null,
+  appliedAt: null,
+  failedHash: null,
+  ...over,
+});
+const policy = RolloutPolicySchema.parse({
+  bakeSeconds: 5,
+  waveDeadlineSeconds: 60,
+  maxFailures: 0,
+});
+
+describe("judging a wave", () => {
+  it.each([
+    ["waits for acks", [node("a")], 1000, { kind: "wait", until: 2000, healthy: 0, failed: 0 }],
+    [
+      "waits for the bake time after an ack",
+      [node("a", { appliedHash: T, appliedAt: 1000 })],
+      3000,
+      { kind: "wait", until: 4000, healthy: 0, failed: 0 },
+    ],
+    [
+      "is done once every node acked and baked",
+      [node("a", { appliedHash: T, appliedAt: 1000 })],
+      6000,
+      { kind: "done" },
+    ],
+    [
+      "breaches on a failure past maxFailures",
+      [node("a", { failedHash: T }), node("b")],
+      1000,
+      { kind: "breach", reason: "1 node(s) failed: a" },
+    ],
+    [
+      "ignores a failure of another bundle",
+      [node("a", { failedHash: "x".repeat(64), appliedHash: T, appliedAt: 0 })],
+      6000,
+      { kind: "done" },
+    ],
+    [
+      "breaches at the deadline",
+      [node("a"), node("b", { appliedHash: T, appliedAt: 0 })],
+      60_000,
+      { kind: "breach", reason: "wave deadline passed: 1 node(s) not applied and baked" },
+    ],
+  ] as const)("%s", (_name, wave, now, verdict) => {
+    expect(judgeWave([...wave], 0, now, policy)).toEqual(verdict);
+  });
+
+  it("tolerates failures up to maxFailures", () => {
+    const lenient = RolloutPolicySchema.parse({ maxFailures: 1, bakeSeconds: 0 });
+    expect(
+      judgeWave(
+        [node("a", { failedHash: T }), node("b", { appliedHash: T, appliedAt: 0 })],
+        0,
+        10,
+        lenient,
+      ),
+    ).toEqual({ kind: "done" });
+  });
+});
