@@ -75,10 +75,19 @@ export class Fleet {
     body?: unknown,
     type = "application/json",
   ): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.cp.url}${path}`, {
-      method,
-      headers: { authorization: "Bearer e2e-admin", "content-type": type },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    const send = () =>
+      fetch(`${this.cp.url}${path}`, {
+        method,
+        headers: { authorization: "Bearer e2e-admin", "content-type": type },
+        body:
+          body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+    // A pooled keep-alive socket that wrangler dev closed while idle fails before the request is
+    // read ("other side closed"); one retry on a fresh socket is what any HTTP client does.
+    const res = await send().catch((e: unknown) => {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") return send();
+      throw e;
     });
     return { status: res.status, body: (await res.json().catch(() => null)) as T };
   }
