@@ -43,6 +43,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // Rollout tests wait on real alarms and sockets; CI runs them beside the e2e processes.
+          testTimeout: 30_000,
           setupFiles: ["test/worker/setup.ts"],
         },
       },

@@ -19,9 +19,16 @@ async function call(env: Env, cluster: string, path: string, body: unknown): Pro
   }
 }
 
-/** Tells the hub that the desired state changed, so it sends bundles to nodes that differ. */
-export function notifyHub(env: Env, cluster: string): Promise<void> {
-  return call(env, cluster, "/notify", {});
+/**
+ * Tells the hub that the desired state changed, so it sends bundles to nodes that differ. With
+ * `retry`, bundles already sent and not applied (a failed apply) are sent again.
+ */
+export function notifyHub(
+  env: Env,
+  cluster: string,
+  opts: { retry?: boolean } = {},
+): Promise<void> {
+  return call(env, cluster, "/notify", opts);
 }
 
 /** Tells the hub to close a revoked node's socket. */

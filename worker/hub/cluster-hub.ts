@@ -44,8 +44,10 @@ export class ClusterHub extends DurableObject<Env> {
     if (path === "/connect") return this.acceptAgent(request, cluster);
     if (path === "/notify") {
       this.remember(cluster);
+      const { retry } = (await request.json().catch(() => ({}))) as { retry?: boolean };
       await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
       this.desired = await loadDesired(this.env.DB, cluster);
+      if (retry) this.forgetSent();
       this.dispatchAll();
       return new Response(null, { status: 204 });
     }
@@ -218,6 +220,13 @@ export class ClusterHub extends DurableObject<Env> {
     state.sent = bundle.hash;
     ws.serializeAttachment(state);
     return true;
+  }
+
+  private forgetSent(): void {
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as SocketState;
+      ws.serializeAttachment({ ...state, sent: null });
+    }
   }
 
   private dispatchAll(): void {

@@ -5,7 +5,7 @@ import { RollbackBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
-import { audit, clusters, rollouts } from "../db/schema.ts";
+import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
@@ -134,9 +134,15 @@ export const rolloutRoutes = new Hono<AppEnv>()
       action: `rollout.${action}`,
       detail: JSON.stringify({ id: r.id }),
     });
-    // Aborting puts the nodes it already changed back on the last good version.
-    await d.batch(action === "abort" ? [set, log, revertOps(d, r)] : [set, log]);
-    await notifyHub(c.env, cluster);
+    // Aborting puts the nodes it already changed back on the last good version; resuming
+    // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
+    const extra = {
+      abort: [revertOps(d, r)],
+      resume: [d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, cluster))],
+      pause: [],
+    }[action as "pause" | "resume" | "abort"];
+    await d.batch([set, log, ...extra]);
+    await notifyHub(c.env, cluster, { retry: action === "resume" });
     return c.json(await showRollout(d, await rolloutRow(d, cluster, r.id), true));
   })
   .post("/:c/rollback", async (c) => {
