@@ -35,3 +35,8 @@ export function notifyHub(
 export function revokeNode(env: Env, cluster: string, host: string): Promise<void> {
   return call(env, cluster, "/revoke", { host });
 }
+
+/** Closes every socket of a deleted cluster; their credentials are gone with it. */
+export function closeAll(env: Env, cluster: string): Promise<void> {
+  return call(env, cluster, "/close-all", {});
+}

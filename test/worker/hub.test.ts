@@ -158,6 +158,15 @@ describe("the cluster hub", () => {
     expect((await api("GET", "/v1/agent/config", { token })).status).toBe(401);
   });
 
+  it("closes every socket of a deleted cluster", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    await a.next();
+    expect((await api("DELETE", `/v1/clusters/${c}`)).status).toBe(204);
+    expect(await a.untilClosed()).toEqual({ code: 4001, reason: "cluster deleted" });
+  });
+
   it("closes the old socket when the host registers again", async () => {
     const c = await clusterWith();
     const a = await connect(await register(c, "n1", "10.0.1.1"));

@@ -51,6 +51,10 @@ export class ClusterHub extends DurableObject<Env> {
       this.dispatchAll();
       return new Response(null, { status: 204 });
     }
+    if (path === "/close-all") {
+      for (const ws of this.ctx.getWebSockets()) ws.close(4001, "cluster deleted");
+      return new Response(null, { status: 204 });
+    }
     if (path === "/revoke") {
       const { host } = (await request.json()) as { host: string };
       for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");

@@ -15,6 +15,7 @@ import {
 } from "../db/schema.ts";
 import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
+import { closeAll } from "../hub-client.ts";
 import { showRollout } from "./rollouts.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode } from "../errors.ts";
@@ -72,6 +73,7 @@ export const clusterRoutes = new Hono<AppEnv>()
         .insert(audit)
         .values({ cluster: name, at: Date.now(), actor, action: "cluster.delete", detail: "{}" }),
     ]);
+    await closeAll(c.env, name);
     return c.body(null, 204);
   });
 
