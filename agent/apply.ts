@@ -1,6 +1,6 @@
 import { existsSync, linkSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ArtifactKind, Bundle } from "../shared/bundle.ts";
+import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
 import type { ApplyStage } from "../shared/protocol.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import type { AgentConfig } from "./config.ts";

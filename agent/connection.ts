@@ -1,4 +1,4 @@
-import type { Bundle } from "../shared/bundle.ts";
+import type { Bundle } from "../shared/bundle-schema.ts";
 import {
   parseFrame,
   PING,

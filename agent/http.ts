@@ -1,4 +1,4 @@
-import { BundleSchema, type Bundle } from "../shared/bundle.ts";
+import { BundleSchema, type Bundle } from "../shared/bundle-schema.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import type { Credential } from "./credential.ts";
 

@@ -1,5 +1,5 @@
 import { dirname, basename, join } from "node:path";
-import type { ArtifactKind, Bundle } from "../shared/bundle.ts";
+import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
 import { sha256Hex } from "../shared/hash.ts";
 import { mergeHostsBlock } from "../shared/render/hosts.ts";
 import { err, ok, type Result } from "../shared/result.ts";

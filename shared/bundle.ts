@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   apiserverBackends,
   etcdBackends,
@@ -19,24 +18,17 @@ import { renderNginx } from "./render/nginx.ts";
 import { err, ok, type Issue, type Result } from "./result.ts";
 import type { Topology } from "./topology/schema.ts";
 import type { Settings } from "./topology/settings.ts";
+import type { Artifact, ArtifactKind, Bundle } from "./bundle-schema.ts";
 
-export const ARTIFACT_KINDS = ["endpoints", "etcd-proxy", "haproxy", "hosts", "nginx"] as const;
-export const ArtifactKindSchema = z.enum(ARTIFACT_KINDS);
-export type ArtifactKind = z.infer<typeof ArtifactKindSchema>;
-
-export const ArtifactSchema = z.strictObject({
-  kind: ArtifactKindSchema,
-  content: z.string().max(1_000_000),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
-export type Artifact = z.infer<typeof ArtifactSchema>;
-
-export const BundleSchema = z.strictObject({
-  version: z.number().int().nonnegative(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  artifacts: z.array(ArtifactSchema).max(ARTIFACT_KINDS.length),
-});
-export type Bundle = z.infer<typeof BundleSchema>;
+export {
+  ARTIFACT_KINDS,
+  ArtifactKindSchema,
+  ArtifactSchema,
+  BundleSchema,
+  type Artifact,
+  type ArtifactKind,
+  type Bundle,
+} from "./bundle-schema.ts";
 
 /** Everything one node receives and is told. */
 export interface NodePlan {

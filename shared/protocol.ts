@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BundleSchema } from "./bundle.ts";
+import { BundleSchema } from "./bundle-schema.ts";
 import { HostNameSchema } from "./topology/schema.ts";
 
 /** Bumped on any incompatible change to the frames below. */
