@@ -1,5 +1,3 @@
-import type { Topology } from "../shared/topology/schema.ts";
-
 /** The Worker's bindings, as wrangler.toml declares them. */
 export interface Env {
   DB: D1Database;
@@ -16,5 +14,3 @@ export type Principal =
   | { kind: "join"; actor: string; cluster: string };
 
 export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
-
-export type { Topology };
