@@ -1,6 +1,7 @@
+import { own } from "./own.ts";
 import { err, ok, type Issue, type Result } from "./result.ts";
 import { GROUPS, type Topology, type Vars } from "./topology/schema.ts";
-import { resolveSettings, type Settings } from "./topology/settings.ts";
+import { ETCD_CLIENT_PORT, resolveSettings, type Settings } from "./topology/settings.ts";
 import { resolveGroup } from "./topology/validate.ts";
 
 /** Addresses the agents reported when they registered: the fallback for a host without `ip`. */
@@ -46,8 +47,8 @@ export function buildModel(
   const access = new Map<string, string>();
   const addresses = new Map<string, string[]>();
   for (const h of hosts) {
-    const host = topology.hosts[h] ?? {};
-    const ip = host.ip ?? registered[h];
+    const host = own(topology.hosts, h) ?? {};
+    const ip = host.ip ?? own(registered, h);
     const aip = host.access_ip ?? ip ?? host.access_ip6 ?? host.ip6;
     if (aip !== undefined) access.set(h, aip);
     const all = [ip, host.access_ip, host.ip6, host.access_ip6].filter(
@@ -69,7 +70,7 @@ export function buildModel(
   }
   if (issues.length > 0) return err(issues);
 
-  return ok({
+  const model: ClusterModel = {
     topology,
     hosts,
     masters,
@@ -80,7 +81,48 @@ export function buildModel(
     settings: settingsByHost(topology, hosts, groupsOf),
     access,
     addresses,
-  });
+  };
+  const clashes = checkListeners(model);
+  return clashes.length > 0 ? err(clashes) : ok(model);
+}
+
+/**
+ * Ports that must differ on one host for its rendered config to work: a load balancer cannot
+ * listen twice on one port, and the etcd proxy already holds 127.0.0.1:2379.
+ */
+function checkListeners(m: ClusterModel): Issue[] {
+  const found = new Map<string, Issue>();
+  const etcd = new Set(m.etcd);
+  const lb = new Set(m.lb);
+  for (const h of m.hosts) {
+    const s = m.settings.get(h);
+    if (!s) continue;
+    const master = (m.groupsOf.get(h) ?? []).includes(GROUPS.master);
+    const listeners: Array<[string, number]> = [];
+    if (master && s.insecurePort !== 0)
+      listeners.push(
+        ["kube_apiserver_insecure_port", s.insecurePort],
+        ["kube_apiserver_port", s.securePort],
+      );
+    const localLb = m.k8s.has(h) && !master && s.localhostLb && s.externalLb === null;
+    if (localLb) listeners.push(["kube_apiserver_port", s.securePort]);
+    if (s.externalLb && lb.has(h))
+      listeners.push(["loadbalancer_apiserver.port", s.externalLb.port]);
+    if (localLb || (s.externalLb && lb.has(h)))
+      listeners.push(["loadbalancer_apiserver_healthcheck_port", s.lbHealthPort]);
+    if (m.k8s.has(h) && !s.etcdMultiaccess && !etcd.has(h))
+      listeners.push(["the etcd proxy", ETCD_CLIENT_PORT]);
+    const seen = new Map<number, string>();
+    for (const [name, port] of listeners) {
+      const other = seen.get(port);
+      if (other !== undefined && other !== name) {
+        const message = `is ${port}, as is ${other}: ${h} would listen twice on that port`;
+        found.set(name + message, { path: name, message });
+      }
+      seen.set(port, name);
+    }
+  }
+  return [...found.values()];
 }
 
 function groupOrder(a: string, b: string): number {
@@ -92,7 +134,8 @@ function groupOrder(a: string, b: string): number {
 
 /**
  * Ansible's precedence: all vars, then group vars from parent to child (same depth by name),
- * then host vars. Hosts with the same groups and no vars of their own share one Settings.
+ * then host vars. Equal settings are one object (hosts whose own vars halo does not read share
+ * their role's), so everything keyed by Settings costs per role, not per host.
  */
 function settingsByHost(
   t: Topology,
@@ -101,22 +144,26 @@ function settingsByHost(
 ): Map<string, Settings> {
   const depth = groupDepths(t);
   const cache = new Map<string, Settings>();
+  const interned = new Map<string, Settings>();
   const out = new Map<string, Settings>();
   for (const h of hosts) {
     const groups = [...(groupsOf.get(h) ?? [])]
-      .filter((g) => t.groups[g]?.vars !== undefined)
+      .filter((g) => own(t.groups, g)?.vars !== undefined)
       .sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a < b ? -1 : 1));
-    const hostVars = t.hosts[h]?.vars;
+    const hostVars = own(t.hosts, h)?.vars;
     const key = hostVars === undefined ? groups.join(",") : undefined;
     const cached = key === undefined ? undefined : cache.get(key);
     if (cached) {
       out.set(h, cached);
       continue;
     }
-    const merged: Vars = { ...t.vars, ...(t.groups.all?.vars ?? {}) };
-    for (const g of groups) Object.assign(merged, t.groups[g]?.vars);
+    const merged: Vars = { ...t.vars, ...(own(t.groups, "all")?.vars ?? {}) };
+    for (const g of groups) Object.assign(merged, own(t.groups, g)?.vars);
     Object.assign(merged, hostVars ?? {});
-    const s = resolveSettings(merged);
+    const resolved = resolveSettings(merged);
+    const content = JSON.stringify(resolved);
+    const s = interned.get(content) ?? resolved;
+    interned.set(content, s);
     if (key !== undefined) cache.set(key, s);
     out.set(h, s);
   }
@@ -129,7 +176,7 @@ function groupDepths(t: Topology): Map<string, number> {
     if (trail.has(g) || (depth.get(g) ?? -1) >= d) return;
     depth.set(g, d);
     trail.add(g);
-    for (const c of t.groups[g]?.children ?? []) walk(c, d + 1, trail);
+    for (const c of own(t.groups, g)?.children ?? []) walk(c, d + 1, trail);
     trail.delete(g);
   };
   for (const g of Object.keys(t.groups)) walk(g, 1, new Set());

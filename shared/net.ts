@@ -1,4 +1,5 @@
 /** Literal checks for the values that end up inside rendered config files. */
+import ipaddr from "ipaddr.js";
 
 const IPV4_OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
@@ -7,34 +8,17 @@ export function isIPv4(value: string): boolean {
   return parts.length === 4 && parts.every((p) => IPV4_OCTET.test(p));
 }
 
-const HEXTET = /^[0-9a-fA-F]{1,4}$/;
-
+/** An IPv6 literal as a real parser reads it (no zone id: it would mean nothing in a config). */
 export function isIPv6(value: string): boolean {
-  if (value.length > 45 || value.includes("%")) return false;
-  let head = value;
-  let tailGroups = 0;
-  const lastColon = value.lastIndexOf(":");
-  const tail = value.slice(lastColon + 1);
-  if (tail.includes(".")) {
-    if (!isIPv4(tail)) return false;
-    head = value.slice(0, lastColon + 1) + "0:0";
-    tailGroups = 0;
-  }
-  const doubles = head.split("::");
-  if (doubles.length > 2) return false;
-  const groups = (s: string): string[] | null => {
-    if (s === "") return [];
-    const g = s.split(":");
-    return g.every((x) => HEXTET.test(x)) ? g : null;
-  };
-  if (doubles.length === 2) {
-    const left = groups(doubles[0] ?? "");
-    const right = groups(doubles[1] ?? "");
-    if (!left || !right) return false;
-    return left.length + right.length + tailGroups <= 7;
-  }
-  const all = groups(head);
-  return all !== null && all.length === 8;
+  return value.length <= 45 && !value.includes("%") && ipaddr.IPv6.isValid(value);
+}
+
+/**
+ * The one spelling every renderer uses: RFC 5952 for IPv6 (`1:2:3:4:5:6:7::` becomes
+ * `1:2:3:4:5:6:7:0`, which nginx and HAProxy both parse), IPv4 as given.
+ */
+export function canonicalIp(value: string): string {
+  return isIPv6(value) ? ipaddr.IPv6.parse(value).toRFC5952String() : value;
 }
 
 export function isIp(value: string): boolean {
@@ -56,5 +40,5 @@ export function isHostName(value: string): boolean {
 
 /** Ansible group names: letters, digits, '_' and '-'. */
 export function isGroupName(value: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(value);
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(value) && value !== "__proto__";
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isGroupName, isHostName, isIPv6, isIp } from "../net.ts";
+import { canonicalIp, isGroupName, isHostName, isIPv6, isIp } from "../net.ts";
 
 /** Canonical group names, in the order the seed introduces them. */
 export const GROUPS = {
@@ -25,8 +25,15 @@ export const GroupNameSchema = z
   .string()
   .refine(isGroupName, "must be a group name (letters, digits, '_' and '-')");
 
-export const IpSchema = z.string().refine(isIp, "must be an IPv4 or IPv6 literal");
-export const Ip6Schema = z.string().refine(isIPv6, "must be an IPv6 literal");
+/** Addresses are stored in their canonical spelling, the one every renderer writes. */
+export const IpSchema = z
+  .string()
+  .refine(isIp, "must be an IPv4 or IPv6 literal")
+  .transform(canonicalIp);
+export const Ip6Schema = z
+  .string()
+  .refine(isIPv6, "must be an IPv6 literal")
+  .transform(canonicalIp);
 
 /** Any control character (newline included) would let a value break out of a config line. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -41,12 +48,21 @@ export const VarValueSchema: z.ZodType<unknown> = z.lazy(() =>
     z.boolean(),
     z.null(),
     z.array(VarValueSchema).max(1000),
-    z.record(z.string().max(256), VarValueSchema),
+    z.record(
+      z
+        .string()
+        .max(256)
+        .refine((k) => k !== "__proto__", "is a reserved name"),
+      VarValueSchema,
+    ),
   ]),
 );
 
 export const VarsSchema = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a variable name"),
+  z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be a variable name")
+    .refine((k) => k !== "__proto__", "is a reserved name"),
   VarValueSchema,
 );
 

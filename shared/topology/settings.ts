@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isHostName, isIp } from "../net.ts";
+import { canonicalIp, isHostName, isIp } from "../net.ts";
 import type { Issue } from "../result.ts";
 import type { Vars } from "./schema.ts";
 
@@ -54,9 +54,17 @@ const KnownVars = {
   loadbalancer_apiserver_healthcheck_port: port(1),
   apiserver_loadbalancer_domain_name: z
     .string()
-    .refine(isHostName, "must be a DNS name (letters, digits, inner '-', dots)"),
+    .refine(isHostName, "must be a DNS name (letters, digits, inner '-', dots)")
+    .refine(
+      (n) => !/(^|\.)localhost\.?$/i.test(n),
+      "must not be localhost: /etc/hosts would send localhost to the LB",
+    )
+    .refine(
+      (n) => /[A-Za-z]/.test(n.split(".").pop() ?? ""),
+      "must end in a label with a letter: an all-numeric name reads as an address",
+    ),
   loadbalancer_apiserver: z.strictObject({
-    address: z.string().refine(isIp, "must be an IPv4 or IPv6 literal"),
+    address: z.string().refine(isIp, "must be an IPv4 or IPv6 literal").transform(canonicalIp),
     port: port(1).optional(),
   }),
 } as const;

@@ -1,4 +1,6 @@
+import { hasOwn, own } from "../own.ts";
 import { err, ok, type Issue, type Result } from "../result.ts";
+import { MAX_GROUP_DEPTH, unsafeShape } from "./limits.ts";
 import { GROUPS, GROUP_ALIASES, TopologySchema, type Group, type Topology } from "./schema.ts";
 import { checkKnownVars } from "./settings.ts";
 
@@ -10,6 +12,8 @@ const IMPLICIT_GROUPS = [GROUPS.etcd, GROUPS.master, GROUPS.node, GROUPS.cluster
  * duplicates, cycles, the known vars' types, and a kube-master and an etcd member present.
  */
 export function parseTopology(input: unknown): Result<Topology, Issue[]> {
+  const deep = unsafeShape(input);
+  if (deep) return err([deep]);
   const parsed = TopologySchema.safeParse(input);
   if (!parsed.success) {
     return err(
@@ -23,7 +27,7 @@ export function parseTopology(input: unknown): Result<Topology, Issue[]> {
   const topology = foldAliases(parsed.data, issues);
   checkNames(topology, issues);
   checkReferences(topology, issues);
-  checkCycles(topology, issues);
+  if (issues.length === 0) checkNesting(topology, issues);
   checkVars(topology, issues);
   if (issues.length === 0) checkRoles(topology, issues);
   return issues.length === 0 ? ok(topology) : err(issues);
@@ -31,10 +35,10 @@ export function parseTopology(input: unknown): Result<Topology, Issue[]> {
 
 function foldAliases(t: Topology, issues: Issue[]): Topology {
   const groups: Record<string, Group> = {};
-  const rename = (g: string) => GROUP_ALIASES[g] ?? g;
+  const rename = (g: string) => own(GROUP_ALIASES, g) ?? g;
   for (const [name, group] of Object.entries(t.groups)) {
     const canonical = rename(name);
-    if (canonical !== name && canonical in t.groups) {
+    if (canonical !== name && hasOwn(t.groups, canonical)) {
       issues.push({
         path: `groups.${name}`,
         message: `names the same group as '${canonical}'; use one of them`,
@@ -65,7 +69,7 @@ function checkReferences(t: Topology, issues: Issue[]): void {
   for (const [name, group] of Object.entries(t.groups)) {
     const hosts = new Set<string>();
     group.hosts.forEach((h, i) => {
-      if (!(h in t.hosts)) {
+      if (!hasOwn(t.hosts, h)) {
         issues.push({ path: `groups.${name}.hosts.${i}`, message: `unknown host '${h}'` });
       }
       if (hosts.has(h)) {
@@ -75,7 +79,7 @@ function checkReferences(t: Topology, issues: Issue[]): void {
     });
     const children = new Set<string>();
     group.children.forEach((c, i) => {
-      if (!(c in t.groups) && !IMPLICIT_GROUPS.includes(c)) {
+      if (!hasOwn(t.groups, c) && !IMPLICIT_GROUPS.includes(c)) {
         issues.push({ path: `groups.${name}.children.${i}`, message: `unknown group '${c}'` });
       }
       if (children.has(c)) {
@@ -89,22 +93,46 @@ function checkReferences(t: Topology, issues: Issue[]): void {
   }
 }
 
-function checkCycles(t: Topology, issues: Issue[]): void {
+/**
+ * Children must form no cycle and nest at most MAX_GROUP_DEPTH levels. Walked with an explicit
+ * stack: a chain of 20,000 groups is refused in linear time, not by a stack overflow.
+ */
+function checkNesting(t: Topology, issues: Issue[]): void {
   const state = new Map<string, "visiting" | "done">();
-  const visit = (g: string, trail: string[]): void => {
-    if (state.get(g) === "done") return;
-    if (state.get(g) === "visiting") {
-      issues.push({
-        path: `groups.${g}.children`,
-        message: `cycle in children: ${[...trail, g].join(" -> ")}`,
-      });
-      return;
+  for (const root of Object.keys(t.groups)) {
+    if (state.has(root)) continue;
+    const trail: Array<{ group: string; next: number }> = [{ group: root, next: 0 }];
+    state.set(root, "visiting");
+    while (trail.length > 0) {
+      const top = trail[trail.length - 1] as { group: string; next: number };
+      const child = own(t.groups, top.group)?.children[top.next++];
+      if (child === undefined) {
+        state.set(top.group, "done");
+        trail.pop();
+        continue;
+      }
+      const seen = state.get(child);
+      if (seen === "done") continue;
+      const names = () => [...trail.map((f) => f.group), child];
+      if (seen === "visiting") {
+        const cycle = names();
+        issues.push({
+          path: `groups.${child}.children`,
+          message: `cycle in children: ${cycle.slice(cycle.indexOf(child)).join(" -> ")}`,
+        });
+        return;
+      }
+      if (trail.length >= MAX_GROUP_DEPTH) {
+        issues.push({
+          path: `groups.${root}.children`,
+          message: `groups nest more than ${MAX_GROUP_DEPTH} levels deep`,
+        });
+        return;
+      }
+      state.set(child, "visiting");
+      trail.push({ group: child, next: 0 });
     }
-    state.set(g, "visiting");
-    for (const c of t.groups[g]?.children ?? []) visit(c, [...trail, g]);
-    state.set(g, "done");
-  };
-  for (const g of Object.keys(t.groups)) visit(g, []);
+  }
 }
 
 function checkVars(t: Topology, issues: Issue[]): void {
@@ -140,7 +168,7 @@ function checkRoles(t: Topology, issues: Issue[]): void {
 export function resolveGroup(t: Topology, name: string, seen = new Set<string>()): string[] {
   if (seen.has(name)) return [];
   seen.add(name);
-  const group = t.groups[name] ?? defaultGroup(name);
+  const group = own(t.groups, name) ?? defaultGroup(name);
   if (!group) return [];
   const out = new Set<string>(group.hosts);
   for (const child of group.children) for (const h of resolveGroup(t, child, seen)) out.add(h);

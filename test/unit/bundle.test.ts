@@ -1,9 +1,14 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { compileCluster, type NodePlan } from "../../shared/bundle.ts";
 import { sha256Hex } from "../../shared/hash.ts";
+import { canonicalIp } from "../../shared/net.ts";
 import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
+import { run } from "../support/binaries.ts";
 import { cluster, plans } from "../support/topologies.ts";
 
 const kinds = (p: Map<string, NodePlan>, h: string) =>
@@ -69,7 +74,17 @@ describe("bundles", () => {
   });
 });
 
-/** Random valid clusters: 1-5 masters, 1-5 etcd members, 0-30 nodes, random LB settings. */
+/** Ports drawn mostly from the ones that clash (health 8081, etcd 2379, 443, 8080, 6443). */
+const port = (min: number) =>
+  fc.oneof(
+    fc.constantFrom(8081, 2379, 443, 8080, 6443, ...(min === 0 ? [0] : [])),
+    fc.integer({ min, max: 65535 }),
+  );
+
+/**
+ * Random clusters: 1-5 masters, 1-5 etcd members, 0-30 nodes, random LB settings. Some are
+ * refused (clashing ports): properties hold for every one the validator accepts.
+ */
 const arbCluster: fc.Arbitrary<Topology> = fc
   .record({
     masters: fc.integer({ min: 1, max: 5 }),
@@ -83,11 +98,12 @@ const arbCluster: fc.Arbitrary<Topology> = fc
         loadbalancer_apiserver_type: fc.constantFrom("nginx", "haproxy"),
         etcd_multiaccess: fc.boolean(),
         halo_profile: fc.constantFrom("kargo", "kubespray"),
-        kube_apiserver_port: fc.integer({ min: 1, max: 65535 }),
-        kube_apiserver_insecure_port: fc.integer({ min: 0, max: 65535 }),
+        kube_apiserver_port: port(1),
+        kube_apiserver_insecure_port: port(0),
+        loadbalancer_apiserver_healthcheck_port: port(1),
         loadbalancer_apiserver: fc.record({
-          address: fc.ipV4(),
-          port: fc.integer({ min: 1, max: 65535 }),
+          address: fc.oneof(fc.ipV4(), fc.ipV6()),
+          port: port(1),
         }),
       },
       { requiredKeys: [] },
@@ -96,8 +112,13 @@ const arbCluster: fc.Arbitrary<Topology> = fc
   .map(({ masters, etcd, nodes, v6, accessIps, vars }) => {
     const hosts: Topology["hosts"] = {};
     const name = (p: string, i: number) => `${p}${i}`;
+    // Every spelling of one IPv6 address a user might write; all must render the same.
+    const v6s = (i: number) => [
+      `fd00::${(i + 1).toString(16)}`,
+      `FD00:0:0:0:0:0:0:${(i + 1).toString(16)}`,
+    ];
     const addr = (i: number) =>
-      v6 ? { ip6: `fd00::${(i + 1).toString(16)}` } : { ip: `10.1.${i >> 8}.${i & 255}` };
+      v6 ? { ip6: v6s(i)[i % 2] as string } : { ip: `10.1.${i >> 8}.${i & 255}` };
     let i = 0;
     const add = (n: string) => {
       hosts[n] = { ...addr(i), ...(accessIps ? { access_ip: `172.20.${i >> 8}.${i & 255}` } : {}) };
@@ -133,15 +154,35 @@ function reorder(value: unknown): unknown {
   return value;
 }
 
-function compile(t: unknown): Map<string, NodePlan> {
+/** The plans of an accepted topology; null when the validator refuses it (a clash). */
+function compile(t: unknown): Map<string, NodePlan> | null {
   const parsed = parseTopology(t);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
   const c = compileCluster(parsed.value, 7);
-  if (!c.ok) throw new Error(JSON.stringify(c.error));
+  if (!c.ok) {
+    expect(c.error.every((i) => /port|equals|listen/.test(i.path + i.message))).toBe(true);
+    return null;
+  }
   return c.value;
 }
 
 const ADDRESS = /(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|fd00::[0-9a-f]+/g;
+
+const dir = mkdtempSync(join(tmpdir(), "halo-prop-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Each distinct proxy config checked once by the real binary, across all runs. */
+const checked = new Map<string, { code: number; output: string }>();
+function realCheck(kind: string, content: string) {
+  const key = sha256Hex(content);
+  let r = checked.get(key);
+  if (!r) {
+    const file = join(dir, `${key}.conf`);
+    writeFileSync(file, content);
+    r = kind === "nginx" ? run("nginx", ["-t", "-c", file]) : run("haproxy", ["-c", "-f", file]);
+    checked.set(key, r);
+  }
+  return r;
+}
 
 describe("bundles over random valid topologies", () => {
   it("are deterministic whatever the key order", () => {
@@ -149,7 +190,41 @@ describe("bundles over random valid topologies", () => {
       fc.property(arbCluster, (t) => {
         const a = compile(t);
         const b = compile(reorder(t));
-        expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
+        expect(b === null).toBe(a === null);
+        if (a && b) expect([...b.entries()].sort()).toEqual([...a.entries()].sort());
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("render proxy configs that pass the real nginx -t and haproxy -c whenever accepted", () => {
+    fc.assert(
+      fc.property(arbCluster, (t) => {
+        for (const [, p] of compile(t) ?? []) {
+          for (const a of p.bundle.artifacts) {
+            if (a.kind !== "nginx" && a.kind !== "haproxy") continue;
+            const r = realCheck(a.kind, a.content);
+            expect(r.code, `${a.kind}:\n${a.content}\n${r.output}`).toBe(0);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("never make one host listen twice on a port (LB, health endpoint, etcd proxy)", () => {
+    fc.assert(
+      fc.property(arbCluster, (t) => {
+        for (const [host, p] of compile(t) ?? []) {
+          const ports = p.bundle.artifacts.flatMap((a) => [
+            ...new Set(
+              [...a.content.matchAll(/(?:listen|bind|LISTEN_ADDR=)\s*(\S+?);?$/gm)].map((m) =>
+                (m[1] ?? "").split(":").pop(),
+              ),
+            ),
+          ]);
+          expect(ports.length, `${host}: ${ports.join(" ")}`).toBe(new Set(ports).size);
+        }
       }),
       { numRuns: 150 },
     );
@@ -158,7 +233,7 @@ describe("bundles over random valid topologies", () => {
   it("never render an empty upstream", () => {
     fc.assert(
       fc.property(arbCluster, (t) => {
-        for (const [, p] of compile(t)) {
+        for (const [, p] of compile(t) ?? []) {
           for (const a of p.bundle.artifacts) {
             if (a.kind === "nginx") expect(a.content).toMatch(/\n {4}server \S+/);
             if (a.kind === "haproxy") expect(a.content).toMatch(/\n {2}server \S+ \S+/);
@@ -174,11 +249,13 @@ describe("bundles over random valid topologies", () => {
     fc.assert(
       fc.property(arbCluster, (t) => {
         const known = new Set<string>(["127.0.0.1", "::1"]);
-        for (const h of Object.values(t.hosts))
+        const parsed = parseTopology(t);
+        if (!parsed.ok) throw new Error("refused");
+        for (const h of Object.values(parsed.value.hosts))
           for (const v of Object.values(h)) known.add(String(v));
-        const lb = t.vars.loadbalancer_apiserver as { address: string } | undefined;
-        if (lb) known.add(lb.address);
-        for (const [, p] of compile(t)) {
+        const lb = parsed.value.vars.loadbalancer_apiserver as { address: string } | undefined;
+        if (lb) known.add(canonicalIp(lb.address));
+        for (const [, p] of compile(t) ?? []) {
           for (const a of p.bundle.artifacts) {
             for (const found of a.content.match(ADDRESS) ?? []) {
               expect(known, `${a.kind}: ${found}`).toContain(found.replace(/^\[|\]$/g, ""));
