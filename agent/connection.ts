@@ -147,6 +147,8 @@ export class AgentLoop {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     if (Date.now() - this.lastHeard > DEAD_MS) return ws.close(4002, "no answer to pings");
     ws.send(PING);
+    // The ping is answered without waking the hub; the report keeps this node's lastSeen fresh.
+    this.send({ type: "report" });
   }
 
   private enqueue(bundle: Bundle, ack: boolean): void {

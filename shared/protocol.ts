@@ -37,6 +37,8 @@ export const ClientMessage = z.discriminatedUnion("type", [
     error: z.string().max(4096),
     rolledBack: z.boolean(),
   }),
+  /** Sent periodically: keeps the node's lastSeen fresh (a ping is answered without the hub). */
+  z.strictObject({ type: z.literal("report") }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 

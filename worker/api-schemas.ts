@@ -28,9 +28,11 @@ export const HostBody = HostSchema.extend({
 });
 
 export const JoinTokenBody = z.strictObject({
-  groups: z.array(GroupNameSchema).max(20).optional(),
+  groups: z.array(GroupNameSchema).min(1).max(20).optional(),
   ttlSeconds: z.number().int().min(60).max(31_536_000).optional(),
   maxUses: z.number().int().min(1).max(1_000_000).optional(),
+  /** hosts this token may claim although they already have a credential (re-imaging) */
+  hosts: z.array(HostNameSchema).max(1000).optional(),
 });
 
 export const RegisterBody = z.strictObject({
@@ -68,10 +70,13 @@ export const ClusterSummary = z.object({
 export const TopologyResponse = z.object({
   version: z.number().int(),
   topology: TopologySchema.nullable(),
+  registered: z.array(z.string()),
 });
 export const PutTopologyResponse = z.object({
   version: z.number().int(),
   changed: z.array(z.string()),
+  removed: z.array(z.string()),
+  retried: z.boolean().optional(),
 });
 
 export const EndpointsResponse = z.object({
@@ -102,14 +107,20 @@ export const NodeStatus = z.object({
   lastError: z.string().nullable(),
 });
 
-export const JoinTokenResponse = z.object({
-  token: z.string(),
+export const JoinTokenInfo = z.object({
   id: z.string(),
   cluster: z.string(),
   groups: z.array(z.string()),
-  expiresAt: z.string().nullable(),
+  hosts: z.array(z.string()),
+  expiresAt: z.string(),
   maxUses: z.number().int().nullable(),
+  uses: z.number().int(),
+  expired: z.boolean(),
+  actor: z.string(),
+  createdAt: z.string(),
 });
+export const JoinTokenResponse = JoinTokenInfo.extend({ token: z.string() });
+export const JoinTokenList = z.object({ tokens: z.array(JoinTokenInfo) });
 
 export const RegisterResponse = z.object({
   cluster: z.string(),

@@ -31,9 +31,9 @@ export function notifyHub(
   return call(env, cluster, "/notify", opts);
 }
 
-/** Tells the hub to close a revoked node's socket. */
-export function revokeNode(env: Env, cluster: string, host: string): Promise<void> {
-  return call(env, cluster, "/revoke", { host });
+/** Tells the hub to close revoked nodes' sockets (4001). */
+export async function revokeNodes(env: Env, cluster: string, hosts: string[]): Promise<void> {
+  if (hosts.length > 0) await call(env, cluster, "/revoke", { hosts });
 }
 
 /** Closes every socket of a deleted cluster; their credentials are gone with it. */

@@ -1,12 +1,21 @@
+import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { NodePlan } from "../shared/bundle.ts";
 import { canonicalJson } from "../shared/canonical-json.ts";
-import type { Topology } from "../shared/topology/schema.ts";
+import { removedHosts, type Membership } from "../shared/topology/membership.ts";
 import type { Db } from "./db/client.ts";
-import { commitTopology, readTopology, requireCluster } from "./db/topology-store.ts";
+import { nodes, nodeTargets } from "./db/schema.ts";
+import {
+  commitTopology,
+  readTopology,
+  requireCluster,
+  type StoredTopology,
+} from "./db/topology-store.ts";
+import { desiredState } from "./desired-state.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
+import { activeRollout } from "./rollout/advance.ts";
 import { startRollout } from "./rollout/start.ts";
-import type { NodePlan } from "../shared/bundle.ts";
 
 export interface Change {
   cluster: string;
@@ -14,9 +23,10 @@ export interface Change {
   action: string;
   /** the version the caller read (If-Match); undefined means "whatever is current" */
   expected?: number | "*";
-  /** makes the next topology from the current one (null when the cluster has none) */
-  next: (current: Topology | null) => Topology;
+  /** makes the next membership from the current one; may throw to refuse */
+  next: (current: StoredTopology) => Membership | Promise<Membership>;
   detail?: Record<string, unknown>;
+  /** more statements for the same batch (called after `next`, with the version it writes) */
   extra?: (version: number) => BatchItem<"sqlite">[];
   /** compute and describe the change, commit nothing */
   dryRun?: boolean;
@@ -29,15 +39,42 @@ export interface HostChange {
   apiserver: { before: string | null; after: string | null };
 }
 
+export interface ChangeResult {
+  version: number;
+  /** hosts that stay and whose bundle changes */
+  changed: string[];
+  /** hosts that leave the cluster: their credentials are deleted with the version */
+  removed: string[];
+  /** an unchanged topology that the fleet was not on: its rollout starts again */
+  retried?: boolean;
+  preview?: HostChange[];
+}
+
+/** Without If-Match a caller means "on top of whatever is current": a lost race is retried. */
+const ATTEMPTS = 25;
+
 /**
  * Applies one topology change: checks the precondition, compiles the new topology (a 422 names
- * the fields if it cannot), finds the hosts whose bundle changes, and commits a new version.
- * An identical topology makes no version.
+ * the fields if it cannot), finds the hosts whose bundle changes or that leave, and commits a
+ * new version in one batch with the removed hosts' credentials deleted. An identical topology
+ * makes no version; if the fleet is not on it (a reverted or aborted rollout), it is rolled out
+ * again. Another writer committing first makes this retry, unless the caller named a version.
  */
-export async function changeTopology(
-  d: Db,
-  ch: Change,
-): Promise<{ version: number; changed: string[]; preview?: HostChange[] }> {
+export async function changeTopology(d: Db, ch: Change): Promise<ChangeResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptChange(d, ch);
+    } catch (e) {
+      const lost = e instanceof AppError && e.code === ErrorCode.preconditionFailed;
+      if (!lost || ch.expected !== undefined || attempt >= ATTEMPTS || !isRace(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+const isRace = (e: AppError) => e.detail.startsWith("topology changed concurrently");
+
+async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   const cluster = await requireCluster(d, ch.cluster);
   if (ch.expected !== undefined && ch.expected !== "*" && ch.expected !== cluster.version) {
     throw new AppError(
@@ -47,37 +84,93 @@ export async function changeTopology(
     );
   }
   const current = await readTopology(d, ch.cluster, cluster.version);
-  const next = ch.next(current.topology);
-  const same = next === current.topology;
-  const after = same ? null : checkCompiles(next);
-  if (same || (current.topology && canonicalJson(current.topology) === canonicalJson(next))) {
-    if (ch.dryRun) return { version: cluster.version, changed: [], preview: [] };
-    if (ch.extra) await d.batch(ch.extra(cluster.version) as [BatchItem<"sqlite">]);
-    return { version: cluster.version, changed: [] };
-  }
+  const next = await ch.next(current);
+  const same =
+    current.topology !== null &&
+    canonicalJson(current.topology) === canonicalJson(next.topology) &&
+    canonicalJson(current.registered) === canonicalJson(next.registered);
+  if (same) return unchanged(d, ch, cluster);
+  const after = checkCompiles(next.topology);
   const before = plansFor(cluster, cluster.version, current.topology);
-  const changed = changedHosts(before, after ?? before);
+  const removed = removedHosts(current.topology, next.topology);
+  const all = changedHosts(before, after);
+  const gone = new Set(removed);
+  const changed = all.filter((h) => !gone.has(h));
   if (ch.dryRun)
     return {
       version: cluster.version,
       changed,
-      preview: preview(before, after ?? before, changed),
+      removed,
+      preview: preview(before, after, changed),
     };
   const version = await commitTopology(
     d,
     {
       cluster: ch.cluster,
       from: cluster.version,
-      topology: next,
+      topology: next.topology,
+      registered: next.registered,
       actor: ch.actor,
       action: ch.action,
-      changed,
-      detail: ch.detail,
+      changed: all,
+      detail: { ...ch.detail, ...(removed.length > 0 ? { removed } : {}) },
     },
-    ch.extra?.(cluster.version + 1) ?? [],
+    [...(ch.extra?.(cluster.version + 1) ?? []), ...forget(d, ch.cluster, removed)],
   );
   await startRollout(d, ch.cluster, ch.actor);
-  return { version, changed };
+  return { version, changed, removed };
+}
+
+/**
+ * The same topology again: nothing to commit, but a fleet that is not on it (its rollout was
+ * reverted or aborted) gets a new rollout of it, with earlier failures forgiven.
+ */
+async function unchanged(
+  d: Db,
+  ch: Change,
+  cluster: Awaited<ReturnType<typeof requireCluster>>,
+): Promise<ChangeResult> {
+  const base = { version: cluster.version, changed: [], removed: [] };
+  const extra = ch.extra?.(cluster.version) ?? [];
+  const behind = cluster.stableVersion !== cluster.version;
+  if (!behind || (await activeRollout(d, ch.cluster))) {
+    if (ch.dryRun) return { ...base, preview: [] };
+    if (extra.length > 0) await d.batch(extra as [BatchItem<"sqlite">]);
+    return base;
+  }
+  const state = await desiredState(d, ch.cluster);
+  const lagging = [...state.latest.entries()]
+    .filter(([h, p]) => state.desired.get(h)?.bundle.hash !== p.bundle.hash)
+    .map(([h]) => h)
+    .sort();
+  if (ch.dryRun)
+    return {
+      ...base,
+      changed: lagging,
+      retried: true,
+      preview: preview(state.desired, state.latest, lagging),
+    };
+  await d.batch([
+    d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, ch.cluster)),
+    ...extra,
+  ]);
+  await startRollout(d, ch.cluster, ch.actor);
+  return { ...base, changed: lagging, retried: true };
+}
+
+/** Deletes removed hosts' credentials and rollout targets (D1 caps bound parameters: chunks). */
+function forget(d: Db, cluster: string, hosts: string[]): BatchItem<"sqlite">[] {
+  const ops: BatchItem<"sqlite">[] = [];
+  for (let i = 0; i < hosts.length; i += 80) {
+    const chunk = hosts.slice(i, i + 80);
+    ops.push(d.delete(nodes).where(and(eq(nodes.cluster, cluster), inArray(nodes.host, chunk))));
+    ops.push(
+      d
+        .delete(nodeTargets)
+        .where(and(eq(nodeTargets.cluster, cluster), inArray(nodeTargets.host, chunk))),
+    );
+  }
+  return ops;
 }
 
 function preview(

@@ -71,13 +71,13 @@ describe("topology", () => {
       body: next,
       headers: { "if-match": '"1"' },
     });
-    expect(await json(res)).toEqual({ version: 2, changed: ["n1", "n2"] });
+    expect(await json(res)).toEqual({ version: 2, changed: ["n1", "n2"], removed: [] });
   });
 
   it("makes no new version for an identical topology", async () => {
     const c = await clusterWith();
     const res = await api("PUT", `/v1/clusters/${c}/topology`, { body: TOPOLOGY });
-    expect(await json(res)).toEqual({ version: 1, changed: [] });
+    expect(await json(res)).toEqual({ version: 1, changed: [], removed: [] });
   });
 
   it("accepts INI and YAML inventories that give the same topology", async () => {
@@ -99,7 +99,7 @@ describe("topology", () => {
       text: yaml,
       type: "application/yaml",
     });
-    expect(await json(y)).toEqual({ version: 2, changed: [] });
+    expect(await json(y)).toEqual({ version: 2, changed: [], removed: [] });
   });
 
   it("serves the seed's table for the seed's INI inventory, per node", async () => {
@@ -149,13 +149,13 @@ describe("topology", () => {
     const put = await api("PUT", `/v1/clusters/${c}/hosts/n3`, {
       body: { ip: "10.0.1.3", groups: ["kube-node"] },
     });
-    expect(await json(put)).toEqual({ version: 2, changed: ["n3"] });
+    expect(await json(put)).toEqual({ version: 2, changed: ["n3"], removed: [] });
     const t = await json<{ topology: { groups: Record<string, { hosts: string[] }> } }>(
       await api("GET", `/v1/clusters/${c}/topology`),
     );
     expect(t.topology.groups["kube-node"]?.hosts).toEqual(["n1", "n2", "n3"]);
     const del = await api("DELETE", `/v1/clusters/${c}/hosts/n3`);
-    expect(await json(del)).toEqual({ version: 3, changed: ["n3"] });
+    expect(await json(del)).toEqual({ version: 3, changed: [], removed: ["n3"] });
     expect((await api("DELETE", `/v1/clusters/${c}/hosts/n3`)).status).toBe(404);
   });
 });
@@ -240,7 +240,7 @@ describe("join tokens and registration", () => {
   it("rotates a host's credential when it registers again: the old one stops working", async () => {
     const c = await clusterWith();
     const old = await register(c, "n1", "10.0.1.1");
-    const fresh = await register(c, "n1", "10.0.1.1");
+    const fresh = await register(c, "n1", "10.0.1.1", undefined, { reimage: true });
     expect((await api("GET", "/v1/agent/config", { token: old })).status).toBe(401);
     expect((await api("GET", "/v1/agent/config", { token: fresh })).status).toBe(200);
   });

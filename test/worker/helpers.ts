@@ -65,15 +65,40 @@ export async function clusterWith(topology: unknown = TOPOLOGY): Promise<string>
   return name;
 }
 
-/** Makes a join token and registers a host with it; returns the node credential. */
-export async function register(cluster: string, hostname: string, ip: string, groups?: string[]) {
-  const t = await json<{ token: string }>(
-    await api("POST", `/v1/clusters/${cluster}/join-tokens`, { body: groups ? { groups } : {} }),
-  );
+/**
+ * Makes a join token and registers a host with it; returns the node credential. Without
+ * `groups`, the token grants exactly the groups the topology declares the host in (kube-node
+ * for a new host); `reimage` names the host in the token, so it may replace a registered one.
+ */
+export async function register(
+  cluster: string,
+  hostname: string,
+  ip: string,
+  groups?: string[],
+  opts: { reimage?: boolean } = {},
+) {
+  const body: Record<string, unknown> = {};
+  const granted = groups ?? (await declaredGroups(cluster, hostname));
+  if (granted.length > 0) body.groups = granted;
+  if (opts.reimage) body.hosts = [hostname];
+  const t = await api("POST", `/v1/clusters/${cluster}/join-tokens`, { body });
+  if (t.status !== 201) throw new Error(`join-token: ${t.status} ${await t.text()}`);
+  const { token } = await json<{ token: string }>(t);
   const r = await api("POST", "/v1/register", {
     token: null,
-    body: { token: t.token, hostname, ip },
+    body: { token, hostname, ip },
   });
   if (r.status !== 201) throw new Error(`register: ${r.status} ${await r.text()}`);
   return (await json<{ nodeToken: string }>(r)).nodeToken;
+}
+
+async function declaredGroups(cluster: string, host: string): Promise<string[]> {
+  const res = await api("GET", `/v1/clusters/${cluster}/topology`);
+  if (res.status !== 200) return [];
+  const { topology } = await json<{
+    topology: { groups: Record<string, { hosts: string[] }> } | null;
+  }>(res);
+  return Object.entries(topology?.groups ?? {})
+    .filter(([, g]) => g.hosts.includes(host))
+    .map(([name]) => name);
 }

@@ -172,7 +172,7 @@ describe("the cluster hub", () => {
     const a = await connect(await register(c, "n1", "10.0.1.1"));
     a.hello("n1");
     await a.next();
-    await register(c, "n1", "10.0.1.1");
+    await register(c, "n1", "10.0.1.1", undefined, { reimage: true });
     expect((await a.untilClosed()).code).toBe(4001);
   });
 

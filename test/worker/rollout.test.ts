@@ -203,8 +203,8 @@ describe("rollouts", () => {
       "applied",
       async () => (await nodeRows(c)).filter((n) => n.status === "applied").length === 2,
     );
-    // n1 goes silent: its socket closes, so the canary never acks.
-    await register(c, "n1", "10.0.1.1");
+    // n1 goes silent: its machine is re-imaged and its socket closes, so the canary never acks.
+    await register(c, "n1", "10.0.1.1", undefined, { reimage: true });
     await api("PUT", `/v1/clusters/${c}/topology`, {
       body: withN3({ loadbalancer_apiserver_localhost: true }),
     });

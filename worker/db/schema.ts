@@ -22,6 +22,8 @@ export const topologyVersions = sqliteTable(
     actor: text("actor").notNull(),
     createdAt: integer("created_at").notNull(),
     changed: text("changed").notNull(),
+    /** hosts of this version that joined with a token and were never declared (JSON array) */
+    registered: text("registered").notNull().default("[]"),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.version] })],
 );
@@ -57,6 +59,8 @@ export const joinTokens = sqliteTable(
     cluster: text("cluster").notNull(),
     tokenHash: text("token_hash").notNull(),
     groups: text("groups").notNull(),
+    /** hosts this token may claim even though they already have a credential (re-imaging) */
+    hosts: text("hosts").notNull().default("[]"),
     expiresAt: integer("expires_at"),
     maxUses: integer("max_uses"),
     uses: integer("uses").notNull().default(0),

@@ -1,14 +1,17 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { canonicalJson } from "../../shared/canonical-json.ts";
 import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
-import { AppError, ErrorCode, notFound } from "../errors.ts";
+import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import type { Db } from "./client.ts";
 import { audit, clusters, topologyVersions } from "./schema.ts";
 
 export interface StoredTopology {
   version: number;
   topology: Topology | null;
+  /** hosts that joined with a token and were never declared */
+  registered: string[];
 }
 
 export async function requireCluster(d: Db, name: string) {
@@ -23,7 +26,7 @@ export async function readTopology(
   cluster: string,
   version: number,
 ): Promise<StoredTopology> {
-  if (version === 0) return { version: 0, topology: null };
+  if (version === 0) return { version: 0, topology: null, registered: [] };
   const row = await d
     .select()
     .from(topologyVersions)
@@ -39,35 +42,35 @@ export async function readTopology(
     if (parsedCache.size >= 32) parsedCache.delete(parsedCache.keys().next().value ?? "");
     parsedCache.set(key, topology);
   }
-  return { version, topology };
+  return { version, topology, registered: JSON.parse(row.registered) as string[] };
 }
 
 /** Stored versions never change: an isolate validates each one once. */
 const parsedCache = new Map<string, Topology>();
+
+/**
+ * What will be stored must load again: the JSON text is parsed and validated as a later read
+ * would, so no committed version can become unreadable.
+ */
+function storable(topology: Topology): string {
+  const text = JSON.stringify(topology);
+  const again = parseTopology(JSON.parse(text));
+  if (!again.ok) throw invalid(again.error, "the topology would not load again once stored");
+  if (canonicalJson(again.value) !== canonicalJson(topology))
+    throw invalid([], "the topology would not read back as written once stored");
+  return text;
+}
 
 export async function currentTopology(d: Db, cluster: string): Promise<StoredTopology> {
   const c = await requireCluster(d, cluster);
   return readTopology(d, cluster, c.version);
 }
 
-export async function listVersions(d: Db, cluster: string) {
-  return d
-    .select({
-      version: topologyVersions.version,
-      actor: topologyVersions.actor,
-      createdAt: topologyVersions.createdAt,
-      changed: topologyVersions.changed,
-    })
-    .from(topologyVersions)
-    .where(eq(topologyVersions.cluster, cluster))
-    .orderBy(desc(topologyVersions.version))
-    .all();
-}
-
 export interface Commit {
   cluster: string;
   from: number;
   topology: Topology;
+  registered: string[];
   actor: string;
   action: string;
   changed: string[];
@@ -86,10 +89,11 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
       d.insert(topologyVersions).values({
         cluster: c.cluster,
         version,
-        topology: JSON.stringify(c.topology),
+        topology: storable(c.topology),
         actor: c.actor,
         createdAt: now,
         changed: JSON.stringify(c.changed),
+        registered: JSON.stringify(c.registered),
       }),
       d
         .update(clusters)

@@ -14,7 +14,8 @@ import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { loadDesired } from "./desired.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
-import { needsBundle, type SocketState } from "./socket-state.ts";
+import { printable } from "../../shared/text.ts";
+import { needsBundle, noteSent, takeAck, type SocketState } from "./socket-state.ts";
 
 const MAX_BAD_FRAMES = 3;
 const FLUSH_DELAY_MS = 50;
@@ -56,8 +57,9 @@ export class ClusterHub extends DurableObject<Env> {
       return new Response(null, { status: 204 });
     }
     if (path === "/revoke") {
-      const { host } = (await request.json()) as { host: string };
-      for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");
+      const { hosts } = (await request.json()) as { hosts: string[] };
+      for (const host of hosts)
+        for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");
       return new Response(null, { status: 204 });
     }
     return new Response("not found", { status: 404 });
@@ -78,6 +80,7 @@ export class ClusterHub extends DurableObject<Env> {
       helloed: false,
       applied: null,
       sent: null,
+      awaiting: [],
       badFrames: 0,
     };
     server.serializeAttachment(state);
@@ -119,6 +122,7 @@ export class ClusterHub extends DurableObject<Env> {
         break;
       }
       case "applied":
+        if (!takeAck(state, msg)) return this.unexpectedAck(ws, msg);
         Object.assign(state, { applied: { version: msg.version, hash: msg.hash }, sent: null });
         this.record(state.cluster, state.host, {
           appliedVersion: msg.version,
@@ -130,12 +134,20 @@ export class ClusterHub extends DurableObject<Env> {
         });
         break;
       case "failed":
+        if (!takeAck(state, msg)) return this.unexpectedAck(ws, msg);
         this.record(state.cluster, state.host, {
           status: "failed",
           failedHash: msg.hash,
-          lastError: `${msg.stage}: ${msg.error}${msg.rolledBack ? " (rolled back)" : ""}`,
+          // A node's words reach operators' terminals: no control characters survive.
+          lastError: printable(
+            `${msg.stage}: ${msg.error}${msg.rolledBack ? " (rolled back)" : ""}`,
+          ),
           lastSeen: Date.now(),
         });
+        break;
+      case "report":
+        if (!state.helloed) return this.badFrame(ws, state, "type: report before hello");
+        this.record(state.cluster, state.host, { connected: true, lastSeen: Date.now() });
         break;
       default:
         assertNever(msg);
@@ -200,6 +212,15 @@ export class ClusterHub extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
+  /** An ack for a bundle this connection was never sent: answered, believed never. */
+  private unexpectedAck(ws: WebSocket, msg: { version: number; hash: string }): void {
+    send(ws, {
+      type: "error",
+      code: "unexpected-ack",
+      message: `version ${msg.version} (${msg.hash.slice(0, 12)}) was not sent on this connection`,
+    });
+  }
+
   private badFrame(ws: WebSocket, state: SocketState, error: string): void {
     state.badFrames++;
     ws.serializeAttachment(state);
@@ -221,7 +242,7 @@ export class ClusterHub extends DurableObject<Env> {
       encoded.set(bundle.hash + bundle.version, text);
     }
     ws.send(text);
-    state.sent = bundle.hash;
+    noteSent(state, bundle);
     ws.serializeAttachment(state);
     return true;
   }

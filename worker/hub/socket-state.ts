@@ -9,6 +9,8 @@ export interface SocketState {
   applied: { version: number; hash: string } | null;
   /** the hash of the last bundle sent and not yet acked */
   sent: string | null;
+  /** bundles sent on this connection and not acked yet: the only acks the hub believes */
+  awaiting: Array<{ version: number; hash: string }>;
   badFrames: number;
 }
 
@@ -16,4 +18,29 @@ export interface SocketState {
 export function needsBundle(state: SocketState, desired: Bundle | undefined): desired is Bundle {
   if (!state.helloed || desired === undefined) return false;
   return desired.hash !== state.applied?.hash && desired.hash !== state.sent;
+}
+
+/** How many unacknowledged bundles a connection remembers (newer ones replace older). */
+const AWAITING_MAX = 8;
+
+/** Notes a bundle sent on this connection, so its ack will be believed. */
+export function noteSent(state: SocketState, sent: { version: number; hash: string }): void {
+  state.sent = sent.hash;
+  state.awaiting = [
+    ...(state.awaiting ?? []).filter((a) => a.hash !== sent.hash || a.version !== sent.version),
+    { version: sent.version, hash: sent.hash },
+  ].slice(-AWAITING_MAX);
+}
+
+/**
+ * Takes an ack off the awaiting list; false when this connection never sent that bundle (or
+ * before hello), and the ack must change nothing.
+ */
+export function takeAck(state: SocketState, ack: { version: number; hash: string }): boolean {
+  if (!state.helloed) return false;
+  state.awaiting ??= [];
+  const i = state.awaiting.findIndex((a) => a.hash === ack.hash && a.version === ack.version);
+  if (i === -1) return false;
+  state.awaiting.splice(i, 1);
+  return true;
 }

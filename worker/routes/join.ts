@@ -1,68 +1,138 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { GROUPS, type Topology } from "../../shared/topology/schema.ts";
+import { hasOwn, own } from "../../shared/own.ts";
+import {
+  canonicalGroup,
+  directGroups,
+  uncoveredGroups,
+  withHost,
+  type Membership,
+} from "../../shared/topology/membership.ts";
+import { GROUPS } from "../../shared/topology/schema.ts";
 import { JoinTokenBody, RegisterBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
-import { db } from "../db/client.ts";
+import { db, type Db } from "../db/client.ts";
 import { audit, joinTokens, nodes } from "../db/schema.ts";
-import { requireCluster } from "../db/topology-store.ts";
+import { currentTopology, requireCluster } from "../db/topology-store.ts";
 import type { AppEnv } from "../env.ts";
-import { AppError, ErrorCode } from "../errors.ts";
-import { notifyHub, revokeNode } from "../hub-client.ts";
+import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
+import { notifyHub, revokeNodes } from "../hub-client.ts";
+import { serialized } from "../serialized.ts";
 import { mintToken, readToken, timingSafeEqual } from "../tokens.ts";
 import { changeTopology } from "../topology-change.ts";
-import { withHost } from "./topology.ts";
+import { member } from "./topology.ts";
 
-/** POST /v1/clusters/:c/join-tokens: a token agents join with, shown once. */
-export const joinTokenRoutes = new Hono<AppEnv>().post("/:c/join-tokens", async (c) => {
-  const actor = requireAdmin(c.get("principal"));
-  const cluster = c.req.param("c");
-  const body = await readJson(c, JoinTokenBody);
-  const d = db(c.env.DB);
-  await requireCluster(d, cluster);
-  const { token, id, hash } = mintToken("join");
-  const now = Date.now();
-  const expiresAt = body.ttlSeconds ? now + body.ttlSeconds * 1000 : null;
-  const groups = body.groups ?? [GROUPS.node];
-  await d.batch([
-    d.insert(joinTokens).values({
+const DEFAULT_TTL_SECONDS = 24 * 3600;
+/** Groups a token may name even before the topology lists them. */
+const BUILT_IN_GROUPS = new Set<string>(Object.values(GROUPS));
+
+type TokenRow = typeof joinTokens.$inferSelect;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A join token as listed: never its secret. */
+function showToken(r: TokenRow, now = Date.now()) {
+  return {
+    id: r.id,
+    cluster: r.cluster,
+    groups: JSON.parse(r.groups) as string[],
+    hosts: JSON.parse(r.hosts) as string[],
+    expiresAt: iso(r.expiresAt ?? 0),
+    maxUses: r.maxUses,
+    uses: r.uses,
+    expired: (r.expiresAt ?? 0) <= now || (r.maxUses !== null && r.uses >= r.maxUses),
+    actor: r.actor,
+    createdAt: iso(r.createdAt),
+  };
+}
+
+/** Join tokens of a cluster: create (the secret is shown once), list, revoke. */
+export const joinTokenRoutes = new Hono<AppEnv>()
+  .post("/:c/join-tokens", async (c) => {
+    const actor = requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
+    const body = await readJson(c, JoinTokenBody);
+    const d = db(c.env.DB);
+    const { topology } = await currentTopology(d, cluster);
+    const groups = [...new Set((body.groups ?? [GROUPS.node]).map(canonicalGroup))];
+    const unknown = groups.filter((g) => !BUILT_IN_GROUPS.has(g) && !hasOwn(topology?.groups, g));
+    if (unknown.length > 0)
+      throw invalid(
+        unknown.map((g) => ({
+          path: `groups.${(body.groups ?? []).findIndex((x) => canonicalGroup(x) === g)}`,
+          message: `unknown group '${g}': not a built-in group and not in the topology`,
+        })),
+      );
+    const { token, id, hash } = mintToken("join");
+    const now = Date.now();
+    const row: TokenRow = {
       id,
       cluster,
       tokenHash: hash,
       groups: JSON.stringify(groups),
-      expiresAt,
+      hosts: JSON.stringify(body.hosts ?? []),
+      expiresAt: now + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
       maxUses: body.maxUses ?? null,
       uses: 0,
       actor,
       createdAt: now,
-    }),
-    d.insert(audit).values({
-      cluster,
-      at: now,
-      actor,
-      action: "join-token.create",
-      detail: JSON.stringify({ id, groups, expiresAt, maxUses: body.maxUses ?? null }),
-    }),
-  ]);
-  return c.json(
-    {
-      token,
-      id,
-      cluster,
-      groups,
-      expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
-      maxUses: body.maxUses ?? null,
-    },
-    201,
-  );
-});
+    };
+    const shown = showToken(row, now);
+    const { cluster: _c, actor: _a, createdAt: _t, uses: _u, expired: _e, ...logged } = shown;
+    await d.batch([
+      d.insert(joinTokens).values(row),
+      d.insert(audit).values({
+        cluster,
+        at: now,
+        actor,
+        action: "join-token.create",
+        detail: JSON.stringify(logged),
+      }),
+    ]);
+    return c.json({ token, ...shown }, 201);
+  })
+  .get("/:c/join-tokens", async (c) => {
+    requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
+    const d = db(c.env.DB);
+    await requireCluster(d, cluster);
+    const rows = await d
+      .select()
+      .from(joinTokens)
+      .where(eq(joinTokens.cluster, cluster))
+      .orderBy(desc(joinTokens.createdAt))
+      .all();
+    return c.json({ tokens: rows.map((r) => showToken(r)) });
+  })
+  .delete("/:c/join-tokens/:id", async (c) => {
+    const actor = requireAdmin(c.get("principal"));
+    const { c: cluster, id } = c.req.param();
+    const d = db(c.env.DB);
+    const where = and(eq(joinTokens.cluster, cluster), eq(joinTokens.id, id));
+    const row = await d.select().from(joinTokens).where(where).get();
+    if (!row) throw notFound(`join token '${id}' of cluster '${cluster}'`);
+    await d.batch([
+      d.delete(joinTokens).where(where),
+      d.insert(audit).values({
+        cluster,
+        at: Date.now(),
+        actor,
+        action: "join-token.revoke",
+        detail: JSON.stringify({ id }),
+      }),
+    ]);
+    return c.body(null, 204);
+  });
 
 const denied = (detail: string) => new AppError(ErrorCode.unauthorized, 401, detail);
 
+/** Registration attempts that lost a race on the nodes table try again from the top. */
+const ATTEMPTS = 10;
+
 /**
- * POST /v1/register: a join token buys a node credential. The host joins the topology (the
- * token's groups; its ip when the topology has none); re-registering rotates the credential.
+ * POST /v1/register: a join token buys a node credential, under DESIGN.md's claim rules: a new
+ * host joins in the token's groups; a declared host that never registered is claimed if the
+ * token's groups cover its groups; a host that has a credential only by a token naming it.
  */
 export const registerRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const body = await readJson(c, RegisterBody);
@@ -76,84 +146,110 @@ export const registerRoutes = new Hono<AppEnv>().post("/", async (c) => {
     throw denied("token: the join token has expired");
   if (row.maxUses !== null && row.uses >= row.maxUses)
     throw denied("token: the join token is used up");
+  // One registration at a time per cluster in this isolate; other isolates meet at the commit.
+  const result = await serialized(`register:${row.cluster}`, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await register(d, row, body);
+      } catch (e) {
+        // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
+        if (String(e).includes("CHECK constraint failed"))
+          throw denied("token: the join token is used up");
+        if (attempt >= ATTEMPTS || !String(e).includes("UNIQUE constraint failed: nodes")) throw e;
+      }
+    }
+  });
+  await revokeNodes(c.env, row.cluster, result.revoke);
+  if (result.changed) await notifyHub(c.env, row.cluster);
+  return c.json({ cluster: row.cluster, host: body.hostname, nodeToken: result.nodeToken }, 201);
+});
 
+type Claim = "new" | "declared" | "reimage";
+
+async function register(
+  d: Db,
+  row: TokenRow,
+  body: { hostname: string; ip: string; facts: Record<string, unknown> },
+): Promise<{ nodeToken: string; revoke: string[]; changed: boolean }> {
   const { cluster } = row;
   const host = body.hostname;
   const groups = JSON.parse(row.groups) as string[];
+  const reimage = (JSON.parse(row.hosts) as string[]).includes(host);
   const node = mintToken("node");
   const actor = `join:${row.id}`;
   const now = Date.now();
-  const extra = () => [
-    d
-      .update(joinTokens)
-      .set({ uses: sql`${joinTokens.uses} + 1` })
-      .where(eq(joinTokens.id, row.id)),
-    d
-      .insert(nodes)
-      .values({
-        cluster,
+  let claim = "new" as Claim;
+  const decide = async (m: Membership | null): Promise<Membership> => {
+    const existing = await d
+      .select({ tokenId: nodes.tokenId })
+      .from(nodes)
+      .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
+      .get();
+    const entry = m ? own(m.topology.hosts, host) : undefined;
+    if (existing || (entry && m?.registered.includes(host))) {
+      if (!reimage)
+        throw new AppError(
+          ErrorCode.hostRegistered,
+          409,
+          `host '${host}' already has an agent; to replace its machine, create a join token with hosts: ["${host}"]`,
+        );
+      claim = "reimage";
+    } else if (entry && m) {
+      const missing = uncoveredGroups(m.topology, host, groups);
+      if (missing.length > 0)
+        throw new AppError(
+          ErrorCode.forbidden,
+          403,
+          `host '${host}' is declared in ${missing.map((g) => `'${g}'`).join(", ")}, which this join token does not grant`,
+        );
+      claim = "declared";
+    }
+    if (!m) return { topology: withHost(null, host, { ip: body.ip }, groups), registered: [host] };
+    if (entry) {
+      if (entry.ip !== undefined) return m;
+      const topology = withHost(
+        m.topology,
         host,
-        tokenId: node.id,
-        tokenHash: node.hash,
-        registeredIp: body.ip,
-        facts: JSON.stringify(body.facts),
-        createdAt: now,
-      })
-      .onConflictDoUpdate({
-        target: [nodes.cluster, nodes.host],
-        set: {
-          tokenId: node.id,
-          tokenHash: node.hash,
-          registeredIp: body.ip,
-          facts: JSON.stringify(body.facts),
-          connected: false,
-        },
+        { ...entry, ip: body.ip },
+        directGroups(m.topology, host),
+      );
+      return { topology, registered: m.registered };
+    }
+    const topology = withHost(m.topology, host, { ip: body.ip }, groups);
+    return { topology, registered: [...m.registered, host].sort() };
+  };
+  const facts = JSON.stringify(body.facts);
+  const credential = { tokenId: node.id, tokenHash: node.hash, registeredIp: body.ip, facts };
+  const r = await changeTopology(d, {
+    cluster,
+    actor,
+    action: "topology.register",
+    detail: { host },
+    next: (cur) => decide(member(cur)),
+    extra: () => [
+      d
+        .update(joinTokens)
+        .set({ uses: sql`${joinTokens.uses} + 1` })
+        .where(eq(joinTokens.id, row.id)),
+      claim === "reimage"
+        ? d
+            .update(nodes)
+            .set({ ...credential, connected: false, status: "registered", lastError: null })
+            .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
+        : // A plain insert: a concurrent claim of the same host fails here and is retried.
+          d.insert(nodes).values({ cluster, host, ...credential, createdAt: now }),
+      d.insert(audit).values({
+        cluster,
+        at: now,
+        actor,
+        action: "node.register",
+        detail: JSON.stringify({ host, ip: body.ip, claim }),
       }),
-    d.insert(audit).values({
-      cluster,
-      at: now,
-      actor,
-      action: "node.register",
-      detail: JSON.stringify({ host, ip: body.ip }),
-    }),
-  ];
-  await requireCluster(d, cluster);
-  const existing = await d
-    .select({ tokenId: nodes.tokenId })
-    .from(nodes)
-    .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
-    .get();
-  let changed: string[] = [];
-  try {
-    ({ changed } = await changeTopology(d, {
-      cluster,
-      actor,
-      action: "topology.register",
-      detail: { host },
-      next: (cur) => joined(cur, host, body.ip, groups),
-      extra,
-    }));
-  } catch (e) {
-    if (String(e).includes("CHECK constraint failed"))
-      throw denied("token: the join token is used up");
-    throw e;
-  }
-  if (existing) await revokeNode(c.env, cluster, host);
-  // A host that was already listed with its address changes no bundle: the hub has nothing to send.
-  if (changed.length > 0) await notifyHub(c.env, cluster);
-  return c.json({ cluster, host, nodeToken: node.token }, 201);
-});
-
-/** The topology with a joining host: kept as it is if listed, else added to the token's groups. */
-function joined(t: Topology | null, host: string, ip: string, groups: string[]): Topology {
-  const entry = t?.hosts[host];
-  if (t && entry) {
-    if (entry.ip !== undefined) return t;
-    return { ...t, hosts: { ...t.hosts, [host]: { ...entry, ip } } };
-  }
-  const base = t ?? { hosts: {}, groups: {}, vars: {} };
-  const current = Object.entries(base.groups)
-    .filter(([, g]) => g.hosts.includes(host))
-    .map(([n]) => n);
-  return withHost(base, host, { ip }, [...new Set([...current, ...groups])]);
+    ],
+  });
+  return {
+    nodeToken: node.token,
+    revoke: claim === "reimage" ? [host] : [],
+    changed: r.changed.length > 0,
+  };
 }

@@ -9,10 +9,12 @@ import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
-import { notifyHub } from "../hub-client.ts";
+import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
 import { policyOf } from "../rollout/start.ts";
+import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
 import { changeTopology } from "../topology-change.ts";
+import { member } from "./topology.ts";
 
 function rolloutId(raw: string): number {
   if (!/^\d{1,12}$/.test(raw)) throw invalid([{ path: "id", message: "must be a rollout id" }]);
@@ -176,7 +178,11 @@ export const rolloutRoutes = new Hono<AppEnv>()
     return c.json(policy);
   });
 
-/** Rolling back is rolling forward to an old topology: a new version with its content, as a rollout. */
+/**
+ * Rolling back is rolling forward to an old topology: a new version with its declared hosts,
+ * as a rollout. Hosts registered since stay; hosts the old version had only by registration
+ * do not come back without their agents.
+ */
 async function rollback(
   env: AppEnv["Bindings"],
   d: Db,
@@ -186,14 +192,15 @@ async function rollback(
 ) {
   const old = await readTopology(d, cluster, version);
   if (!old.topology) throw notFound(`topology version ${version}`);
-  const topology = old.topology;
+  const declared = declaredPart({ topology: old.topology, registered: old.registered });
   const r = await changeTopology(d, {
     cluster,
     actor,
     action: "rollback",
-    next: () => topology,
+    next: (cur) => replaceDeclared(member(cur), declared, false),
     detail: { to: version },
   });
+  await revokeNodes(env, cluster, r.removed);
   await notifyHub(env, cluster);
   const latest = await d
     .select()

@@ -1,17 +1,22 @@
-import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { importTopology } from "../../shared/topology/import.ts";
+import { hasOwn } from "../../shared/own.ts";
+import {
+  replaceDeclared,
+  withHost,
+  withoutHosts,
+  type Membership,
+} from "../../shared/topology/membership.ts";
 import { HostNameSchema, type Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { HostBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { ifMatch, readJson, readTopologyBody } from "../body.ts";
 import { db } from "../db/client.ts";
-import { nodes } from "../db/schema.ts";
-import { currentTopology } from "../db/topology-store.ts";
+import { currentTopology, type StoredTopology } from "../db/topology-store.ts";
 import type { AppEnv } from "../env.ts";
 import { invalid, notFound } from "../errors.ts";
-import { notifyHub, revokeNode } from "../hub-client.ts";
+import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { changeTopology } from "../topology-change.ts";
 
 const etag = (version: number) => `"${version}"`;
@@ -32,22 +37,25 @@ export const topologyRoutes = new Hono<AppEnv>()
   })
   .put("/:c/topology", async (c) => {
     const actor = requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
     const expected = ifMatch(c);
+    const prune = flag(c.req.query("prune"), "prune");
+    const dryRun = flag(c.req.query("dryRun"), "dryRun");
     const { text, format } = await readTopologyBody(c);
     const imported = importTopology(text, format);
     if (!imported.ok) throw invalid(imported.error);
-    const dryRun = c.req.query("dryRun") === "true";
     const r = await changeTopology(db(c.env.DB), {
-      cluster: c.req.param("c"),
+      cluster,
       actor,
       action: "topology.put",
       expected,
-      next: () => imported.value,
-      detail: { format },
+      next: (cur) => replaceDeclared(member(cur), imported.value, prune),
+      detail: { format, ...(prune ? { prune } : {}) },
       dryRun,
     });
     if (dryRun) return c.json(r);
-    await notifyHub(c.env, c.req.param("c"));
+    await revokeNodes(c.env, cluster, r.removed);
+    await notifyHub(c.env, cluster, { retry: r.retried === true });
     return c.json(r, 200, { etag: etag(r.version) });
   })
   .put("/:c/hosts/:h", async (c) => {
@@ -60,7 +68,11 @@ export const topologyRoutes = new Hono<AppEnv>()
       actor,
       action: "host.put",
       expected,
-      next: (t) => withHost(t, host, entry, groups),
+      // A host the operator puts is declared from now on.
+      next: (cur) => ({
+        topology: revalidate(withHost(cur.topology, host, entry, groups)),
+        registered: cur.registered.filter((h) => h !== host),
+      }),
       detail: { host },
     });
     await notifyHub(c.env, c.req.param("c"));
@@ -71,48 +83,34 @@ export const topologyRoutes = new Hono<AppEnv>()
     const host = hostParam(c.req.param("h"));
     const cluster = c.req.param("c");
     const expected = ifMatch(c);
-    const d = db(c.env.DB);
-    const r = await changeTopology(d, {
+    const r = await changeTopology(db(c.env.DB), {
       cluster,
       actor,
       action: "host.delete",
       expected,
-      next: (t) => withoutHost(t, host),
+      next: (cur) => {
+        if (!cur.topology || !hasOwn(cur.topology.hosts, host)) throw notFound(`host '${host}'`);
+        return {
+          topology: revalidate(withoutHosts(cur.topology, new Set([host]))),
+          registered: cur.registered.filter((h) => h !== host),
+        };
+      },
       detail: { host },
-      extra: () => [d.delete(nodes).where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))],
     });
-    await revokeNode(c.env, cluster, host);
-    await notifyHub(c.env, c.req.param("c"));
+    await revokeNodes(c.env, cluster, r.removed);
+    await notifyHub(c.env, cluster);
     return c.json(r, 200, { etag: etag(r.version) });
   });
 
-/** Sets one host's entry and exactly the groups named (others lose it). */
-export function withHost(
-  t: Topology | null,
-  host: string,
-  entry: Topology["hosts"][string],
-  groups: string[],
-): Topology {
-  const base = t ?? { hosts: {}, groups: {}, vars: {} };
-  const next: Topology = { ...base, hosts: { ...base.hosts, [host]: entry }, groups: {} };
-  for (const [name, g] of Object.entries(base.groups)) {
-    next.groups[name] = { ...g, hosts: g.hosts.filter((h) => h !== host) };
-  }
-  for (const name of groups) {
-    const g = next.groups[name] ?? { hosts: [], children: [] };
-    next.groups[name] = { ...g, hosts: [...g.hosts, host] };
-  }
-  return revalidate(next);
+/** The stored version as a membership (null before the first topology). */
+export function member(cur: StoredTopology): Membership | null {
+  return cur.topology ? { topology: cur.topology, registered: cur.registered } : null;
 }
 
-export function withoutHost(t: Topology | null, host: string): Topology {
-  if (!t || !(host in t.hosts)) throw notFound(`host '${host}'`);
-  const { [host]: _gone, ...hosts } = t.hosts;
-  const groups: Topology["groups"] = {};
-  for (const [name, g] of Object.entries(t.groups)) {
-    groups[name] = { ...g, hosts: g.hosts.filter((h) => h !== host) };
-  }
-  return revalidate({ ...t, hosts, groups });
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true" || value === "") return true;
+  throw invalid([{ path: name, message: "must be true or false" }]);
 }
 
 function revalidate(t: Topology): Topology {
