@@ -102,3 +102,18 @@ async function declaredGroups(cluster: string, host: string): Promise<string[]> 
     .filter(([, g]) => g.hosts.includes(host))
     .map(([name]) => name);
 }
+
+/** Polls `f` until it gives a truthy value (state reaches D1 in batches); fails after `ms`. */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | false | undefined | null>,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AutoAgent } from "./agent-sim.ts";
-import { api, json, register, TOPOLOGY, uniqueCluster } from "./helpers.ts";
+import { api, json, register, TOPOLOGY, uniqueCluster, until } from "./helpers.ts";
 
 const FAST = {
   canary: 1,
@@ -22,20 +22,6 @@ type Summary = {
   rollout: { id: number; state: string; reason: string | null } | null;
 };
 type NodeRow = { host: string; status: string; desired: { version: number } };
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | false | undefined>,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const summary = async (c: string) => json<Summary>(await api("GET", `/v1/clusters/${c}`));
 const rolloutIn = (c: string, states: string[]) =>
