@@ -7,6 +7,21 @@ const withHost = (name: string, host: unknown) => ({
   hosts: { ...TOPOLOGY.hosts, [name]: host },
 });
 
+const deepJson = () => {
+  const deep = '{"x":'.repeat(10_000) + "1" + "}".repeat(10_000);
+  return `{"hosts":{"m1":{"ip":"10.0.0.1","vars":{"v":${deep}}}},"groups":{"kube-master":{"hosts":["m1"]},"etcd":{"hosts":["m1"]}}}`;
+};
+const chainOfGroups = () => {
+  const groups: Record<string, { children: string[] }> = {};
+  for (let i = 0; i < 20_000; i++) groups[`g${i}`] = { children: i < 19_999 ? [`g${i + 1}`] : [] };
+  return { ...TOPOLOGY, groups: { ...TOPOLOGY.groups, ...groups } };
+};
+const masterNamed = (name: string) => ({
+  ...TOPOLOGY,
+  hosts: { ...TOPOLOGY.hosts, [name]: {} },
+  groups: { ...TOPOLOGY.groups, "kube-master": { hosts: ["m1", name], children: [] } },
+});
+
 /** Bad requests against a cluster at version 1: each gets a problem naming the field, and changes nothing. */
 const CASES: Array<{
   name: string;
@@ -270,6 +285,88 @@ const CASES: Array<{
     field: "maxUses",
   },
   {
+    name: "JSON nested 10,000 deep",
+    text: deepJson(),
+    type: "application/json",
+    status: 422,
+    field: "hosts.m1.vars.v" + ".x".repeat(28),
+  },
+  {
+    name: "a chain of 20,000 groups",
+    body: chainOfGroups(),
+    status: 422,
+    field: "groups.g0.children",
+  },
+  {
+    name: "a master named constructor without an ip",
+    body: masterNamed("constructor"),
+    status: 422,
+    field: "hosts.constructor.ip",
+  },
+  {
+    name: "a master named valueOf without an ip",
+    body: masterNamed("valueOf"),
+    status: 422,
+    field: "hosts.valueOf.ip",
+  },
+  {
+    name: "a group named __proto__",
+    text: '{"hosts":{"m1":{"ip":"10.0.0.1"}},"groups":{"kube-master":{"hosts":["m1"]},"etcd":{"hosts":["m1"]},"__proto__":{"hosts":["m1"]}}}',
+    type: "application/json",
+    status: 422,
+    field: "groups.__proto__",
+  },
+  {
+    name: "kube_apiserver_port on the LB health port",
+    body: withVars({ loadbalancer_apiserver_localhost: true, kube_apiserver_port: 8081 }),
+    status: 422,
+    field: "loadbalancer_apiserver_healthcheck_port",
+  },
+  {
+    name: "the external LB on the health port",
+    body: {
+      ...TOPOLOGY,
+      hosts: { ...TOPOLOGY.hosts, lb1: { ip: "10.0.2.1" } },
+      groups: { ...TOPOLOGY.groups, lb: { hosts: ["lb1"], children: [] } },
+      vars: { loadbalancer_apiserver: { address: "10.0.9.9", port: 8081 } },
+    },
+    status: 422,
+    field: "loadbalancer_apiserver_healthcheck_port",
+  },
+  {
+    name: "the LB name localhost",
+    body: withVars({
+      apiserver_loadbalancer_domain_name: "localhost",
+      loadbalancer_apiserver: { address: "10.0.9.9" },
+    }),
+    status: 422,
+    field: "vars.apiserver_loadbalancer_domain_name",
+  },
+  {
+    name: "an all-numeric LB name",
+    body: withVars({
+      apiserver_loadbalancer_domain_name: "1234",
+      loadbalancer_apiserver: { address: "10.0.9.9" },
+    }),
+    status: 422,
+    field: "vars.apiserver_loadbalancer_domain_name",
+  },
+  {
+    name: "prune that is not a boolean",
+    path: (c) => `/v1/clusters/${c}/topology?prune=maybe`,
+    body: TOPOLOGY,
+    status: 422,
+    field: "prune",
+  },
+  {
+    name: "a join token for a group that does not exist",
+    method: "POST",
+    path: (c) => `/v1/clusters/${c}/join-tokens`,
+    body: { groups: ["workers"] },
+    status: 422,
+    field: "groups.0",
+  },
+  {
     name: "a cluster name with upper case",
     method: "POST",
     path: () => "/v1/clusters",
@@ -315,7 +412,52 @@ describe("bad input gets a clear error and changes nothing", () => {
     });
     if (t.field !== undefined) expect(problem.errors?.map((e) => e.path)).toContain(t.field);
     expect(await (await api("GET", `/v1/clusters/${c}/topology`)).text()).toBe(before);
+    expect((await api("GET", "/v1/clusters")).status).toBe(200);
   });
+
+  it.each([
+    [
+      "JSON",
+      "application/json",
+      (g: string) =>
+        JSON.stringify({
+          ...TOPOLOGY,
+          groups: { ...TOPOLOGY.groups, [g]: { hosts: ["n1"], children: [] } },
+        }),
+    ],
+    [
+      "INI",
+      "text/plain",
+      (g: string) =>
+        `[kube-master]\nm1 ip=10.0.0.1\n[etcd]\nm1\n[kube-node]\nn1 ip=10.0.1.1\n[${g}]\nn1\n`,
+    ],
+    [
+      "YAML",
+      "application/yaml",
+      (g: string) =>
+        `all:\n  children:\n    kube-master:\n      hosts:\n        m1: {ip: 10.0.0.1}\n    etcd:\n      hosts:\n        m1:\n    kube-node:\n      hosts:\n        n1: {ip: 10.0.1.1}\n    ${g}:\n      hosts:\n        n1:\n`,
+    ],
+  ])(
+    "a %s group named toString or constructor is stored, and everything still answers",
+    async (_f, type, doc) => {
+      const c = await clusterWith();
+      for (const g of ["toString", "constructor", "hasOwnProperty"]) {
+        const put = await api("PUT", `/v1/clusters/${c}/topology`, { text: doc(g), type });
+        expect(put.status, await put.clone().text()).toBe(200);
+        const t = await json<{ topology: { groups: Record<string, { hosts: string[] }> } }>(
+          await api("GET", `/v1/clusters/${c}/topology`),
+        );
+        expect(t.topology.groups[g]?.hosts).toEqual(["n1"]);
+        for (const path of [
+          `/v1/clusters/${c}/nodes`,
+          `/v1/clusters/${c}/nodes/n1/config`,
+          `/v1/clusters/${c}`,
+          "/v1/clusters",
+        ])
+          expect((await api("GET", path)).status, path).toBe(200);
+      }
+    },
+  );
 
   it("answers an unknown route with a 404 problem", async () => {
     const res = await api("GET", "/v1/nothing-here");

@@ -103,6 +103,45 @@ describe("rollouts", () => {
     expect(n1?.desired.version).toBe(1);
   });
 
+  it("applying a reverted version again starts a new rollout of it, saying so", async () => {
+    let refuse = true;
+    const { c, agents } = await fleet(FAST, {
+      n1: (content) => refuse && content.includes("localhost:443"),
+    });
+    const change = withN3({ loadbalancer_apiserver_localhost: true });
+    await api("PUT", `/v1/clusters/${c}/topology`, { body: change });
+    const reverted = await rolloutIn(c, ["reverted"]);
+    refuse = false;
+    const plan = await api("PUT", `/v1/clusters/${c}/topology?dryRun=true`, { body: change });
+    expect(await json(plan)).toMatchObject({
+      version: 2,
+      changed: ["n1", "n2", "n3"],
+      removed: [],
+      retried: true,
+    });
+    const again = await api("PUT", `/v1/clusters/${c}/topology`, { body: change });
+    expect(await json(again)).toEqual({
+      version: 2,
+      changed: ["n1", "n2", "n3"],
+      removed: [],
+      retried: true,
+    });
+    const s = await until("the new rollout completed", async () => {
+      const x = await summary(c);
+      return (
+        x.rollout && x.rollout.id !== reverted.rollout?.id && x.rollout.state === "completed" && x
+      );
+    });
+    expect(s.stableVersion).toBe(2);
+    expect(agents.n2?.got(2)).toBe(true);
+    // Once the fleet is on it, the same topology is just a no-op.
+    expect(await json(await api("PUT", `/v1/clusters/${c}/topology`, { body: change }))).toEqual({
+      version: 2,
+      changed: [],
+      removed: [],
+    });
+  });
+
   it("pauses on a breach when autoRevert is off, keeping the canary's change; resume retries the wave", async () => {
     let refuse = true;
     const { c, agents } = await fleet(
