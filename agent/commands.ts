@@ -1,3 +1,4 @@
+import { backoffDelay } from "./backoff.ts";
 import { hostname, networkInterfaces } from "node:os";
 import type { Args } from "./args.ts";
 import { readApplied, recover, type ApplyContext } from "./apply.ts";
@@ -22,20 +23,36 @@ function detectIp(): string | undefined {
   return undefined;
 }
 
+const JOIN_RETRIES = 5;
+
+/** Network errors, contention and server errors may pass on a retry; 4xx refusals will not. */
+function retryable(res: Response | Error): boolean {
+  return res instanceof Error || res.status === 412 || res.status === 429 || res.status >= 500;
+}
+
 export async function join(args: Args): Promise<number> {
   const ip = args.ip ?? detectIp();
   if (!ip) return (log("cannot detect this node's address; pass --ip"), EXIT.usage);
   const host = args.hostname ?? hostname().split(".")[0] ?? "";
-  const res = await fetch(new URL("/v1/register", args.server), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      token: args.token,
-      hostname: host,
-      ip,
-      facts: { agent: AGENT_VERSION, platform: process.platform, arch: process.arch },
-    }),
-  }).catch((e: unknown) => e as Error);
+  const register = () =>
+    fetch(new URL("/v1/register", args.server), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        token: args.token,
+        hostname: host,
+        ip,
+        facts: { agent: AGENT_VERSION, platform: process.platform, arch: process.arch },
+      }),
+    }).catch((e: unknown) => e as Error);
+  let res = await register();
+  // An unreachable or busy control plane is worth a few more tries; a refusal is final.
+  for (let attempt = 0; attempt < JOIN_RETRIES && retryable(res); attempt++) {
+    const delay = backoffDelay(attempt);
+    log(`registration did not go through (${res instanceof Error ? res.message : res.status}); retrying in ${delay} ms`);
+    await new Promise((r) => setTimeout(r, delay));
+    res = await register();
+  }
   if (res instanceof Error)
     return (log(`cannot reach ${args.server}: ${res.message}`), EXIT.failed);
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { client, CliError, EXIT, type Client } from "./client.ts";
 import { loadConfig, saveConfig } from "./config.ts";
+import { printable } from "../shared/text.ts";
 import { bar, table } from "./format.ts";
 
 export interface Flags {
@@ -12,6 +13,8 @@ export interface Flags {
   yes: boolean;
   json: boolean;
   groups?: string;
+  hosts?: string;
+  prune: boolean;
   ttl?: string;
   maxUses?: string;
   interval?: string;
@@ -90,6 +93,46 @@ const TYPES: Record<string, string> = {
   json: "application/json",
 };
 
+interface Plan {
+  version: number;
+  changed: string[];
+  removed: string[];
+  retried?: boolean;
+  preview: Array<{
+    host: string;
+    kinds: string[];
+    apiserver: { before: string | null; after: string | null };
+  }>;
+}
+
+/** What a PUT would do, in plain words: changed hosts, removed hosts on their own. */
+function describePlan(plan: Plan, connected: Set<string>, out: Out): void {
+  if (plan.retried)
+    out(`version ${plan.version} again: the fleet is not on it, so it is rolled out again`);
+  if (plan.changed.length > 0) out(`${plan.changed.length} host(s) change:`);
+  for (const p of plan.preview) {
+    const url =
+      p.apiserver.before === p.apiserver.after
+        ? ""
+        : `  apiserver ${p.apiserver.before ?? "-"} -> ${p.apiserver.after ?? "-"}`;
+    out(printable(`  ${p.host}: ${p.kinds.join(", ")}${url}`));
+  }
+  if (plan.removed.length > 0) {
+    out(`${plan.removed.length} host(s) leave the cluster; their agents lose their credentials:`);
+    for (const h of plan.removed)
+      out(`  - ${h}${connected.has(h) ? " (agent connected now)" : ""}`);
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY)
+    throw new CliError("not a terminal: pass --yes to apply without asking", EXIT.declined);
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
 export async function apply(f: Flags, out: Out): Promise<number> {
   if (!f.file)
     throw new CliError("apply needs -f FILE (an INI, YAML or JSON inventory)", EXIT.usage);
@@ -100,44 +143,36 @@ export async function apply(f: Flags, out: Out): Promise<number> {
     throw new CliError(`cannot tell the format of ${f.file}: use .ini, .yaml or .json`, EXIT.usage);
   const body = readFileSync(f.file, "utf8");
   const api = client(f);
-  const path = `/v1/clusters/${cluster}/topology`;
-  type Preview = {
-    version: number;
-    changed: string[];
-    preview: Array<{
-      host: string;
-      kinds: string[];
-      apiserver: { before: string | null; after: string | null };
-    }>;
-  };
-  const plan = await api.call<Preview>("PUT", `${path}?dryRun=true`, body, type);
-  if (plan.changed.length === 0) {
-    out(f.json ? JSON.stringify({ version: plan.version, changed: [] }) : "no host changes");
+  const path = `/v1/clusters/${cluster}/topology${f.prune ? "?prune=true" : ""}`;
+  const plan = await api.call<Plan>("PUT", `${path}${f.prune ? "&" : "?"}dryRun=true`, body, type);
+  if (plan.changed.length === 0 && plan.removed.length === 0 && !plan.retried) {
+    out(
+      f.json
+        ? JSON.stringify({ version: plan.version, changed: [], removed: [] })
+        : "no host changes",
+    );
     return EXIT.ok;
   }
-  if (!f.json) {
-    out(`${plan.changed.length} host(s) change:`);
-    for (const p of plan.preview) {
-      const url =
-        p.apiserver.before === p.apiserver.after
-          ? ""
-          : `  apiserver ${p.apiserver.before ?? "-"} -> ${p.apiserver.after ?? "-"}`;
-      out(`  ${p.host}: ${p.kinds.join(", ")}${url}`);
-    }
+  let connected = new Set<string>();
+  if (plan.removed.length > 0) {
+    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `/v1/clusters/${cluster}/nodes`);
+    connected = new Set(nodes.filter((n) => n.connected).map((n) => n.host));
   }
-  if (!f.yes) {
-    if (!process.stdin.isTTY)
-      throw new CliError("not a terminal: pass --yes to apply without asking", EXIT.declined);
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question("apply? [y/N] ");
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) return (out("not applied"), EXIT.declined);
-  }
-  const r = await api.call<{ version: number; changed: string[] }>("PUT", path, body, type);
+  if (!f.json) describePlan(plan, connected, out);
+  const live = plan.removed.filter((h) => connected.has(h));
+  const question =
+    live.length > 0
+      ? `remove ${live.join(", ")}, whose agents are connected, and apply?`
+      : "apply?";
+  if (!f.yes && !(await confirm(question))) return (out("not applied"), EXIT.declined);
+  const r = await api.call<Plan>("PUT", path, body, type);
   out(
     f.json
       ? JSON.stringify(r)
-      : `applied as version ${r.version}; rolling out to ${r.changed.length} host(s)`,
+      : r.retried
+        ? `rolling version ${r.version} out again to ${r.changed.length} host(s)`
+        : `applied as version ${r.version}; rolling out to ${r.changed.length} host(s)` +
+          (r.removed.length > 0 ? `; removed ${r.removed.join(", ")}` : ""),
   );
   return EXIT.ok;
 }
@@ -268,16 +303,64 @@ export async function rollback(version: string | undefined, f: Flags, out: Out):
   return EXIT.ok;
 }
 
-export async function tokenCreate(f: Flags, out: Out): Promise<number> {
-  const body: Record<string, unknown> = {};
-  if (f.groups) body.groups = f.groups.split(",");
-  if (f.ttl) body.ttlSeconds = Number(f.ttl);
-  if (f.maxUses) body.maxUses = Number(f.maxUses);
-  const r = await client(f).call<{ token: string; expiresAt: string | null }>(
-    "POST",
-    `/v1/clusters/${clusterOf(f)}/join-tokens`,
-    body,
-  );
-  out(f.json ? JSON.stringify(r) : r.token);
-  return EXIT.ok;
+export async function tokenCmd(
+  sub: string | undefined,
+  id: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}/join-tokens`;
+  if (sub === "create") {
+    const body: Record<string, unknown> = {};
+    if (f.groups) body.groups = f.groups.split(",");
+    if (f.hosts) body.hosts = f.hosts.split(",");
+    if (f.ttl) {
+      if (!/^\d+$/.test(f.ttl)) throw new CliError("--ttl takes a number of seconds", EXIT.usage);
+      body.ttlSeconds = Number(f.ttl);
+    }
+    if (f.maxUses) {
+      if (!/^\d+$/.test(f.maxUses)) throw new CliError("--max-uses takes a number", EXIT.usage);
+      body.maxUses = Number(f.maxUses);
+    }
+    const r = await api.call<{ token: string; expiresAt: string }>("POST", base, body);
+    out(f.json ? JSON.stringify(r) : r.token);
+    return EXIT.ok;
+  }
+  if (sub === "list") {
+    type Token = {
+      id: string;
+      groups: string[];
+      hosts: string[];
+      expiresAt: string;
+      uses: number;
+      maxUses: number | null;
+      expired: boolean;
+    };
+    const { tokens } = await api.call<{ tokens: Token[] }>("GET", base);
+    if (f.json) out(JSON.stringify(tokens));
+    else
+      out(
+        table(
+          ["ID", "GROUPS", "HOSTS", "USES", "EXPIRES", "STATE"],
+          tokens.map((t) => [
+            t.id,
+            t.groups.join(","),
+            t.hosts.join(",") || "-",
+            `${t.uses}/${t.maxUses ?? "-"}`,
+            t.expiresAt,
+            t.expired ? "expired" : "valid",
+          ]),
+        ),
+      );
+    return EXIT.ok;
+  }
+  if (sub === "revoke") {
+    if (!id || !/^[0-9a-f]{16}$/.test(id))
+      throw new CliError("usage: halo token revoke ID (from `halo token list`)", EXIT.usage);
+    await api.call("DELETE", `${base}/${id}`);
+    out(`revoked join token ${id}`);
+    return EXIT.ok;
+  }
+  throw new CliError("usage: halo token create|list|revoke", EXIT.usage);
 }

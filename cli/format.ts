@@ -1,5 +1,8 @@
-/** Renders rows as an aligned text table. */
-export function table(header: string[], rows: string[][]): string {
+import { printable } from "../shared/text.ts";
+
+/** Renders rows as an aligned text table; no cell can carry a control character (a forged row, an escape). */
+export function table(header: string[], dirty: string[][]): string {
+  const rows = dirty.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) =>
     r

@@ -7,7 +7,7 @@ import {
   rollback,
   rolloutCmd,
   status,
-  tokenCreate,
+  tokenCmd,
   type Flags,
 } from "./commands.ts";
 
@@ -15,11 +15,12 @@ const USAGE = `halo: the operator CLI for the halo control plane
 
   halo login --server URL --token ADMIN_TOKEN [--cluster NAME]
   halo cluster create NAME | halo cluster list
-  halo apply -f inventory.ini|yaml|json [--yes]
+  halo apply -f inventory.ini|yaml|json [--prune] [--yes]
   halo status
   halo rollout watch|show|pause|resume|abort [ID]
   halo rollback VERSION
-  halo token create [--groups a,b] [--ttl SECONDS] [--max-uses N]
+  halo token create [--groups a,b] [--hosts h1,h2] [--ttl SECONDS] [--max-uses N]
+  halo token list | halo token revoke ID
 
   --cluster NAME   (or HALO_CLUSTER, or the one saved by login)
   --json           machine-readable output on every read command
@@ -33,18 +34,20 @@ const VALUE: Record<string, keyof Flags> = {
   "-f": "file",
   "--file": "file",
   "--groups": "groups",
+  "--hosts": "hosts",
   "--ttl": "ttl",
   "--max-uses": "maxUses",
   "--interval": "interval",
 };
 
 function parse(argv: string[]): { words: string[]; flags: Flags } {
-  const flags: Flags = { yes: false, json: false };
+  const flags: Flags = { yes: false, json: false, prune: false };
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (a === "--yes" || a === "-y") flags.yes = true;
     else if (a === "--json") flags.json = true;
+    else if (a === "--prune") flags.prune = true;
     else if (a in VALUE) {
       const v = argv[++i];
       if (v === undefined) throw new CliError(`${a} needs a value`, EXIT.usage);
@@ -73,8 +76,7 @@ async function main(argv: string[]): Promise<number> {
     case "rollback":
       return rollback(sub, flags, out);
     case "token":
-      if (sub === "create") return tokenCreate(flags, out);
-      throw new CliError("usage: halo token create", EXIT.usage);
+      return tokenCmd(sub, arg, flags, out);
     case undefined:
     case "help":
       console.log(USAGE);
