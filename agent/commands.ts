@@ -49,7 +49,9 @@ export async function join(args: Args): Promise<number> {
   // An unreachable or busy control plane is worth a few more tries; a refusal is final.
   for (let attempt = 0; attempt < JOIN_RETRIES && retryable(res); attempt++) {
     const delay = backoffDelay(attempt);
-    log(`registration did not go through (${res instanceof Error ? res.message : res.status}); retrying in ${delay} ms`);
+    log(
+      `registration did not go through (${res instanceof Error ? res.message : res.status}); retrying in ${delay} ms`,
+    );
     await new Promise((r) => setTimeout(r, delay));
     res = await register();
   }

@@ -22,6 +22,37 @@ export function syntheticCluster(size: number, vars: Record<string, unknown> = {
   };
 }
 
+/**
+ * The shape that was quadratic: `masters` masters and the rest nodes, every host with vars of
+ * its own (labels, say) that halo does not read.
+ */
+export function perHostVarsCluster(size: number, masters: number): Topology {
+  const t = syntheticCluster(size, { loadbalancer_apiserver_localhost: true });
+  const names = Object.keys(t.hosts);
+  const m = names.slice(0, masters);
+  t.groups["kube-master"] = { hosts: m, children: [] };
+  t.groups.etcd = { hosts: m.slice(0, 3), children: [] };
+  t.groups["kube-node"] = { hosts: names.slice(masters), children: [] };
+  names.forEach((h, i) => {
+    const host = t.hosts[h];
+    if (host) host.vars = { node_labels: `rack=${i % 40}`, halo_inventory_id: i };
+  });
+  return t;
+}
+
+function best(t: Topology): { ms: number; distinct: number } {
+  let ms = Infinity;
+  let distinct = 0;
+  for (let run = 0; run < 3; run++) {
+    const start = performance.now();
+    const r = compileCluster(t, 1);
+    ms = Math.min(ms, performance.now() - start);
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    distinct = new Set([...r.value.values()].map((p) => p.bundle.hash)).size;
+  }
+  return { ms, distinct };
+}
+
 /** Times every node's bundle for clusters of 10 to 5,000 hosts (best of a few runs). */
 export function benchCompile(): void {
   for (const size of [10, 100, 1000, 5000]) {
@@ -38,6 +69,19 @@ export function benchCompile(): void {
     console.log(
       `compile ${String(size).padStart(5)} nodes: ${best.toFixed(1).padStart(7)} ms total, ` +
         `${((best * 1000) / size).toFixed(1).padStart(6)} µs/node, ${distinct} distinct bundles`,
+    );
+  }
+}
+
+/** 5,000 hosts with vars of their own: 3 masters, then 3,000 masters; both beside the plain 5,000. */
+export function benchCompilePerHostVars(): void {
+  const plain = best(syntheticCluster(5000, { loadbalancer_apiserver_localhost: true }));
+  for (const masters of [3, 3000]) {
+    const r = best(perHostVarsCluster(5000, masters));
+    console.log(
+      `compile  5000 hosts, each with own vars, ${String(masters).padStart(4)} masters: ` +
+        `${r.ms.toFixed(1).padStart(7)} ms (${(r.ms / plain.ms).toFixed(1)}x the plain 5,000-node cluster's ` +
+        `${plain.ms.toFixed(1)} ms), ${r.distinct} distinct bundles`,
     );
   }
 }

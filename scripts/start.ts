@@ -52,7 +52,11 @@ const topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as {
   topology: { hosts: Record<string, { ip?: string }> };
 };
 const join = (
-  await api("POST", `/v1/clusters/${CLUSTER}/join-tokens`, JSON.stringify({ ttlSeconds: 3600 }))
+  await api(
+    "POST",
+    `/v1/clusters/${CLUSTER}/join-tokens`,
+    JSON.stringify({ ttlSeconds: 3600, groups: ["etcd", "kube-master", "kube-node", "lb"] }),
+  )
 ).body as { token: string };
 
 const agents: ChildProcess[] = [];

@@ -132,4 +132,31 @@ describe("the halo CLI against wrangler dev", () => {
     );
     expect(halo("rollout", "pause").code).toBe(1);
   });
+
+  it("lists removed hosts on their own, asks before removing a connected agent, and manages tokens", async () => {
+    const without = join(fleet.dir, "without-node3.ini");
+    writeFileSync(without, SEED.replace(/^node3 .*$/m, "").replace(/^node3$/m, ""));
+    const asked = halo("apply", "-f", without);
+    expect(asked.code).toBe(5);
+    expect(asked.out).toContain(
+      "1 host(s) leave the cluster; their agents lose their credentials:\n  - node3 (agent connected now)\n",
+    );
+    expect(asked.err).toContain("pass --yes");
+    const before = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+
+    const list = halo("token", "list");
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(
+      /^ID +GROUPS +HOSTS +USES +EXPIRES +STATE\n[0-9a-f]{16} +kube-node +- +3\/3 /,
+    );
+    const id = list.out.split("\n")[1]?.split(" ")[0] ?? "";
+    expect(halo("token", "revoke", id)).toMatchObject({
+      code: 0,
+      out: `revoked join token ${id}\n`,
+    });
+    expect(halo("token", "list", "--json").out).toBe("[]\n");
+    expect(halo("token", "create", "--ttl", "abc").code).toBe(2);
+    const after = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+    expect(after.body.version).toBe(before.body.version);
+  });
 });

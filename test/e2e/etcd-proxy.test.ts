@@ -2,7 +2,7 @@ import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, waitFor, type Node } from "./fleet.ts";
+import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 
 const CLUSTER = "etcd";
 const MEMBERS = [
@@ -100,7 +100,7 @@ beforeAll(async () => {
   const { body } = await fleet.api<{ token: string }>(
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
-    {},
+    EVERY_ROLE,
   );
   n1 = proxiedNode();
   n1.join(body.token, "127.0.0.54");

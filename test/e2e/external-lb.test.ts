@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { plainNode } from "./nginx.ts";
 
 const CLUSTER = "ext";
@@ -70,7 +70,7 @@ beforeAll(async () => {
   const { body } = await fleet.api<{ token: string }>(
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
-    {},
+    EVERY_ROLE,
   );
   lb1 = haproxyNode();
   n1 = plainNode(fleet, "n1");

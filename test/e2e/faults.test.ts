@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, waitFor, type Node } from "./fleet.ts";
+import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { plainNode } from "./nginx.ts";
 
 const CLUSTER = "faults";
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const { body } = await fleet.api<{ token: string }>(
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
-    {},
+    EVERY_ROLE,
   );
   nodes = ["m1", "n1", "n2"].map((h) => plainNode(fleet, h));
   nodes.forEach((n, i) => n.join(body.token, `127.0.0.6${i + 1}`));

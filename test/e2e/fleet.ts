@@ -7,6 +7,8 @@ import { startControlPlane, type ControlPlane } from "../../scripts/control-plan
 
 const BUN = resolve("node_modules/.bin/bun");
 export const ALL_AT_ONCE = { canary: 0, waves: ["100%"], bakeSeconds: 0 };
+/** A join token body that may claim any declared host: masters, etcd members, nodes, LBs. */
+export const EVERY_ROLE = { groups: ["etcd", "kube-master", "kube-node", "lb"] };
 const AGENT = resolve("agent/main.ts");
 
 /** Waits until `check` returns a value (not undefined/false), polling; fails after `ms`. */

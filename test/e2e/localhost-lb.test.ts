@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { nginxNode, plainNode } from "./nginx.ts";
 
 const CLUSTER = "lab";
@@ -81,7 +81,7 @@ describe("a localhost LB fleet with real nginx", () => {
     const { body } = await fleet.api<{ token: string }>(
       "POST",
       `/v1/clusters/${CLUSTER}/join-tokens`,
-      { maxUses: 3 },
+      { ...EVERY_ROLE, maxUses: 3 },
     );
     n1 = nginxNode(fleet, "n1", N1.health);
     n2 = nginxNode(fleet, "n2", N2.health, " && ! grep -q 127.0.0.99 {staged}");

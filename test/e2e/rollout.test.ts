@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, type Node } from "./fleet.ts";
+import { Fleet, type Node, EVERY_ROLE } from "./fleet.ts";
 
 const CLUSTER = "waves";
 const POLICY = {
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const { body } = await fleet.api<{ token: string }>(
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
-    {},
+    EVERY_ROLE,
   );
   for (const [h, ip] of [
     ["n1", "127.0.0.72"],
