@@ -40,10 +40,10 @@ export function perHostVarsCluster(size: number, masters: number): Topology {
   return t;
 }
 
-function best(t: Topology): { ms: number; distinct: number } {
+function bestOf(t: Topology, runs = 3): { ms: number; distinct: number } {
   let ms = Infinity;
   let distinct = 0;
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < runs; run++) {
     const start = performance.now();
     const r = compileCluster(t, 1);
     ms = Math.min(ms, performance.now() - start);
@@ -56,16 +56,10 @@ function best(t: Topology): { ms: number; distinct: number } {
 /** Times every node's bundle for clusters of 10 to 5,000 hosts (best of a few runs). */
 export function benchCompile(): void {
   for (const size of [10, 100, 1000, 5000]) {
-    const t = syntheticCluster(size, { loadbalancer_apiserver_localhost: true });
-    let best = Infinity;
-    let distinct = 0;
-    for (let run = 0; run < 5; run++) {
-      const start = performance.now();
-      const r = compileCluster(t, 1);
-      best = Math.min(best, performance.now() - start);
-      if (!r.ok) throw new Error(JSON.stringify(r.error));
-      distinct = new Set([...r.value.values()].map((p) => p.bundle.hash)).size;
-    }
+    const { ms: best, distinct } = bestOf(
+      syntheticCluster(size, { loadbalancer_apiserver_localhost: true }),
+      5,
+    );
     console.log(
       `compile ${String(size).padStart(5)} nodes: ${best.toFixed(1).padStart(7)} ms total, ` +
         `${((best * 1000) / size).toFixed(1).padStart(6)} µs/node, ${distinct} distinct bundles`,
@@ -75,9 +69,9 @@ export function benchCompile(): void {
 
 /** 5,000 hosts with vars of their own: 3 masters, then 3,000 masters; both beside the plain 5,000. */
 export function benchCompilePerHostVars(): void {
-  const plain = best(syntheticCluster(5000, { loadbalancer_apiserver_localhost: true }));
+  const plain = bestOf(syntheticCluster(5000, { loadbalancer_apiserver_localhost: true }));
   for (const masters of [3, 3000]) {
-    const r = best(perHostVarsCluster(5000, masters));
+    const r = bestOf(perHostVarsCluster(5000, masters));
     console.log(
       `compile  5000 hosts, each with own vars, ${String(masters).padStart(4)} masters: ` +
         `${r.ms.toFixed(1).padStart(7)} ms (${(r.ms / plain.ms).toFixed(1)}x the plain 5,000-node cluster's ` +
