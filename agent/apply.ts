@@ -1,10 +1,11 @@
-import { existsSync, linkSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
+import { backupFile, replaceFile, resolveTarget, stageFile } from "./files.ts";
 import type { ApplyStage } from "../shared/protocol.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import type { AgentConfig } from "./config.ts";
-import { fsyncDir, readOrNull, writeAtomic, writeSynced } from "./fs-atomic.ts";
+import { fsyncDir, readOrNull, writeAtomic } from "./fs-atomic.ts";
 import {
   clearJournal,
   readJournal,
@@ -32,11 +33,12 @@ export interface ApplyFailure {
 
 export type ApplyOutcome = Result<{ changed: ArtifactKind[] }, ApplyFailure>;
 
-/** What this node last applied: the version and hash it acks in `hello`. */
+/** What this node last applied: the version and hash it acks in `hello`, and the kinds it has. */
 export interface AppliedState {
   version: number;
   hash: string;
   at: string;
+  kinds?: string[];
 }
 
 export const appliedPath = (stateDir: string) => join(stateDir, "applied.json");
@@ -46,16 +48,48 @@ export function readApplied(stateDir: string): AppliedState | null {
   return text === null ? null : (JSON.parse(text) as AppliedState);
 }
 
+/** A step that threw: its stage, so the failure says where it happened. */
+class StepError extends Error {
+  constructor(
+    readonly stage: ApplyStage,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+async function step<T>(stage: ApplyStage, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw e instanceof StepError ? e : new StepError(stage, e);
+  }
+}
+
 /**
  * Applies a bundle as one transaction: stage and fsync every file, check the staged files,
- * back up and rename, fsync the directories, reload each service once, probe health. Any failure
- * puts the old files back and reloads again.
+ * back up and install (or remove, for retired kinds), fsync the directories, reload each
+ * service once, run retire commands, probe health. Any failure, an I/O error included, puts
+ * the old files back, reloads again and resolves the journal: the next bundle starts clean.
  */
 export async function applyBundle(bundle: Bundle, ctx: ApplyContext): Promise<ApplyOutcome> {
   const trace = ctx.trace ?? (() => {});
-  const planned = planApply(bundle, ctx.config, ctx.root, readOrNull);
-  if (!planned.ok) return err({ stage: "stage", error: planned.error, rolledBack: false });
-  const plan = planned.value;
+  // A transaction a failure could not undo last time is undone before anything else.
+  if (readJournal(ctx.stateDir)) await recover(ctx);
+  const previous = readApplied(ctx.stateDir)?.kinds ?? [];
+  let plan: ApplyPlan;
+  try {
+    plan = planApply(bundle, ctx.config, previous, {
+      read: readOrNull,
+      target: (p) => resolveTarget(ctx.root, p),
+    });
+  } catch (e) {
+    return err({
+      stage: "stage",
+      error: e instanceof Error ? e.message : String(e),
+      rolledBack: false,
+    });
+  }
   trace("planned");
   if (plan.files.length > 0) {
     const failure = await transact(plan, ctx, trace);
@@ -63,7 +97,12 @@ export async function applyBundle(bundle: Bundle, ctx: ApplyContext): Promise<Ap
   }
   writeAtomic(
     appliedPath(ctx.stateDir),
-    JSON.stringify({ version: plan.version, hash: plan.hash, at: new Date().toISOString() }),
+    JSON.stringify({
+      version: plan.version,
+      hash: plan.hash,
+      at: new Date().toISOString(),
+      kinds: plan.kinds,
+    }),
   );
   trace("done");
   return ok({ changed: plan.files.map((f) => f.kind) });
@@ -84,49 +123,32 @@ async function transact(
       staged: f.staged,
       backup: f.backup,
       existed: existsSync(f.target),
+      remove: f.content === null,
     })),
     reloads: plan.reloads,
   };
   writeJournal(ctx.stateDir, journal);
-  for (const f of plan.files) {
-    unlinkIfThere(f.backup);
-    writeSynced(f.staged, f.content);
-    trace(`staged ${f.kind}`);
-  }
-  for (const f of plan.files) {
-    if (f.check === null) continue;
-    const r = await runCommand(fillStaged(f.check, f.staged));
-    if (r.code !== 0) {
-      restoreOld(journal);
-      clearJournal(ctx.stateDir);
-      return {
-        stage: "check",
-        error: `${f.kind}: ${r.output || `exit ${r.code}`}`,
-        rolledBack: false,
-      };
+  try {
+    await step("stage", () => stageAll(plan, trace));
+    const rejected = await checkAll(plan, trace);
+    if (rejected) {
+      undo(journal, ctx);
+      return { ...rejected, rolledBack: false };
     }
-    trace(`checked ${f.kind}`);
+    await step("install", () => installAll(plan, journal, ctx, trace));
+  } catch (e) {
+    const stage = e instanceof StepError ? e.stage : "install";
+    const installed = undo(journal, ctx);
+    if (installed) await reloadEach(plan.reloads);
+    return { stage, error: e instanceof Error ? e.message : String(e), rolledBack: installed };
   }
-  writeJournal(ctx.stateDir, { ...journal, phase: "installing" });
-  const installing: Journal = { ...journal, phase: "installing" };
-  for (const f of journal.files) if (f.existed) linkSync(f.target, f.backup);
-  trace("backed-up");
-  const dirs = new Set<string>();
-  for (const f of plan.files) {
-    mkdirSync(dirname(f.target), { recursive: true });
-    renameSync(f.staged, f.target);
-    dirs.add(dirname(f.target));
-    trace(`installed ${f.kind}`);
-  }
-  for (const d of dirs) fsyncDir(d);
-  writeJournal(ctx.stateDir, { ...journal, phase: "installed" });
   trace("synced");
   const failure =
-    (await reloadAll(plan.reloads, "reload")) ??
+    (await reloadAll(plan.reloads)) ??
+    (await runAll(plan.retires, "reload")) ??
     (await healthAll(plan.healths, ctx.config.healthTimeout));
   if (failure) {
-    restoreOld({ ...installing, phase: "installed" });
-    clearJournal(ctx.stateDir);
+    undo({ ...journal, phase: "installed" }, ctx);
     await reloadEach(plan.reloads);
     trace("rolled-back");
     return { ...failure, rolledBack: true };
@@ -137,17 +159,75 @@ async function transact(
   return null;
 }
 
-async function reloadAll(
-  reloads: string[],
+function stageAll(plan: ApplyPlan, trace: (s: string) => void): void {
+  for (const f of plan.files) {
+    mkdirSync(dirname(f.target), { recursive: true });
+    if (f.content !== null) stageFile(f.staged, f.content, f.target);
+    trace(`staged ${f.kind}`);
+  }
+}
+
+async function checkAll(
+  plan: ApplyPlan,
+  trace: (s: string) => void,
+): Promise<Omit<ApplyFailure, "rolledBack"> | null> {
+  for (const f of plan.files) {
+    if (f.check === null) continue;
+    const r = await runCommand(fillStaged(f.check, f.staged));
+    if (r.code !== 0)
+      return { stage: "check", error: `${f.kind}: ${r.output || `exit ${r.code}`}` };
+    trace(`checked ${f.kind}`);
+  }
+  return null;
+}
+
+function installAll(
+  plan: ApplyPlan,
+  journal: Journal,
+  ctx: ApplyContext,
+  trace: (s: string) => void,
+): void {
+  writeJournal(ctx.stateDir, { ...journal, phase: "installing" });
+  journal.phase = "installing";
+  for (const f of journal.files) if (f.existed) backupFile(f.target, f.backup);
+  trace("backed-up");
+  const dirs = new Set<string>();
+  for (const f of plan.files) {
+    if (f.content === null) unlinkIfThere(f.target);
+    else replaceFile(f.staged, f.target);
+    dirs.add(dirname(f.target));
+    trace(`installed ${f.kind}`);
+  }
+  for (const d of dirs) fsyncDir(d);
+  writeJournal(ctx.stateDir, { ...journal, phase: "installed" });
+  journal.phase = "installed";
+}
+
+/**
+ * Puts the old files back and resolves the journal; true when new files may have been live
+ * (the services need a reload). If even that fails, the journal stays and the next apply or
+ * start undoes it first.
+ */
+function undo(journal: Journal, ctx: ApplyContext): boolean {
+  restoreOld(journal);
+  clearJournal(ctx.stateDir);
+  return journal.phase !== "staging";
+}
+
+async function reloadAll(reloads: string[]): Promise<Omit<ApplyFailure, "rolledBack"> | null> {
+  return runAll(reloads, "reload");
+}
+
+async function runAll(
+  commands: string[],
   stage: "reload",
 ): Promise<Omit<ApplyFailure, "rolledBack"> | null> {
-  for (const cmd of reloads) {
+  for (const cmd of commands) {
     const r = await runCommand(cmd);
     if (r.code !== 0) return { stage, error: `${cmd}: ${r.output || `exit ${r.code}`}` };
   }
   return null;
 }
-
 /** After a rollback every service is reloaded, even when one of them fails. */
 async function reloadEach(reloads: string[]): Promise<void> {
   for (const cmd of reloads) await runCommand(cmd);
@@ -177,9 +257,19 @@ export async function recover(ctx: ApplyContext): Promise<"clean" | "rolled-back
   }
   // Without a journal, side files are leftovers of a committed transaction.
   for (const kc of Object.values(ctx.config.artifacts)) {
-    const { staged, backup } = sideFiles(withRoot(ctx.root, kc.path));
-    unlinkIfThere(staged);
-    unlinkIfThere(backup);
+    for (const target of new Set([withRoot(ctx.root, kc.path), resolveOr(ctx.root, kc.path)])) {
+      const { staged, backup } = sideFiles(target);
+      unlinkIfThere(staged);
+      unlinkIfThere(backup);
+    }
   }
   return j ? "rolled-back" : "clean";
+}
+
+function resolveOr(root: string, path: string): string {
+  try {
+    return resolveTarget(root, path);
+  } catch {
+    return withRoot(root, path);
+  }
 }

@@ -1,4 +1,7 @@
+import { acceptBundle } from "./accept.ts";
 import { backoffDelay } from "./backoff.ts";
+import { resolveTarget } from "./files.ts";
+import { AGENT_VERSION } from "./version.ts";
 import { hostname, networkInterfaces } from "node:os";
 import type { Args } from "./args.ts";
 import { readApplied, recover, type ApplyContext } from "./apply.ts";
@@ -11,7 +14,7 @@ import { readJournal } from "./journal.ts";
 import { planApply, withRoot } from "./plan.ts";
 import { diffLines } from "./diff.ts";
 
-export const AGENT_VERSION = "0.1.0";
+export { AGENT_VERSION };
 
 const log = (msg: string) => console.error(`${new Date().toISOString()} halo-agent: ${msg}`);
 
@@ -107,15 +110,25 @@ async function dryRun(cred: Credential, ctx: ApplyContext): Promise<number> {
   const r = await fetchConfig(cred);
   if (!r.ok) return (log(`cannot fetch config: ${r.error.error}`), EXIT.failed);
   if (!("bundle" in r.value)) return EXIT.ok;
-  const plan = planApply(r.value.bundle, ctx.config, ctx.root, readOrNull);
-  if (!plan.ok) return (log(plan.error), EXIT.failed);
-  if (plan.value.files.length === 0)
-    console.log(`version ${plan.value.version}: nothing to change`);
-  for (const f of plan.value.files) {
-    console.log(`--- ${f.target}\n+++ ${f.target} (version ${plan.value.version})`);
-    console.log(diffLines(readOrNull(f.target) ?? "", f.content));
+  const accepted = acceptBundle(r.value.bundle, (k) => k in ctx.config.artifacts);
+  if (!accepted.ok) return (log(`refusing the bundle: ${accepted.error}`), EXIT.failed);
+  const plan = planApply(
+    accepted.value.bundle,
+    ctx.config,
+    readApplied(ctx.stateDir)?.kinds ?? [],
+    {
+      read: readOrNull,
+      target: (p) => resolveTarget(ctx.root, p),
+    },
+  );
+  if (plan.files.length === 0) console.log(`version ${plan.version}: nothing to change`);
+  for (const f of plan.files) {
+    console.log(`--- ${f.target}\n+++ ${f.target} (version ${plan.version})`);
+    console.log(diffLines(readOrNull(f.target) ?? "", f.content ?? ""));
   }
-  if (plan.value.reloads.length > 0) console.log(`would reload: ${plan.value.reloads.join("; ")}`);
+  if (plan.retired.length > 0) console.log(`would retire: ${plan.retired.join(", ")}`);
+  if (plan.reloads.length > 0) console.log(`would reload: ${plan.reloads.join("; ")}`);
+  if (plan.retires.length > 0) console.log(`would run: ${plan.retires.join("; ")}`);
   return EXIT.ok;
 }
 

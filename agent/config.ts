@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle-schema.ts";
+import { KINDS } from "../shared/kinds/registry.ts";
 import { err, ok, type Issue, type Result } from "../shared/result.ts";
 
 /** How one artifact kind lands on this node. Every path and command comes from here, never the server. */
@@ -10,6 +11,8 @@ export const KindConfigSchema = z.strictObject({
   check: z.string().min(1).nullable().default(null),
   reload: z.string().min(1).nullable().default(null),
   health: z.string().min(1).nullable().default(null),
+  /** run when this node stops receiving the kind, after its file is removed */
+  retire: z.string().min(1).nullable().default(null),
 });
 export type KindConfig = z.infer<typeof KindConfigSchema>;
 
@@ -23,28 +26,9 @@ export const AgentConfigSchema = z.strictObject({
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
 /** Defaults for a systemd host running Debian's nginx and HAProxy and halo's etcd proxy unit. */
-export const DEFAULT_ARTIFACTS: Record<ArtifactKind, KindConfig> = {
-  hosts: { path: "/etc/hosts", check: null, reload: null, health: null },
-  endpoints: { path: "/etc/halo/endpoints.json", check: null, reload: null, health: null },
-  nginx: {
-    path: "/etc/nginx/nginx.conf",
-    check: "nginx -t -q -c {staged}",
-    reload: "systemctl reload nginx",
-    health: "http://127.0.0.1:8081/healthz",
-  },
-  haproxy: {
-    path: "/etc/haproxy/haproxy.cfg",
-    check: "haproxy -c -q -f {staged}",
-    reload: "systemctl reload haproxy",
-    health: "http://127.0.0.1:8081/healthz",
-  },
-  "etcd-proxy": {
-    path: "/etc/halo/etcd-proxy.env",
-    check: null,
-    reload: "systemctl restart halo-etcd-proxy",
-    health: "tcp://127.0.0.1:2379",
-  },
-};
+export const DEFAULT_ARTIFACTS = Object.fromEntries(
+  KINDS.map((k) => [k.kind, { ...k.defaults }]),
+) as Record<ArtifactKind, KindConfig>;
 
 /**
  * Reads the agent config (YAML or JSON). Kinds the file leaves out keep their defaults; a
@@ -63,7 +47,11 @@ export function loadAgentConfig(file: string | undefined): Result<AgentConfig, I
   const artifacts: Record<string, unknown> = { ...DEFAULT_ARTIFACTS };
   for (const [k, v] of Object.entries(raw.artifacts ?? {})) {
     if (v === null) delete artifacts[k];
-    else artifacts[k] = { ...(DEFAULT_ARTIFACTS[k as ArtifactKind] ?? {}), ...(v as object) };
+    else
+      artifacts[k] = {
+        ...(Object.hasOwn(DEFAULT_ARTIFACTS, k) ? DEFAULT_ARTIFACTS[k as ArtifactKind] : {}),
+        ...(v as object),
+      };
   }
   const parsed = AgentConfigSchema.safeParse({ ...raw, artifacts });
   if (!parsed.success) {

@@ -1,4 +1,4 @@
-import type { Bundle } from "../shared/bundle-schema.ts";
+import type { WireBundle } from "../shared/bundle-schema.ts";
 import {
   parseFrame,
   PING,
@@ -6,7 +6,9 @@ import {
   ServerMessage,
   type ClientMessage,
 } from "../shared/protocol.ts";
-import { applyBundle, readApplied, type ApplyContext } from "./apply.ts";
+import { acceptBundle } from "./accept.ts";
+import { AGENT_VERSION } from "./version.ts";
+import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "./apply.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
@@ -27,7 +29,7 @@ export class AgentLoop {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private applying = false;
-  private pending: Bundle | null = null;
+  private pending: { bundle: WireBundle; ack: boolean } | null = null;
   private lastHeard = Date.now();
   private stopped = false;
   private finish: (code: number) => void = () => {};
@@ -81,6 +83,7 @@ export class AgentLoop {
         protocol: PROTOCOL_VERSION,
         host: this.cred.host,
         applied: applied && { version: applied.version, hash: applied.hash },
+        agent: AGENT_VERSION,
       });
       this.opts.log("connected");
     });
@@ -151,40 +154,84 @@ export class AgentLoop {
     this.send({ type: "report" });
   }
 
-  private enqueue(bundle: Bundle, ack: boolean): void {
-    this.pending = bundle;
-    if (!this.applying) void this.drain(ack);
+  private enqueue(bundle: WireBundle, ack: boolean): void {
+    this.pending = { bundle, ack };
+    if (!this.applying) void this.drain();
   }
 
-  private async drain(ack: boolean): Promise<void> {
+  /** Applies bundles one at a time, newest wins; nothing that throws can leave it stuck. */
+  private async drain(): Promise<void> {
     this.applying = true;
-    while (this.pending) {
-      const bundle = this.pending;
-      this.pending = null;
-      const r = await applyBundle(bundle, this.ctx);
-      if (r.ok) {
-        this.opts.log(
-          `applied version ${bundle.version} (${r.value.changed.join(", ") || "no file changed"})`,
-        );
-        if (ack) this.send({ type: "applied", version: bundle.version, hash: bundle.hash });
-      } else {
-        this.opts.log(`version ${bundle.version} failed at ${r.error.stage}: ${r.error.error}`);
-        if (ack)
-          this.send({
-            type: "failed",
-            version: bundle.version,
-            hash: bundle.hash,
-            ...r.error,
-            error: r.error.error.slice(0, 4000),
-          });
+    try {
+      while (this.pending) {
+        const { bundle, ack } = this.pending;
+        this.pending = null;
+        const r = await this.applyOne(bundle);
+        this.report(bundle, r, ack);
+        if (this.opts.once && !this.pending)
+          // A close frame goes out after the frames already sent: the ack is not lost.
+          return this.finish(r.outcome.ok ? EXIT.ok : EXIT.failed);
       }
-      if (this.opts.once && !this.pending) {
-        this.applying = false;
-        // A close frame goes out after the frames already sent: the ack is not lost.
-        return this.finish(r.ok ? EXIT.ok : EXIT.failed);
-      }
+    } finally {
+      this.applying = false;
     }
-    this.applying = false;
+  }
+
+  /** Accepts (or refuses) and applies one bundle; every exception becomes a failure with its stage. */
+  private async applyOne(wire: WireBundle): Promise<{ outcome: ApplyOutcome; skipped: string[] }> {
+    const accepted = acceptBundle(wire, (k) => k in this.ctx.config.artifacts);
+    if (!accepted.ok)
+      return {
+        outcome: {
+          ok: false,
+          error: { stage: "protocol", error: accepted.error, rolledBack: false },
+        },
+        skipped: [],
+      };
+    try {
+      return {
+        outcome: await applyBundle(accepted.value.bundle, this.ctx),
+        skipped: accepted.value.skipped,
+      };
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      return {
+        outcome: { ok: false, error: { stage: "stage", error, rolledBack: false } },
+        skipped: accepted.value.skipped,
+      };
+    }
+  }
+
+  private report(
+    bundle: WireBundle,
+    r: { outcome: ApplyOutcome; skipped: string[] },
+    ack: boolean,
+  ): void {
+    const { outcome, skipped } = r;
+    const also = skipped.length > 0 ? `; not managed here: ${skipped.join(", ")}` : "";
+    if (outcome.ok) {
+      this.opts.log(
+        `applied version ${bundle.version} (${outcome.value.changed.join(", ") || "no file changed"}${also})`,
+      );
+      if (ack)
+        this.send({
+          type: "applied",
+          version: bundle.version,
+          hash: bundle.hash,
+          ...(skipped.length > 0 ? { skipped } : {}),
+        });
+      return;
+    }
+    const f = outcome.error;
+    this.opts.log(`version ${bundle.version} failed at ${f.stage}: ${f.error}`);
+    if (ack)
+      this.send({
+        type: "failed",
+        version: bundle.version,
+        hash: bundle.hash,
+        ...f,
+        error: f.error.slice(0, 4000),
+      });
   }
 
   private send(msg: ClientMessage): void {

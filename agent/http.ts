@@ -1,9 +1,9 @@
-import { BundleSchema, type Bundle } from "../shared/bundle-schema.ts";
+import { WireBundleSchema, type WireBundle } from "../shared/bundle-schema.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 import type { Credential } from "./credential.ts";
 
 export type FetchConfig = Result<
-  { bundle: Bundle } | { unchanged: true },
+  { bundle: WireBundle } | { unchanged: true },
   { status: number; error: string }
 >;
 
@@ -24,7 +24,7 @@ export async function fetchConfig(cred: Credential, knownHash?: string): Promise
   if (res.status === 304) return ok({ unchanged: true });
   if (!res.ok)
     return err({ status: res.status, error: `${res.status} ${(await res.text()).slice(0, 500)}` });
-  const parsed = BundleSchema.safeParse(await res.json().catch(() => null));
+  const parsed = WireBundleSchema.safeParse(await res.json().catch(() => null));
   if (!parsed.success)
     return err({
       status: res.status,

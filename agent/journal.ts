@@ -1,6 +1,7 @@
-import { existsSync, renameSync, unlinkSync } from "node:fs";
+import { existsSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
+import { replaceFile, unlinkIfThere } from "./files.ts";
 import { fsyncDir, readOrNull, writeAtomic } from "./fs-atomic.ts";
 
 /**
@@ -17,6 +18,8 @@ export const JournalSchema = z.strictObject({
       staged: z.string(),
       backup: z.string(),
       existed: z.boolean(),
+      /** a retired kind: the target is removed, not replaced */
+      remove: z.boolean().default(false),
     }),
   ),
   reloads: z.array(z.string()),
@@ -47,14 +50,6 @@ export function clearJournal(stateDir: string): void {
   }
 }
 
-const unlinkIfThere = (p: string) => {
-  try {
-    unlinkSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
-};
-
 /** Puts every target of the journal back to its old content; staged leftovers are removed. */
 export function restoreOld(j: Journal): void {
   const dirs = new Set<string>();
@@ -62,7 +57,7 @@ export function restoreOld(j: Journal): void {
     unlinkIfThere(f.staged);
     if (j.phase !== "staging") {
       if (f.existed) {
-        if (existsSync(f.backup)) renameSync(f.backup, f.target);
+        if (existsSync(f.backup)) replaceFile(f.backup, f.target);
       } else {
         unlinkIfThere(f.target);
       }

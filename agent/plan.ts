@@ -1,27 +1,30 @@
-import { dirname, basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
-import { sha256Hex } from "../shared/hash.ts";
-import { mergeHostsBlock } from "../shared/render/hosts.ts";
-import { err, ok, type Result } from "../shared/result.ts";
+import { kindModule } from "../shared/kinds/registry.ts";
 import type { AgentConfig, KindConfig } from "./config.ts";
 
-/** One file the transaction writes: where, what, and how it is checked. */
+/** One file the transaction writes or removes: where, what, and how it is checked. */
 export interface FileChange {
   kind: ArtifactKind;
   target: string;
   staged: string;
   backup: string;
-  content: string;
+  /** the new content, or null to remove the file (a retired kind) */
+  content: string | null;
   check: string | null;
 }
 
-/** The transaction for a bundle: files to replace, then each distinct reload and health probe once. */
+/** The transaction for a bundle: files to replace or remove, then each distinct command once. */
 export interface ApplyPlan {
   version: number;
   hash: string;
+  kinds: ArtifactKind[];
   files: FileChange[];
   reloads: string[];
+  retires: string[];
   healths: string[];
+  /** kinds this bundle no longer has that the node had: their files go, their retire runs */
+  retired: ArtifactKind[];
 }
 
 /** Staged and backup names sit next to the target and end in no suffix an include glob matches. */
@@ -34,40 +37,72 @@ export function sideFiles(target: string): { staged: string; backup: string } {
 export const withRoot = (root: string, path: string) =>
   root === "/" || root === "" ? path : join(root, path);
 
+const distinct = (xs: Array<string | null>) => [
+  ...new Set(xs.filter((x): x is string => x !== null)),
+];
+
 /**
- * Decides what a bundle changes on this node, given the current contents of its targets.
- * Pure: the caller reads the files. Unchanged content is left alone (no write, no reload).
+ * Decides what a bundle changes on this node, given the current contents of its targets and
+ * the kinds it applied last. Pure: the caller reads the files and resolves the paths (a
+ * symlinked path is followed to its target). Unchanged content is left alone (no write, no
+ * reload); a kind the node had and the bundle no longer carries is retired.
  */
 export function planApply(
   bundle: Bundle,
   config: AgentConfig,
-  root: string,
-  read: (path: string) => string | null,
-): Result<ApplyPlan, string> {
+  previous: ReadonlyArray<string>,
+  io: { read: (path: string) => string | null; target: (path: string) => string },
+): ApplyPlan {
   const files: FileChange[] = [];
   const touched: KindConfig[] = [];
-  for (const a of bundle.artifacts) {
-    if (sha256Hex(a.content) !== a.sha256)
-      return err(`artifact ${a.kind}: content does not match its sha256`);
-    const kc = config.artifacts[a.kind];
-    if (!kc) return err(`artifact ${a.kind}: this node's agent config does not manage it`);
-    const target = withRoot(root, kc.path);
-    const current = read(target);
-    const content = a.kind === "hosts" ? mergeHostsBlock(current ?? "", a.content) : a.content;
-    if (current === content) continue;
-    files.push({ kind: a.kind, target, ...sideFiles(target), content, check: kc.check });
+  const present = new Set<string>(bundle.artifacts.map((a) => a.kind));
+  const change = (
+    kind: ArtifactKind,
+    kc: KindConfig,
+    next: (cur: string | null) => string | null,
+  ) => {
+    const target = io.target(kc.path);
+    const current = io.read(target);
+    const content = next(current);
+    if (current === content) return;
+    files.push({
+      kind,
+      target,
+      ...sideFiles(target),
+      content,
+      check: content === null ? null : kc.check,
+    });
     touched.push(kc);
+  };
+  for (const a of bundle.artifacts) {
+    const kc = config.artifacts[a.kind];
+    if (!kc) continue;
+    const merge = kindModule(a.kind)?.merge;
+    change(a.kind, kc, (cur) => (merge ? merge.into(cur ?? "", a.content) : a.content));
   }
-  const distinct = (xs: Array<string | null>) => [
-    ...new Set(xs.filter((x): x is string => x !== null)),
-  ];
-  return ok({
+  const retired: ArtifactKind[] = [];
+  for (const kind of previous) {
+    const kc = config.artifacts[kind as ArtifactKind];
+    if (present.has(kind) || !kc) continue;
+    retired.push(kind as ArtifactKind);
+    const merge = kindModule(kind)?.merge;
+    // A shared file (hosts) loses only its block; a file of its own is removed.
+    change(kind as ArtifactKind, kc, (cur) =>
+      cur === null ? null : merge ? merge.remove(cur) : null,
+    );
+  }
+  const retiredConfigs = retired.map((k) => config.artifacts[k]).filter((k) => k !== undefined);
+  const writing = touched.filter((k) => !retiredConfigs.includes(k));
+  return {
     version: bundle.version,
     hash: bundle.hash,
+    kinds: bundle.artifacts.map((a) => a.kind),
     files,
-    reloads: distinct(touched.map((k) => k.reload)),
-    healths: distinct(touched.map((k) => k.health)),
-  });
+    reloads: distinct(writing.map((k) => k.reload)),
+    retires: distinct(retiredConfigs.map((k) => k.retire)),
+    healths: distinct(writing.map((k) => k.health)),
+    retired,
+  };
 }
 
 /** Quotes a path for `sh -c`, so `{staged}` stays one argument whatever it holds. */

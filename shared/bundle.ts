@@ -1,33 +1,32 @@
 import {
   apiserverBackends,
   etcdBackends,
-  ETCD_LOCAL,
   isMaster,
   nodeEndpoints,
   settingsOf,
   type Backend,
   type NodeEndpoints,
 } from "./endpoints.ts";
+import { canonicalJson } from "./canonical-json.ts";
 import { sha256Hex } from "./hash.ts";
+import { KINDS, type ArtifactKind } from "./kinds/registry.ts";
+import type { HostRole, KindModule } from "./kinds/types.ts";
 import { buildModel, type ClusterModel, type RegisteredAddresses } from "./model.ts";
-import { isIPv6 } from "./net.ts";
-import { renderEtcdProxy } from "./render/etcd-proxy.ts";
-import { renderHaproxy } from "./render/haproxy.ts";
-import { renderHostsBlock } from "./render/hosts.ts";
-import { renderNginx } from "./render/nginx.ts";
 import { err, ok, type Issue, type Result } from "./result.ts";
 import type { Topology } from "./topology/schema.ts";
 import type { Settings } from "./topology/settings.ts";
-import type { Artifact, ArtifactKind, Bundle } from "./bundle-schema.ts";
+import { bundleHash, type Artifact, type Bundle } from "./bundle-schema.ts";
 
 export {
   ARTIFACT_KINDS,
+  bundleHash,
   ArtifactKindSchema,
-  ArtifactSchema,
-  BundleSchema,
+  toWire,
+  WireBundleSchema,
   type Artifact,
   type ArtifactKind,
   type Bundle,
+  type WireBundle,
 } from "./bundle-schema.ts";
 
 /** Everything one node receives and is told. */
@@ -76,37 +75,35 @@ interface Context {
   etcd: string[];
 }
 
-/** The bundle hash covers kinds and contents, not the version: unchanged nodes keep their hash. */
-export function bundleHash(artifacts: ReadonlyArray<Artifact>): string {
-  return sha256Hex(artifacts.map((a) => `${a.kind} ${a.sha256}\n`).join(""));
-}
-
+/** Renders each distinct spec once: a large cluster shares a handful of contents. */
 class Cache {
   private readonly artifacts = new Map<string, Artifact>();
   private readonly hashes = new Map<string, string>();
 
-  artifact(kind: ArtifactKind, key: string, render: () => string): Artifact {
-    const k = `${kind}\u0000${key}`;
-    let a = this.artifacts.get(k);
+  artifact(k: KindModule<unknown>, spec: unknown): Artifact {
+    const key = `${k.kind}\u0000${canonicalJson(spec)}`;
+    let a = this.artifacts.get(key);
     if (!a) {
-      const content = render();
-      a = { kind, content, sha256: sha256Hex(content) };
-      this.artifacts.set(k, a);
+      const content = k.render(spec);
+      a = { kind: k.kind as ArtifactKind, spec, content, sha256: sha256Hex(content) };
+      this.artifacts.set(key, a);
     }
     return a;
   }
 
   bundle(version: number, artifacts: Artifact[]): Bundle {
-    const key = artifacts.map((a) => `${a.kind} ${a.sha256}\n`).join("");
+    const sorted = [...artifacts].sort((a, b) => (a.kind < b.kind ? -1 : 1));
+    const key = sorted.map((a) => `${a.kind} ${a.sha256}\n`).join("");
     let hash = this.hashes.get(key);
     if (hash === undefined) {
-      hash = sha256Hex(key);
+      hash = bundleHash(sorted);
       this.hashes.set(key, hash);
     }
-    return { version, hash, artifacts };
+    return { version, hash, artifacts: sorted };
   }
 }
 
+/** Every kind the registry has that this host's role selects, with its spec. */
 function artifactsFor(
   m: ClusterModel,
   host: string,
@@ -114,54 +111,20 @@ function artifactsFor(
   ctx: Context,
   cache: Cache,
 ): Artifact[] {
-  const s = settingsOf(m, host);
-  const inCluster = m.k8s.has(host);
-  const master = isMaster(m, host);
+  const role: HostRole = {
+    inCluster: m.k8s.has(host),
+    master: isMaster(m, host),
+    etcdMember: m.etcd.includes(host),
+    lb: m.lb.includes(host),
+    settings: settingsOf(m, host) as Settings,
+    backends: ctx.backends,
+    etcd: ctx.etcd,
+    endpoints: shared,
+  };
   const out: Artifact[] = [];
-  // Only k8s-cluster nodes run the components that read the endpoints file.
-  if (inCluster) {
-    const json = JSON.stringify(shared, null, 2) + "\n";
-    out.push(cache.artifact("endpoints", json, () => json));
-  }
-
-  if (inCluster && !s.etcdMultiaccess && !m.etcd.includes(host)) {
-    const backends = ctx.etcd;
-    out.push(
-      cache.artifact("etcd-proxy", backends.join(","), () => renderEtcdProxy(ETCD_LOCAL, backends)),
-    );
-  }
-
-  const localLb = inCluster && !master && s.localhostLb && s.externalLb === null;
-  const backends = ctx.backends;
-  const v6 = backends.some((b) => isIPv6(b.address));
-  if (s.externalLb && m.lb.includes(host)) {
-    const input = {
-      mode: "external",
-      vip: s.externalLb.address,
-      port: s.externalLb.port,
-      healthPort: s.lbHealthPort,
-      backends,
-    } as const;
-    out.push(cache.artifact("haproxy", JSON.stringify(input), () => renderHaproxy(input)));
-  } else if (localLb && s.lbType === "haproxy") {
-    const input = {
-      mode: "localhost",
-      listenPort: s.securePort,
-      healthPort: s.lbHealthPort,
-      v6,
-      backends,
-    } as const;
-    out.push(cache.artifact("haproxy", JSON.stringify(input), () => renderHaproxy(input)));
-  }
-
-  if (inCluster) {
-    const entries = s.externalLb ? [{ address: s.externalLb.address, names: [s.lbDomain] }] : [];
-    out.push(cache.artifact("hosts", JSON.stringify(entries), () => renderHostsBlock(entries)));
-  }
-
-  if (localLb && s.lbType === "nginx") {
-    const input = { listenPort: s.securePort, healthPort: s.lbHealthPort, backends };
-    out.push(cache.artifact("nginx", JSON.stringify(input), () => renderNginx(input)));
+  for (const k of KINDS as ReadonlyArray<KindModule<unknown>>) {
+    const spec = k.select(role);
+    if (spec !== null) out.push(cache.artifact(k, spec));
   }
   return out;
 }

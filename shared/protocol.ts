@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BundleSchema } from "./bundle-schema.ts";
+import { WireBundleSchema } from "./bundle-schema.ts";
 import { HostNameSchema } from "./topology/schema.ts";
 
 /** Bumped on any incompatible change to the frames below. */
@@ -23,11 +23,18 @@ export const ClientMessage = z.discriminatedUnion("type", [
     protocol: z.number().int(),
     host: HostNameSchema,
     applied: VersionHash.nullable(),
+    /** the agent's own version, shown in the nodes listing */
+    agent: z
+      .string()
+      .regex(/^[0-9A-Za-z.+-]{1,40}$/)
+      .optional(),
   }),
   z.strictObject({
     type: z.literal("applied"),
     version: z.number().int().nonnegative(),
     hash: Hash,
+    /** kinds this node's config does not manage: never written here */
+    skipped: z.array(z.string().max(64)).max(64).optional(),
   }),
   z.strictObject({
     type: z.literal("failed"),
@@ -44,7 +51,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 /** Hub -> agent. */
 export const ServerMessage = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("config"), bundle: BundleSchema }),
+  z.strictObject({ type: z.literal("config"), bundle: WireBundleSchema }),
   z.strictObject({
     type: z.literal("current"),
     version: z.number().int().nonnegative(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BundleSchema } from "../shared/bundle.ts";
+import { ARTIFACT_KINDS, WireBundleSchema } from "../shared/bundle.ts";
 import { RolloutPolicySchema } from "../shared/rollout.ts";
 import {
   GroupNameSchema,
@@ -144,7 +144,22 @@ export const Problem = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-export { BundleSchema, RolloutPolicySchema, TopologySchema, VarsSchema };
+/** A node's bundle as the admin API shows it: each artifact's spec and the file it renders to. */
+export const BundleSchema = z.object({
+  version: z.number().int(),
+  hash: z.string(),
+  renderer: z.number().int(),
+  artifacts: z.array(
+    z.object({
+      kind: z.enum(ARTIFACT_KINDS),
+      spec: z.unknown(),
+      sha256: z.string(),
+      content: z.string(),
+    }),
+  ),
+});
+
+export { RolloutPolicySchema, TopologySchema, VarsSchema, WireBundleSchema };
 
 export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
 

@@ -25,3 +25,12 @@ export function mergeHostsBlock(current: string, block: string): string {
   const base = current === "" || current.endsWith("\n") ? current : `${current}\n`;
   return `${base}${blockLines.join("\n")}\n`;
 }
+
+/** The hosts file without the managed block (what `leave` and retiring the kind write). */
+export function removeHostsBlock(current: string): string {
+  const lines = current.split("\n");
+  const begin = lines.indexOf(HOSTS_BEGIN);
+  const end = begin === -1 ? -1 : lines.indexOf(HOSTS_END, begin);
+  if (begin === -1 || end === -1) return current;
+  return [...lines.slice(0, begin), ...lines.slice(end + 1)].join("\n");
+}

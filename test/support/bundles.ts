@@ -10,6 +10,7 @@ export function makeBundle(
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([kind, content]) => ({
       kind: kind as ArtifactKind,
+      spec: null,
       content: content ?? "",
       sha256: sha256Hex(content ?? ""),
     }));

@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { kindModule } from "../../shared/kinds/registry.ts";
 import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol.ts";
 
 /** A test agent's socket: collects frames and waits for the next one. */
@@ -73,7 +74,11 @@ export class AutoAgent {
       if (msg.type !== "config") return;
       const { version, hash, artifacts } = msg.bundle;
       auto.received.push({ version, at: Date.now() });
-      const bad = artifacts.some((x) => fail(x.content));
+      // A real agent renders each artifact from its spec; so does this one, to judge it.
+      const bad = artifacts.some((x) => {
+        const a = x as { kind: string; spec: unknown };
+        return fail(kindModule(a.kind)?.render(a.spec) ?? "");
+      });
       a.ws.send(
         JSON.stringify(
           bad

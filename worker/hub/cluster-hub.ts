@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { NodePlan } from "../../shared/bundle.ts";
+import { toWire, type NodePlan } from "../../shared/bundle.ts";
+import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import {
   ClientMessage,
   parseFrame,
@@ -238,7 +239,11 @@ export class ClusterHub extends DurableObject<Env> {
     if (ws.readyState !== WebSocket.OPEN || !needsBundle(state, bundle)) return false;
     let text = encoded.get(bundle.hash + bundle.version);
     if (text === undefined) {
-      text = JSON.stringify({ type: "config", bundle } satisfies ServerMessage);
+      // Data, not files: the node renders each artifact from its spec.
+      text = JSON.stringify({
+        type: "config",
+        bundle: toWire(bundle, RENDERER_VERSION),
+      } satisfies ServerMessage);
       encoded.set(bundle.hash + bundle.version, text);
     }
     ws.send(text);

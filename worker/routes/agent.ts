@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { toWire } from "../../shared/bundle.ts";
+import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
@@ -15,7 +17,7 @@ export const agentRoutes = new Hono<AppEnv>()
     if (inm !== undefined && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
       return c.body(null, 304, { etag: tag });
     }
-    return c.json(bundle, 200, { etag: tag });
+    return c.json(toWire(bundle, RENDERER_VERSION), 200, { etag: tag });
   })
   .get("/connect", async (c) => {
     const node = requireNode(c.get("principal"));

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import { requireAdmin, requireAdminOrNode } from "../auth.ts";
 import { db } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
@@ -19,5 +20,5 @@ export const nodeRoutes = new Hono<AppEnv>()
     const { c: cluster, h: host } = c.req.param();
     requireAdminOrNode(c.get("principal"), cluster, host);
     const { bundle } = await desiredPlan(db(c.env.DB), cluster, host);
-    return c.json(bundle, 200, { etag: `"${bundle.hash}"` });
+    return c.json({ ...bundle, renderer: RENDERER_VERSION }, 200, { etag: `"${bundle.hash}"` });
   });

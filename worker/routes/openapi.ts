@@ -166,7 +166,7 @@ export function openApiDocument() {
         get: {
           security: [{ node: [] }],
           responses: {
-            "200": ok(S.BundleSchema),
+            "200": ok(S.WireBundleSchema),
             "304": { description: "unchanged (If-None-Match)" },
             ...errors,
           },

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { isIPv6 } from "../net.ts";
+import { renderHaproxy } from "../render/haproxy.ts";
+import { Address, Backend, Port } from "./fields.ts";
+import { localLb } from "./nginx.ts";
+import { defineKind } from "./types.ts";
+
+const Backends = z.array(Backend).min(1).max(10_000);
+const Spec = z.discriminatedUnion("mode", [
+  z.strictObject({
+    mode: z.literal("external"),
+    vip: Address,
+    port: Port,
+    healthPort: Port,
+    backends: Backends,
+  }),
+  z.strictObject({
+    mode: z.literal("localhost"),
+    listenPort: Port,
+    healthPort: Port,
+    v6: z.boolean(),
+    backends: Backends,
+  }),
+]);
+
+/** `haproxy`: the seed's external LB on `lb` hosts, or the localhost LB when its type is haproxy. */
+export const haproxyKind = defineKind({
+  kind: "haproxy",
+  spec: Spec,
+  select: (r): z.infer<typeof Spec> | null => {
+    const s = r.settings;
+    if (s.externalLb && r.lb)
+      return {
+        mode: "external",
+        vip: s.externalLb.address,
+        port: s.externalLb.port,
+        healthPort: s.lbHealthPort,
+        backends: r.backends,
+      };
+    if (localLb(r) && s.lbType === "haproxy")
+      return {
+        mode: "localhost",
+        listenPort: s.securePort,
+        healthPort: s.lbHealthPort,
+        v6: r.backends.some((b) => isIPv6(b.address)),
+        backends: r.backends,
+      };
+    return null;
+  },
+  render: renderHaproxy,
+  defaults: {
+    path: "/etc/haproxy/haproxy.cfg",
+    check: "haproxy -c -q -f {staged}",
+    reload: "systemctl reload haproxy",
+    retire: "systemctl disable --now haproxy",
+    health: "http://127.0.0.1:8081/healthz",
+  },
+});

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { renderNginx } from "../render/nginx.ts";
+import { Backend, Port } from "./fields.ts";
+import { defineKind } from "./types.ts";
+
+const Spec = z.strictObject({
+  listenPort: Port,
+  healthPort: Port,
+  backends: z.array(Backend).min(1).max(10_000),
+});
+
+/** `nginx`: the localhost LB on non-masters (loadbalancer_apiserver_type nginx, the default). */
+export const nginxKind = defineKind({
+  kind: "nginx",
+  spec: Spec,
+  select: (r) =>
+    localLb(r) && r.settings.lbType === "nginx"
+      ? {
+          listenPort: r.settings.securePort,
+          healthPort: r.settings.lbHealthPort,
+          backends: r.backends,
+        }
+      : null,
+  render: renderNginx,
+  defaults: {
+    path: "/etc/nginx/nginx.conf",
+    check: "nginx -t -q -c {staged}",
+    reload: "systemctl reload nginx",
+    retire: "systemctl disable --now nginx",
+    health: "http://127.0.0.1:8081/healthz",
+  },
+});
+
+/** A non-master in k8s-cluster with the localhost LB on and no external LB (which overrides it). */
+export function localLb(r: {
+  inCluster: boolean;
+  master: boolean;
+  settings: { localhostLb: boolean; externalLb: unknown };
+}): boolean {
+  return r.inCluster && !r.master && r.settings.localhostLb && r.settings.externalLb === null;
+}

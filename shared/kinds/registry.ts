@@ -1,0 +1,34 @@
+import { endpointsKind } from "./endpoints.ts";
+import { etcdProxyKind } from "./etcd-proxy.ts";
+import { haproxyKind } from "./haproxy.ts";
+import { hostsKind } from "./hosts.ts";
+import { nginxKind } from "./nginx.ts";
+import type { KindModule } from "./types.ts";
+
+/**
+ * Every artifact kind. Everything else (bundles, the wire schema, the agent's defaults, its
+ * rendering) iterates this list; the order here changes no hash.
+ */
+export const KINDS = [endpointsKind, etcdProxyKind, haproxyKind, hostsKind, nginxKind] as const;
+
+export type ArtifactKind = (typeof KINDS)[number]["kind"];
+
+/**
+ * The renderers' version: bumped whenever any renderer's output for the same spec changes, so
+ * an agent with other renderers refuses a bundle instead of failing its sha256 check.
+ */
+export const RENDERER_VERSION = 1;
+
+const byName = new Map<string, KindModule<unknown>>(
+  KINDS.map((k) => [k.kind, k as unknown as KindModule<unknown>]),
+);
+
+/** The module of a kind name from anywhere (a wire frame, a config file); undefined if unknown. */
+export function kindModule(name: string): KindModule<unknown> | undefined {
+  return byName.get(name);
+}
+
+export const KIND_NAMES = KINDS.map((k) => k.kind) as unknown as readonly [
+  ArtifactKind,
+  ...ArtifactKind[],
+];

@@ -1,0 +1,50 @@
+import type { z } from "zod";
+import type { Backend, NodeEndpoints } from "../endpoints.ts";
+import type { Settings } from "../topology/settings.ts";
+
+/** What the control plane knows about one host's role: the input every kind selects on. */
+export interface HostRole {
+  inCluster: boolean;
+  master: boolean;
+  etcdMember: boolean;
+  lb: boolean;
+  settings: Settings;
+  /** every master as an apiserver backend, m[0] first */
+  backends: Backend[];
+  /** every etcd member's aip:2379 */
+  etcd: string[];
+  endpoints: Omit<NodeEndpoints, "host">;
+}
+
+/** Where a kind lands on a node and how it is checked and reloaded: the node's own config. */
+export interface KindDefaults {
+  path: string;
+  check: string | null;
+  reload: string | null;
+  retire: string | null;
+  health: string | null;
+}
+
+/**
+ * One artifact kind, whole: its typed spec (the only thing that travels), which hosts get it,
+ * the pure renderer both sides run, and the node-side defaults. Adding a kind is adding one
+ * of these to the registry.
+ */
+export interface KindModule<S = unknown, K extends string = string> {
+  kind: K;
+  spec: z.ZodType<S>;
+  /** the spec for a host of this role, or null when the host does not get this kind */
+  select(role: HostRole): S | null;
+  render(spec: S): string;
+  defaults: KindDefaults;
+  /**
+   * For a kind that owns only part of a shared file (the /etc/hosts block): how the rendering
+   * goes into the current file, and how it comes out again when the kind is retired.
+   */
+  merge?: { into(current: string, rendered: string): string; remove(current: string): string };
+}
+
+/** Declares a kind with its spec type inferred from the schema and its name kept literal. */
+export function defineKind<S, K extends string>(k: KindModule<S, K>): KindModule<S, K> {
+  return k;
+}
