@@ -72,11 +72,16 @@ async function step<T>(stage: ApplyStage, f: () => T | Promise<T>): Promise<T> {
  * service once, run retire commands, probe health. Any failure, an I/O error included, puts
  * the old files back, reloads again and resolves the journal: the next bundle starts clean.
  */
-export async function applyBundle(bundle: Bundle, ctx: ApplyContext): Promise<ApplyOutcome> {
+export async function applyBundle(
+  bundle: Bundle,
+  ctx: ApplyContext,
+  /** the kinds this node has now; by default, what it applied last */
+  had: ReadonlyArray<string> = readApplied(ctx.stateDir)?.kinds ?? [],
+): Promise<ApplyOutcome> {
   const trace = ctx.trace ?? (() => {});
   // A transaction a failure could not undo last time is undone before anything else.
   if (readJournal(ctx.stateDir)) await recover(ctx);
-  const previous = readApplied(ctx.stateDir)?.kinds ?? [];
+  const previous = had;
   let plan: ApplyPlan;
   try {
     plan = planApply(bundle, ctx.config, previous, {

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "../shared/result.ts";
 
 export interface Args {
-  command: "join" | "run" | "status" | "help";
+  command: "join" | "run" | "status" | "leave" | "help" | "version";
   server?: string;
   token?: string;
   once: boolean;
@@ -11,6 +11,8 @@ export interface Args {
   config?: string;
   hostname?: string;
   ip?: string;
+  /** seconds `run --once` waits for the control plane before giving up */
+  timeout: number;
 }
 
 const VALUE_FLAGS = {
@@ -21,34 +23,52 @@ const VALUE_FLAGS = {
   "--config": "config",
   "--hostname": "hostname",
   "--ip": "ip",
+  "--timeout": "timeout",
 } as const;
 
-/** Parses `halo-agent <join|run|status> [flags]`; an unknown flag or a missing value is an error. */
+const COMMANDS = ["join", "run", "status", "leave", "help"];
+
+/**
+ * Parses `halo-agent <join|run|status|leave> [flags]`, flags before or after the command; an
+ * unknown flag, a missing value or a second command is an error.
+ */
 export function parseArgs(argv: string[]): Result<Args, string> {
-  const [command = "help", ...rest] = argv;
-  if (!["join", "run", "status", "help", "--help", "-h"].includes(command))
-    return err(`unknown command '${command}'`);
   const args: Args = {
-    command: command.startsWith("-") ? "help" : (command as Args["command"]),
+    command: "help",
     once: false,
     dryRun: false,
     root: "/",
     state: "/var/lib/halo",
+    timeout: 60,
   };
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i] ?? "";
+  let command: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? "";
+    if (!flag.startsWith("-")) {
+      if (command !== undefined) return err(`unexpected '${flag}' after the command ${command}`);
+      if (!COMMANDS.includes(flag)) return err(`unknown command '${flag}'`);
+      command = flag;
+      continue;
+    }
     const [name, inline] = flag.includes("=")
       ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)]
       : [flag, undefined];
     if (name === "--once") args.once = true;
     else if (name === "--dry-run") args.dryRun = true;
-    else if (name === "--help" || name === "-h") args.command = "help";
+    else if (name === "--help" || name === "-h") help = true;
+    else if (name === "--version" || name === "-V") command ??= "version";
     else if (name in VALUE_FLAGS) {
-      const value = inline ?? rest[++i];
+      const value = inline ?? argv[++i];
       if (value === undefined || value === "") return err(`${name} needs a value`);
-      args[VALUE_FLAGS[name as keyof typeof VALUE_FLAGS]] = value;
+      const key = VALUE_FLAGS[name as keyof typeof VALUE_FLAGS];
+      if (key === "timeout") {
+        if (!/^\d+$/.test(value) || Number(value) < 1) return err("--timeout takes whole seconds");
+        args.timeout = Number(value);
+      } else args[key] = value;
     } else return err(`unknown flag '${name}'`);
   }
+  args.command = help ? "help" : ((command ?? "help") as Args["command"]);
   if (args.command === "join" && (!args.server || !args.token))
     return err("join needs --server URL and --token T");
   return ok(args);
@@ -57,10 +77,17 @@ export function parseArgs(argv: string[]): Result<Args, string> {
 export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy config in step with the halo control plane
 
   halo-agent join --server URL --token JOIN_TOKEN [--hostname NAME] [--ip ADDR]
-  halo-agent run [--once] [--dry-run]
+  halo-agent run [--once [--timeout S]] [--dry-run]
   halo-agent status
+  halo-agent leave     remove the managed blocks, retire every kind, forget the credential
+  halo-agent --version
 
   --state DIR    credential, journal and applied state (default /var/lib/halo)
   --config FILE  agent config, YAML or JSON: {artifacts: {<kind>: {path, check, reload, health}}}
   --root DIR     prefix for every path the agent writes (tests, demos)
+  --timeout S    with --once: give up after S seconds without the control plane (default 60)
+
+Flags may come before or after the command.
+Exit codes: 0 ok, 1 an apply failed, 2 usage or config error, 3 credential revoked (join again),
+4 --once timed out.
 `;

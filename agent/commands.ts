@@ -1,10 +1,11 @@
 import { acceptBundle } from "./accept.ts";
 import { backoffDelay } from "./backoff.ts";
-import { resolveTarget } from "./files.ts";
+import { resolveTarget, unlinkIfThere } from "./files.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { hostname, networkInterfaces } from "node:os";
+import { join as joinPath } from "node:path";
 import type { Args } from "./args.ts";
-import { readApplied, recover, type ApplyContext } from "./apply.ts";
+import { appliedPath, applyBundle, readApplied, recover, type ApplyContext } from "./apply.ts";
 import { loadAgentConfig, type AgentConfig } from "./config.ts";
 import { AgentLoop, EXIT } from "./connection.ts";
 import { loadCredential, saveCredential, type Credential } from "./credential.ts";
@@ -101,6 +102,7 @@ export async function run(args: Args): Promise<number> {
     once: args.once,
     log,
     pollIntervalMs: s.config.pollInterval * 1000,
+    timeoutMs: args.timeout * 1000,
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => loop.stop());
   return loop.run();
@@ -153,5 +155,38 @@ export function status(args: Args): number {
       console.log(`${kind.padEnd(10)} ${path}${readOrNull(path) === null ? " (absent)" : ""}`);
     }
   }
+  return EXIT.ok;
+}
+
+/**
+ * Takes this node out of halo's hands: the managed /etc/hosts block removed, every kind it
+ * applied retired (files removed, retire commands run), in one transaction; then the applied
+ * state and the credential are forgotten. The control plane still lists the host until an
+ * operator removes it (`halo host rm`, or DELETE .../hosts/:h).
+ */
+export async function leave(args: Args): Promise<number> {
+  const config = loadAgentConfig(args.config);
+  if (!config.ok) {
+    for (const i of config.error) log(`config ${i.path}: ${i.message}`);
+    return EXIT.usage;
+  }
+  const ctx: ApplyContext = { config: config.value, root: args.root, stateDir: args.state };
+  await recover(ctx);
+  const had =
+    readApplied(args.state)?.kinds ??
+    Object.entries(config.value.artifacts)
+      .filter(([, kc]) => readOrNull(resolveTarget(args.root, kc.path)) !== null)
+      .map(([k]) => k);
+  const nothing = { version: 0, hash: "0".repeat(64), artifacts: [] };
+  const r = await applyBundle(nothing, ctx, had);
+  if (!r.ok) {
+    log(`leaving failed at ${r.error.stage}: ${r.error.error}; nothing was forgotten`);
+    return EXIT.failed;
+  }
+  for (const f of [appliedPath(args.state), joinPath(args.state, "credential.json")])
+    unlinkIfThere(f);
+  console.log(
+    `left: ${r.value.changed.length > 0 ? `retired ${r.value.changed.join(", ")}` : "nothing was installed"}; credential forgotten`,
+  );
   return EXIT.ok;
 }

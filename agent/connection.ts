@@ -13,7 +13,7 @@ import { backoffDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as const;
 
 const PING_MS = 30_000;
 const DEAD_MS = 90_000;
@@ -38,7 +38,13 @@ export class AgentLoop {
   constructor(
     private readonly cred: Credential,
     private readonly ctx: ApplyContext,
-    private readonly opts: { once: boolean; log: Log; pollIntervalMs: number },
+    private readonly opts: {
+      once: boolean;
+      log: Log;
+      pollIntervalMs: number;
+      /** with `once`: give up after this long without a bundle or a `current` */
+      timeoutMs?: number;
+    },
   ) {}
 
   run(): Promise<number> {
@@ -51,6 +57,17 @@ export class AgentLoop {
         resolve(code);
       };
       this.connect();
+      if (this.opts.once && this.opts.timeoutMs !== undefined)
+        this.timers.push(
+          setTimeout(() => {
+            // An apply under way finishes (and ends the run) on its own: never cut one short.
+            if (this.applying) return;
+            this.opts.log(
+              `no answer from the control plane in ${this.opts.timeoutMs} ms; giving up`,
+            );
+            this.finish(EXIT.timeout);
+          }, this.opts.timeoutMs),
+        );
       this.timers.push(
         setInterval(() => this.keepAlive(), PING_MS) as unknown as ReturnType<typeof setTimeout>,
       );

@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 import { parseArgs, USAGE } from "./args.ts";
-import { join, run, status } from "./commands.ts";
+import { join, leave, run, status } from "./commands.ts";
+import { AGENT_VERSION } from "./version.ts";
 import { EXIT } from "./connection.ts";
 
-/** halo-agent: `join`, `run` and `status`; see USAGE. */
+/** halo-agent: `join`, `run`, `status` and `leave`; see USAGE. */
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (!args.ok) {
@@ -17,6 +18,11 @@ async function main(argv: string[]): Promise<number> {
       return run(args.value);
     case "status":
       return status(args.value);
+    case "leave":
+      return leave(args.value);
+    case "version":
+      console.log(`halo-agent ${AGENT_VERSION}`);
+      return EXIT.ok;
     case "help":
       console.log(USAGE);
       return EXIT.ok;

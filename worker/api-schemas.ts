@@ -105,6 +105,7 @@ export const NodeStatus = z.object({
   connected: z.boolean(),
   lastSeen: z.string().nullable(),
   lastError: z.string().nullable(),
+  agentVersion: z.string().nullable(),
 });
 
 export const JoinTokenInfo = z.object({

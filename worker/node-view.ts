@@ -37,6 +37,7 @@ export async function nodeStatuses(d: Db, cluster: string) {
       connected: r?.connected ?? false,
       lastSeen: iso(r?.lastSeen ?? null),
       lastError: r?.lastError ?? null,
+      agentVersion: r?.agentVersion ?? null,
     };
   });
 }

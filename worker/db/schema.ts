@@ -46,6 +46,8 @@ export const nodes = sqliteTable(
     lastError: text("last_error"),
     connected: integer("connected", { mode: "boolean" }).notNull().default(false),
     lastSeen: integer("last_seen"),
+    /** the version the agent named in its last hello */
+    agentVersion: text("agent_version"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],

@@ -111,6 +111,7 @@ export class ClusterHub extends DurableObject<Env> {
         this.record(state.cluster, state.host, {
           connected: true,
           lastSeen: Date.now(),
+          ...(msg.agent ? { agentVersion: msg.agent } : {}),
           ...(msg.applied
             ? { appliedVersion: msg.applied.version, appliedHash: msg.applied.hash }
             : {}),

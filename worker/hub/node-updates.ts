@@ -13,6 +13,7 @@ export interface NodePatch {
   lastError?: string | null;
   connected?: boolean;
   lastSeen?: number;
+  agentVersion?: string;
 }
 
 const BATCH = 400;

@@ -1,0 +1,123 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseArgs } from "../../agent/args.ts";
+import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
+import { applyBundle } from "../../agent/apply.ts";
+import { loadAgentConfig } from "../../agent/config.ts";
+import { makeBundle } from "../support/bundles.ts";
+
+const BUN = resolve("node_modules/.bin/bun");
+const AGENT = resolve("agent/main.ts");
+const agent = (...args: string[]) => spawnSync(BUN, [AGENT, ...args], { encoding: "utf8" });
+
+let dir = "";
+beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), "halo-agent-cli-"))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port nothing listens on: found by binding one and closing it. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe("halo-agent's command line", () => {
+  it("takes flags before or after the command", () => {
+    const a = parseArgs(["--root", "/x", "join", "--server", "http://s", "--token", "t"]);
+    const b = parseArgs(["join", "--server=http://s", "--token", "t", "--root", "/x"]);
+    expect(a).toEqual(b);
+    expect(a.ok && a.value).toMatchObject({ command: "join", root: "/x", server: "http://s" });
+  });
+
+  it("names what is wrong: an unknown flag, a second command, a bad timeout", () => {
+    expect(parseArgs(["run", "--bogus"])).toEqual({ ok: false, error: "unknown flag '--bogus'" });
+    expect(parseArgs(["run", "status"])).toEqual({
+      ok: false,
+      error: "unexpected 'status' after the command run",
+    });
+    expect(parseArgs(["run", "--once", "--timeout", "soon"])).toEqual({
+      ok: false,
+      error: "--timeout takes whole seconds",
+    });
+  });
+
+  it("prints its version and its usage with the exit codes", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(agent("--version")).toMatchObject({ status: 0, stdout: `halo-agent ${pkg.version}\n` });
+    const help = agent("run", "--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("4 --once timed out");
+    expect(agent("frobnicate").status).toBe(2);
+  });
+
+  it("gives up `run --once` after --timeout when the control plane is down, with exit code 4", async () => {
+    const state = join(dir, "state");
+    mkdirSync(state);
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    writeFileSync(
+      join(state, "credential.json"),
+      JSON.stringify({ server, cluster: "c", host: "n1", nodeToken: "hn_x" }),
+    );
+    writeFileSync(join(dir, "agent.yaml"), "pollInterval: 0.2\n");
+    const r = spawnSync(
+      BUN,
+      [
+        AGENT,
+        "run",
+        "--once",
+        "--timeout",
+        "1",
+        "--state",
+        state,
+        "--config",
+        join(dir, "agent.yaml"),
+        "--root",
+        dir,
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain("giving up");
+  });
+
+  it("leaves: the hosts block goes, other lines stay, every kind is retired, the credential is forgotten", async () => {
+    const root = join(dir, "root");
+    const state = join(dir, "state");
+    mkdirSync(join(root, "etc/nginx"), { recursive: true });
+    writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
+    const log = join(dir, "log");
+    const cfg = join(dir, "agent.yaml");
+    writeFileSync(
+      cfg,
+      [
+        "artifacts:",
+        "  nginx: { path: /etc/nginx/nginx.conf, check: null, health: null,",
+        `           reload: "echo reload >> ${log}", retire: "echo retire-nginx >> ${log}" }`,
+        "  etcd-proxy: null",
+        "",
+      ].join("\n"),
+    );
+    const c = loadAgentConfig(cfg);
+    if (!c.ok) throw new Error(JSON.stringify(c.error));
+    const block = `${HOSTS_BEGIN}\n10.0.9.9 lb\n${HOSTS_END}\n`;
+    await applyBundle(makeBundle(1, { hosts: block, nginx: "stream {}\n" }), {
+      config: c.value,
+      root,
+      stateDir: state,
+    });
+    writeFileSync(join(state, "credential.json"), "{}");
+    const r = agent("leave", "--root", root, "--state", state, "--config", cfg);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("left: retired hosts, nginx; credential forgotten\n");
+    expect(readFileSync(join(root, "etc/hosts"), "utf8")).toBe("127.0.0.1 localhost\n");
+    expect(existsSync(join(root, "etc/nginx/nginx.conf"))).toBe(false);
+    expect(readFileSync(log, "utf8")).toBe("reload\nretire-nginx\n");
+    expect(existsSync(join(state, "credential.json"))).toBe(false);
+  });
+});
