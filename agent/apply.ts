@@ -14,6 +14,7 @@ import {
   writeJournal,
   type Journal,
 } from "./journal.ts";
+import { checkKubeconfig } from "./kubeconfig-check.ts";
 import { fillStaged, planApply, sideFiles, withRoot, type ApplyPlan } from "./plan.ts";
 import { runCommand, waitHealthy } from "./probe.ts";
 
@@ -177,6 +178,10 @@ async function checkAll(
   trace: (s: string) => void,
 ): Promise<Omit<ApplyFailure, "rolledBack"> | null> {
   for (const f of plan.files) {
+    if (f.parse === "kubeconfig" && f.content !== null) {
+      const problem = await checkKubeconfig(f.content);
+      if (problem) return { stage: "check", error: `${f.kind} ${f.target}: ${problem}` };
+    }
     if (f.check === null) continue;
     const r = await runCommand(fillStaged(f.check, f.staged));
     if (r.code !== 0)
@@ -262,11 +267,12 @@ export async function recover(ctx: ApplyContext): Promise<"clean" | "rolled-back
   }
   // Without a journal, side files are leftovers of a committed transaction.
   for (const kc of Object.values(ctx.config.artifacts)) {
-    for (const target of new Set([withRoot(ctx.root, kc.path), resolveOr(ctx.root, kc.path)])) {
-      const { staged, backup } = sideFiles(target);
-      unlinkIfThere(staged);
-      unlinkIfThere(backup);
-    }
+    for (const path of kc.paths)
+      for (const target of new Set([withRoot(ctx.root, path), resolveOr(ctx.root, path)])) {
+        const { staged, backup } = sideFiles(target);
+        unlinkIfThere(staged);
+        unlinkIfThere(backup);
+      }
   }
   return j ? "rolled-back" : "clean";
 }

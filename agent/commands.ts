@@ -151,8 +151,10 @@ export function status(args: Args): number {
     );
   if (config.ok) {
     for (const [kind, kc] of Object.entries(config.value.artifacts)) {
-      const path = withRoot(args.root, kc.path);
-      console.log(`${kind.padEnd(10)} ${path}${readOrNull(path) === null ? " (absent)" : ""}`);
+      for (const p of kc.paths) {
+        const path = withRoot(args.root, p);
+        console.log(`${kind.padEnd(10)} ${path}${readOrNull(path) === null ? " (absent)" : ""}`);
+      }
     }
   }
   return EXIT.ok;
@@ -175,7 +177,7 @@ export async function leave(args: Args): Promise<number> {
   const had =
     readApplied(args.state)?.kinds ??
     Object.entries(config.value.artifacts)
-      .filter(([, kc]) => readOrNull(resolveTarget(args.root, kc.path)) !== null)
+      .filter(([, kc]) => kc.paths.some((p) => readOrNull(resolveTarget(args.root, p)) !== null))
       .map(([k]) => k);
   const nothing = { version: 0, hash: "0".repeat(64), artifacts: [] };
   const r = await applyBundle(nothing, ctx, had);

@@ -6,15 +6,31 @@ import { KINDS } from "../shared/kinds/registry.ts";
 import { err, ok, type Issue, type Result } from "../shared/result.ts";
 
 /** How one artifact kind lands on this node. Every path and command comes from here, never the server. */
-export const KindConfigSchema = z.strictObject({
-  path: z.string().startsWith("/", "must be an absolute path"),
-  check: z.string().min(1).nullable().default(null),
-  reload: z.string().min(1).nullable().default(null),
-  health: z.string().min(1).nullable().default(null),
-  /** run when this node stops receiving the kind, after its file is removed */
-  retire: z.string().min(1).nullable().default(null),
-});
-export type KindConfig = z.infer<typeof KindConfigSchema>;
+const AbsolutePath = z.string().startsWith("/", "must be an absolute path");
+const Step = z.string().min(1).nullable().default(null);
+
+export const KindConfigSchema = z
+  .strictObject({
+    /** the file (`path`) or files (`paths`, e.g. kubeconfigs) this kind writes here */
+    path: AbsolutePath.optional(),
+    paths: z.array(AbsolutePath).min(1).max(32).optional(),
+    check: Step,
+    reload: Step,
+    health: Step,
+    /** run when this node stops receiving the kind, after its file is removed */
+    retire: Step,
+  })
+  .superRefine((k, ctx) => {
+    if (k.path !== undefined && k.paths !== undefined)
+      ctx.addIssue({ code: "custom", path: ["paths"], message: "set path or paths, not both" });
+    if (k.path === undefined && k.paths === undefined)
+      ctx.addIssue({ code: "custom", path: ["path"], message: "is required" });
+  })
+  .transform(({ path, paths, ...steps }) => ({
+    paths: paths ?? (path === undefined ? [] : [path]),
+    ...steps,
+  }));
+export type KindConfig = z.output<typeof KindConfigSchema>;
 
 export const AgentConfigSchema = z.strictObject({
   artifacts: z.partialRecord(z.enum(ARTIFACT_KINDS), KindConfigSchema).default({}),
@@ -47,11 +63,15 @@ export function loadAgentConfig(file: string | undefined): Result<AgentConfig, I
   const artifacts: Record<string, unknown> = { ...DEFAULT_ARTIFACTS };
   for (const [k, v] of Object.entries(raw.artifacts ?? {})) {
     if (v === null) delete artifacts[k];
-    else
-      artifacts[k] = {
-        ...(Object.hasOwn(DEFAULT_ARTIFACTS, k) ? DEFAULT_ARTIFACTS[k as ArtifactKind] : {}),
-        ...(v as object),
-      };
+    else {
+      const given = v as Record<string, unknown>;
+      const base: Record<string, unknown> = Object.hasOwn(DEFAULT_ARTIFACTS, k)
+        ? { ...DEFAULT_ARTIFACTS[k as ArtifactKind] }
+        : {};
+      // A path given here replaces the default's paths.
+      if ("path" in given || "paths" in given) delete base.paths;
+      artifacts[k] = { ...base, ...given };
+    }
   }
   const parsed = AgentConfigSchema.safeParse({ ...raw, artifacts });
   if (!parsed.success) {

@@ -12,6 +12,8 @@ export interface FileChange {
   /** the new content, or null to remove the file (a retired kind) */
   content: string | null;
   check: string | null;
+  /** a parse the agent runs on the staged content itself */
+  parse?: "kubeconfig";
 }
 
 /** The transaction for a bundle: files to replace or remove, then each distinct command once. */
@@ -54,25 +56,30 @@ export function planApply(
   io: { read: (path: string) => string | null; target: (path: string) => string },
 ): ApplyPlan {
   const files: FileChange[] = [];
-  const touched: KindConfig[] = [];
+  const touched = new Set<KindConfig>();
   const present = new Set<string>(bundle.artifacts.map((a) => a.kind));
   const change = (
     kind: ArtifactKind,
     kc: KindConfig,
     next: (cur: string | null) => string | null,
   ) => {
-    const target = io.target(kc.path);
-    const current = io.read(target);
-    const content = next(current);
-    if (current === content) return;
-    files.push({
-      kind,
-      target,
-      ...sideFiles(target),
-      content,
-      check: content === null ? null : kc.check,
-    });
-    touched.push(kc);
+    const k = kindModule(kind);
+    for (const path of kc.paths) {
+      const target = io.target(path);
+      const current = io.read(target);
+      if (current === null && k?.onlyExisting) continue;
+      const content = next(current);
+      if (current === content) continue;
+      files.push({
+        kind,
+        target,
+        ...sideFiles(target),
+        content,
+        check: content === null ? null : kc.check,
+        parse: content === null ? undefined : k?.parseCheck,
+      });
+      touched.add(kc);
+    }
   };
   for (const a of bundle.artifacts) {
     const kc = config.artifacts[a.kind];
@@ -86,13 +93,13 @@ export function planApply(
     if (present.has(kind) || !kc) continue;
     retired.push(kind as ArtifactKind);
     const merge = kindModule(kind)?.merge;
-    // A shared file (hosts) loses only its block; a file of its own is removed.
+    // A shared file (hosts) loses only its part; a file of its own is removed.
     change(kind as ArtifactKind, kc, (cur) =>
       cur === null ? null : merge ? merge.remove(cur) : null,
     );
   }
   const retiredConfigs = retired.map((k) => config.artifacts[k]).filter((k) => k !== undefined);
-  const writing = touched.filter((k) => !retiredConfigs.includes(k));
+  const writing = [...touched].filter((k) => !retiredConfigs.includes(k));
   return {
     version: bundle.version,
     hash: bundle.hash,

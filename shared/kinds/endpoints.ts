@@ -28,7 +28,7 @@ export const endpointsKind = defineKind({
   select: (r) => (r.inCluster ? r.endpoints : null),
   render: (spec) => JSON.stringify(spec, null, 2) + "\n",
   defaults: {
-    path: "/etc/halo/endpoints.json",
+    paths: ["/etc/halo/endpoints.json"],
     check: null,
     reload: null,
     retire: null,

@@ -21,7 +21,7 @@ export const etcdProxyKind = defineKind({
       : null,
   render: (spec) => renderEtcdProxy(spec.listen, spec.backends),
   defaults: {
-    path: "/etc/halo/etcd-proxy.env",
+    paths: ["/etc/halo/etcd-proxy.env"],
     check: null,
     reload: "systemctl restart halo-etcd-proxy",
     retire: "systemctl disable --now halo-etcd-proxy",

@@ -49,7 +49,7 @@ export const haproxyKind = defineKind({
   },
   render: renderHaproxy,
   defaults: {
-    path: "/etc/haproxy/haproxy.cfg",
+    paths: ["/etc/haproxy/haproxy.cfg"],
     check: "haproxy -c -q -f {staged}",
     reload: "systemctl reload haproxy",
     retire: "systemctl disable --now haproxy",

@@ -21,5 +21,5 @@ export const hostsKind = defineKind({
   render: (spec) => renderHostsBlock(spec.entries),
   // Every other line of the file is the system's: only the block between the markers is ours.
   merge: { into: mergeHostsBlock, remove: removeHostsBlock },
-  defaults: { path: "/etc/hosts", check: null, reload: null, retire: null, health: null },
+  defaults: { paths: ["/etc/hosts"], check: null, reload: null, retire: null, health: null },
 });

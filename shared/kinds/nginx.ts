@@ -23,7 +23,7 @@ export const nginxKind = defineKind({
       : null,
   render: renderNginx,
   defaults: {
-    path: "/etc/nginx/nginx.conf",
+    paths: ["/etc/nginx/nginx.conf"],
     check: "nginx -t -q -c {staged}",
     reload: "systemctl reload nginx",
     retire: "systemctl disable --now nginx",

@@ -2,6 +2,7 @@ import { endpointsKind } from "./endpoints.ts";
 import { etcdProxyKind } from "./etcd-proxy.ts";
 import { haproxyKind } from "./haproxy.ts";
 import { hostsKind } from "./hosts.ts";
+import { kubeconfigKind } from "./kubeconfig.ts";
 import { nginxKind } from "./nginx.ts";
 import type { KindModule } from "./types.ts";
 
@@ -9,7 +10,14 @@ import type { KindModule } from "./types.ts";
  * Every artifact kind. Everything else (bundles, the wire schema, the agent's defaults, its
  * rendering) iterates this list; the order here changes no hash.
  */
-export const KINDS = [endpointsKind, etcdProxyKind, haproxyKind, hostsKind, nginxKind] as const;
+export const KINDS = [
+  endpointsKind,
+  etcdProxyKind,
+  haproxyKind,
+  hostsKind,
+  kubeconfigKind,
+  nginxKind,
+] as const;
 
 export type ArtifactKind = (typeof KINDS)[number]["kind"];
 

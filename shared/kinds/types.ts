@@ -18,7 +18,8 @@ export interface HostRole {
 
 /** Where a kind lands on a node and how it is checked and reloaded: the node's own config. */
 export interface KindDefaults {
-  path: string;
+  /** the files this kind writes on a node (most kinds: one) */
+  paths: string[];
   check: string | null;
   reload: string | null;
   retire: string | null;
@@ -42,6 +43,10 @@ export interface KindModule<S = unknown, K extends string = string> {
    * goes into the current file, and how it comes out again when the kind is retired.
    */
   merge?: { into(current: string, rendered: string): string; remove(current: string): string };
+  /** edit files that exist, never create one (kubeconfigs appear when kubeadm joins the node) */
+  onlyExisting?: boolean;
+  /** a parse the agent runs on the staged file itself, before any `check` command */
+  parseCheck?: "kubeconfig";
 }
 
 /** Declares a kind with its spec type inferred from the schema and its name kept literal. */

@@ -92,6 +92,7 @@ describe("what an agent accepts from the server", () => {
       "endpoints",
       "etcd-proxy",
       "hosts",
+      "kubeconfig",
     ]);
   });
 });

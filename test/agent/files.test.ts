@@ -187,3 +187,51 @@ describe("real file semantics", () => {
 });
 
 if (!ROOT) console.warn(`files.test.ts: the tmpfs and bind-mount cases are skipped: ${NEEDS_ROOT}`);
+
+describe("kubeconfig files", () => {
+  const KUBECONFIG =
+    "apiVersion: v1\nclusters:\n- cluster:\n    server: https://10.0.0.9:6443\n  name: c\nkind: Config\n";
+  const withKubeconfig = (paths: string[]) => {
+    const c = ctx();
+    c.config.artifacts.kubeconfig = {
+      paths,
+      check: null,
+      reload: `echo restart-kubelet >> ${log()}`,
+      retire: null,
+      health: null,
+    };
+    return c;
+  };
+
+  it("edits the listed files that exist and never creates one", async () => {
+    mkdirSync(at("etc/kubernetes"));
+    writeFileSync(at("etc/kubernetes/kubelet.conf"), KUBECONFIG, { mode: 0o600 });
+    const c = withKubeconfig(["/etc/kubernetes/kubelet.conf", "/etc/kubernetes/proxy.conf"]);
+    const r = await applyBundle(
+      makeBundle(1, { kubeconfig: "server: https://localhost:6443\n" }),
+      c,
+    );
+    expect(r).toEqual({ ok: true, value: { changed: ["kubeconfig"] } });
+    expect(read("etc/kubernetes/kubelet.conf")).toBe(
+      KUBECONFIG.replace("https://10.0.0.9:6443", "https://localhost:6443"),
+    );
+    expect(statSync(at("etc/kubernetes/kubelet.conf")).mode & 0o777).toBe(0o600);
+    expect(existsSync(at("etc/kubernetes/proxy.conf"))).toBe(false);
+    expect(ran()).toEqual(["restart-kubelet"]);
+  });
+
+  it("refuses to install a kubeconfig that no longer parses", async () => {
+    mkdirSync(at("etc/kubernetes"));
+    writeFileSync(
+      at("etc/kubernetes/kubelet.conf"),
+      "clusters: [\n    server: https://10.0.0.9:6443\n",
+    );
+    const c = withKubeconfig(["/etc/kubernetes/kubelet.conf"]);
+    const r = await applyBundle(
+      makeBundle(1, { kubeconfig: "server: https://localhost:6443\n" }),
+      c,
+    );
+    expect(r.ok ? null : r.error).toMatchObject({ stage: "check", rolledBack: false });
+    expect(read("etc/kubernetes/kubelet.conf")).toContain("https://10.0.0.9:6443");
+  });
+});

@@ -52,7 +52,7 @@ describe("the halo CLI against wrangler dev", () => {
     expect(first.code).toBe(0);
     expect(first.out).toContain("7 host(s) change:\n");
     expect(first.out).toContain(
-      "  node1: endpoints, etcd-proxy, hosts  apiserver - -> https://lb-apiserver.kubernetes.local:8383\n",
+      "  node1: endpoints, etcd-proxy, hosts, kubeconfig  apiserver - -> https://lb-apiserver.kubernetes.local:8383\n",
     );
     expect(first.out).toContain("applied as version 1");
     expect(halo("apply", "-f", "examples/seed-cluster.yaml")).toMatchObject({
@@ -64,7 +64,7 @@ describe("the halo CLI against wrangler dev", () => {
     const asked = halo("apply", "-f", changed);
     expect(asked.code).toBe(5);
     expect(asked.out).toContain(
-      "  node1: endpoints, hosts  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://10.10.1.11:443\n",
+      "  node1: endpoints, hosts, kubeconfig  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://10.10.1.11:443\n",
     );
     const t = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
     expect(t.body.version).toBe(1);

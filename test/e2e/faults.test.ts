@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { plainNode } from "./nginx.ts";
@@ -81,5 +83,30 @@ describe("faults", () => {
       ["n1", true, 3],
       ["n2", true, 3],
     ]);
+  });
+
+  it("an I/O error fails the apply visibly, and the agent applies the next change once it is fixed", async () => {
+    const n2 = nodes[2]!;
+    const endpoints = join(n2.root, "etc/halo/endpoints.json");
+    rmSync(endpoints);
+    mkdirSync(endpoints);
+    await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(9443));
+    const reverted = await fleet.rollout(CLUSTER, ["reverted"]);
+    expect(reverted).toMatchObject({ state: "reverted" });
+    type Row = { host: string; lastError: string | null };
+    const { body } = await fleet.api<{ nodes: Row[] }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+    expect(body.nodes.find((n) => n.host === "n2")?.lastError).toMatch(/^stage: EISDIR/);
+    expect(n2.agent?.exitCode).toBeNull();
+    rmSync(endpoints, { recursive: true });
+    // The same change again: the fleet is not on it, so it is rolled out again, and n2 takes it.
+    const again = await fleet.api<{ retried?: boolean }>(
+      "PUT",
+      `/v1/clusters/${CLUSTER}/topology`,
+      topology(9443),
+    );
+    expect(again.body.retried).toBe(true);
+    await fleet.rollout(CLUSTER, ["completed"]);
+    await fleet.converged(CLUSTER, ["n1", "n2"]);
+    expectPort(9443);
   });
 });

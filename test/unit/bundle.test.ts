@@ -20,24 +20,24 @@ describe("bundles", () => {
     expect(Object.fromEntries([...p.keys()].map((h) => [h, kinds(p, h)]))).toEqual({
       e3: [],
       lb1: [],
-      m1: ["endpoints", "hosts"],
-      m2: ["endpoints", "hosts"],
-      n1: ["endpoints", "etcd-proxy", "hosts"],
-      n2: ["endpoints", "etcd-proxy", "hosts"],
+      m1: ["endpoints", "hosts", "kubeconfig"],
+      m2: ["endpoints", "hosts", "kubeconfig"],
+      n1: ["endpoints", "etcd-proxy", "hosts", "kubeconfig"],
+      n2: ["endpoints", "etcd-proxy", "hosts", "kubeconfig"],
     });
   });
 
   it("gives non-masters an nginx localhost LB, masters none", () => {
     const p = plans(cluster({ loadbalancer_apiserver_localhost: true }));
-    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "hosts", "nginx"]);
-    expect(kinds(p, "m1")).toEqual(["endpoints", "hosts"]);
+    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "hosts", "kubeconfig", "nginx"]);
+    expect(kinds(p, "m1")).toEqual(["endpoints", "hosts", "kubeconfig"]);
   });
 
   it("gives non-masters a HAProxy localhost LB when the type is haproxy", () => {
     const p = plans(
       cluster({ loadbalancer_apiserver_localhost: true, loadbalancer_apiserver_type: "haproxy" }),
     );
-    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "haproxy", "hosts"]);
+    expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "haproxy", "hosts", "kubeconfig"]);
   });
 
   it("gives the lb hosts the seed's HAProxy and every k8s-cluster node the LB name", () => {
@@ -51,7 +51,11 @@ describe("bundles", () => {
   });
 
   it("needs no etcd proxy with multiaccess", () => {
-    expect(kinds(plans(cluster({ etcd_multiaccess: true })), "n1")).toEqual(["endpoints", "hosts"]);
+    expect(kinds(plans(cluster({ etcd_multiaccess: true })), "n1")).toEqual([
+      "endpoints",
+      "hosts",
+      "kubeconfig",
+    ]);
   });
 
   it("hashes each artifact's content and the bundle's kinds and hashes", () => {

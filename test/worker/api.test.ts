@@ -171,7 +171,12 @@ describe("nodes and config", () => {
     }>(res);
     expect(res.headers.get("etag")).toBe(`"${bundle.hash}"`);
     expect(bundle.version).toBe(1);
-    expect(bundle.artifacts.map((a) => a.kind)).toEqual(["endpoints", "etcd-proxy", "hosts"]);
+    expect(bundle.artifacts.map((a) => a.kind)).toEqual([
+      "endpoints",
+      "etcd-proxy",
+      "hosts",
+      "kubeconfig",
+    ]);
   });
 
   it("lists every host with desired state, and the agent's state once registered", async () => {
@@ -192,6 +197,7 @@ describe("nodes and config", () => {
       connected: false,
       lastSeen: null,
       lastError: null,
+      agentVersion: null,
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });

@@ -29,7 +29,12 @@ describe("the cluster hub", () => {
     const msg = await agent.next();
     expect(msg.type).toBe("config");
     if (msg.type !== "config") return;
-    expect(msg.bundle.artifacts.map((a) => a.kind)).toEqual(["endpoints", "etcd-proxy", "hosts"]);
+    expect(msg.bundle.artifacts.map((a) => a.kind)).toEqual([
+      "endpoints",
+      "etcd-proxy",
+      "hosts",
+      "kubeconfig",
+    ]);
     agent.send({ type: "applied", version: msg.bundle.version, hash: msg.bundle.hash });
     const n = await nodeState(c, "n1", (x) => x.status === "applied");
     expect(n).toMatchObject({
@@ -76,6 +81,7 @@ describe("the cluster hub", () => {
       "endpoints",
       "etcd-proxy",
       "hosts",
+      "kubeconfig",
       "nginx",
     ]);
     // m1 gets nothing: a probe frame comes back as the next one it sees.
