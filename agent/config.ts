@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle-schema.ts";
 import { KINDS } from "../shared/kinds/registry.ts";
+import { parseYaml } from "./yaml.ts";
 import { err, ok, type Issue, type Result } from "../shared/result.ts";
 
 /** How one artifact kind lands on this node. Every path and command comes from here, never the server. */

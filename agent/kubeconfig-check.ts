@@ -1,13 +1,13 @@
+import { parseYaml } from "./yaml.ts";
+
 /**
  * The kubeconfig check the agent runs itself: the edited file must still be a YAML document
- * with at least one cluster, each with a server. The YAML parser loads only when a kubeconfig
- * is edited, so an idle agent does not carry it.
+ * with at least one cluster, each with a server.
  */
 export async function checkKubeconfig(text: string): Promise<string | null> {
-  const { parse } = await import("yaml");
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYaml(text);
   } catch (e) {
     return `not YAML: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
   }

@@ -29,4 +29,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+// No top-level await: `bun build --compile --bytecode` emits CommonJS.
+void main(process.argv.slice(2)).then((code) => process.exit(code));

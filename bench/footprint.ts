@@ -1,10 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startControlPlane } from "../scripts/control-plane.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
+const RSS_TARGET_MB = 40;
+const CPU_TARGET_PCT = 0.1;
 
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
 function sample(pid: number): { cpu: number; rssMb: number } {
@@ -14,79 +16,89 @@ function sample(pid: number): { cpu: number; rssMb: number } {
   return { cpu: ticks / 100, rssMb: Number(rss) / 1024 };
 }
 
-/** One real agent connected and idle for `seconds`: its RSS and CPU share. */
+/** The forms an operator can run, each measured the same way. */
+function forms(dir: string): Array<{ name: string; cmd: string[] }> {
+  const build = (out: string, extra: string[]) => {
+    const r = spawnSync(
+      BUN,
+      ["build", "agent/main.ts", "--compile", "--minify", ...extra, "--outfile", out],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`bun build: ${r.stderr}`);
+    return out;
+  };
+  const plain = build(join(dir, "halo-agent"), []);
+  const bytecode = build(join(dir, "halo-agent-bytecode"), ["--bytecode"]);
+  const smol = build(join(dir, "halo-agent-smol"), ["--bytecode", "--compile-exec-argv=--smol"]);
+  const mb = (f: string) => `${(statSync(f).size / 1e6).toFixed(0)} MB`;
+  return [
+    { name: "bun agent/main.ts", cmd: [BUN, "agent/main.ts"] },
+    { name: "bun --smol agent/main.ts", cmd: [BUN, "--smol", "agent/main.ts"] },
+    { name: `compiled --minify (${mb(plain)})`, cmd: [plain] },
+    { name: `compiled --minify --bytecode (${mb(bytecode)})`, cmd: [bytecode] },
+    { name: `compiled --minify --bytecode, --smol (${mb(smol)})`, cmd: [smol] },
+  ];
+}
+
+/**
+ * One real agent per form, joined and connected, idle for `seconds`: its RSS and CPU share,
+ * beside the targets (RSS <= 40 MB, CPU < 0.1%).
+ */
 export async function benchFootprint(seconds = 60): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-footprint-"));
   const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+  const running: ChildProcess[] = [];
   try {
     const h = { authorization: "Bearer bench", "content-type": "application/json" };
-    await fetch(`${cp.url}/v1/clusters`, {
-      method: "POST",
-      headers: h,
-      body: JSON.stringify({ name: "fp" }),
-    });
-    const topo = {
-      hosts: { m1: { ip: "10.0.0.1" }, n1: { ip: "10.0.0.2" } },
-      groups: {
-        "kube-master": { hosts: ["m1"] },
-        etcd: { hosts: ["m1"] },
-        "kube-node": { hosts: ["n1"] },
-      },
+    const call = async (method: string, path: string, body: unknown) =>
+      (await fetch(`${cp.url}${path}`, { method, headers: h, body: JSON.stringify(body) })).json();
+    await call("POST", "/v1/clusters", { name: "fp" });
+    await call("PUT", "/v1/clusters/fp/topology", {
+      hosts: { m1: { ip: "10.0.0.1" } },
+      groups: { "kube-master": { hosts: ["m1"] }, etcd: { hosts: ["m1"] } },
       vars: {},
-    };
-    await fetch(`${cp.url}/v1/clusters/fp/topology`, {
-      method: "PUT",
-      headers: h,
-      body: JSON.stringify(topo),
     });
-    const { token } = (await (
-      await fetch(`${cp.url}/v1/clusters/fp/join-tokens`, {
-        method: "POST",
-        headers: h,
-        body: "{}",
-      })
-    ).json()) as { token: string };
-    const root = join(dir, "root");
-    mkdirSync(join(root, "etc"), { recursive: true });
-    writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
-    const state = join(dir, "state");
-    spawnSync(BUN, [
-      "agent/main.ts",
-      "join",
-      "--server",
-      cp.url,
-      "--token",
-      token,
-      "--hostname",
-      "n1",
-      "--ip",
-      "10.0.0.2",
-      "--state",
-      state,
-    ]);
-    const agent = spawn(
-      BUN,
-      [
-        "agent/main.ts",
-        "run",
-        "--root",
-        root,
-        "--state",
-        state,
-        "--config",
-        "examples/agent-sandbox.yaml",
-      ],
-      { stdio: "ignore" },
-    );
-    await new Promise((r) => setTimeout(r, 3000));
-    const a = sample(agent.pid!);
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const b = sample(agent.pid!);
-    agent.kill("SIGTERM");
+    const { token } = (await call("POST", "/v1/clusters/fp/join-tokens", {})) as {
+      token: string;
+    };
+    const all = forms(dir);
+    const results: Array<{ name: string; rssMb: number; cpuPct: number }> = [];
+    for (const [i, form] of all.entries()) {
+      const node = join(dir, `n${i}`);
+      mkdirSync(join(node, "root/etc"), { recursive: true });
+      writeFileSync(join(node, "root/etc/hosts"), "127.0.0.1 localhost\n");
+      const state = join(node, "state");
+      const [exe = "", ...pre] = form.cmd;
+      spawnSync(exe, [
+        ...pre,
+        "join",
+        ...["--server", cp.url, "--token", token, "--hostname", `n${i}`, "--ip", `10.0.1.${i + 1}`],
+        ...["--state", state],
+      ]);
+      const agent = spawn(
+        exe,
+        [...pre, "run", "--root", join(node, "root"), "--state", state],
+        { stdio: "ignore" },
+      );
+      running.push(agent);
+      // Settled: connected, config applied, start-up garbage collected.
+      await new Promise((r) => setTimeout(r, 5000));
+      const a = sample(agent.pid ?? 0);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const b = sample(agent.pid ?? 0);
+      agent.kill("SIGTERM");
+      results.push({ name: form.name, rssMb: b.rssMb, cpuPct: ((b.cpu - a.cpu) / seconds) * 100 });
+    }
     console.log(
-      `agent idle ${seconds} s connected: RSS ${b.rssMb.toFixed(1)} MB, CPU ${(((b.cpu - a.cpu) / seconds) * 100).toFixed(3)}%`,
+      `agent idle ${seconds} s connected (targets: RSS <= ${RSS_TARGET_MB} MB, CPU < ${CPU_TARGET_PCT}%):`,
     );
+    for (const r of results)
+      console.log(
+        `  ${r.name.padEnd(48)} RSS ${r.rssMb.toFixed(1).padStart(5)} MB ${r.rssMb <= RSS_TARGET_MB ? "ok  " : "MISS"}` +
+          `  CPU ${r.cpuPct.toFixed(3)}% ${r.cpuPct < CPU_TARGET_PCT ? "ok" : "MISS"}`,
+      );
   } finally {
+    for (const p of running) if (p.exitCode === null) p.kill("SIGKILL");
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
