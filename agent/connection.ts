@@ -68,9 +68,7 @@ export class AgentLoop {
             this.finish(EXIT.timeout);
           }, this.opts.timeoutMs),
         );
-      this.timers.push(
-        setInterval(() => this.keepAlive(), PING_MS) as unknown as ReturnType<typeof setTimeout>,
-      );
+      this.timers.push(setInterval(() => this.keepAlive(), PING_MS));
     });
   }
 
@@ -83,11 +81,7 @@ export class AgentLoop {
     const url = new URL("/v1/agent/connect", this.cred.server);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     // Bun's WebSocket takes headers: the node credential travels as a bearer token, never in the URL.
-    const Ctor = WebSocket as unknown as new (
-      u: string,
-      o: { headers: Record<string, string> },
-    ) => WebSocket;
-    const ws = new Ctor(url.toString(), {
+    const ws = new WebSocket(url.toString(), {
       headers: { authorization: `Bearer ${this.cred.nodeToken}` },
     });
     this.ws = ws;

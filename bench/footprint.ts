@@ -75,11 +75,9 @@ export async function benchFootprint(seconds = 60): Promise<void> {
         ...["--server", cp.url, "--token", token, "--hostname", `n${i}`, "--ip", `10.0.1.${i + 1}`],
         ...["--state", state],
       ]);
-      const agent = spawn(
-        exe,
-        [...pre, "run", "--root", join(node, "root"), "--state", state],
-        { stdio: "ignore" },
-      );
+      const agent = spawn(exe, [...pre, "run", "--root", join(node, "root"), "--state", state], {
+        stdio: "ignore",
+      });
       running.push(agent);
       // Settled: connected, config applied, start-up garbage collected.
       await new Promise((r) => setTimeout(r, 5000));

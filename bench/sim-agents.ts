@@ -13,12 +13,8 @@ interface Sim {
 const [server, file] = process.argv.slice(2);
 const sims = JSON.parse(readFileSync(file ?? "", "utf8")) as Sim[];
 let open = 0;
-const Ctor = WebSocket as unknown as new (
-  u: string,
-  o: { headers: Record<string, string> },
-) => WebSocket;
 for (const s of sims) {
-  const ws = new Ctor(`${server?.replace(/^http/, "ws")}/v1/agent/connect`, {
+  const ws = new WebSocket(`${server?.replace(/^http/, "ws")}/v1/agent/connect`, {
     headers: { authorization: `Bearer ${s.token}` },
   });
   ws.addEventListener("open", () => {
