@@ -1,43 +1,50 @@
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle-schema.ts";
 import { KINDS } from "../shared/kinds/registry.ts";
 import { parseYaml } from "./yaml.ts";
 import { err, ok, type Issue, type Result } from "../shared/result.ts";
 
 /** How one artifact kind lands on this node. Every path and command comes from here, never the server. */
-const AbsolutePath = z.string().startsWith("/", "must be an absolute path");
-const Step = z.string().min(1).nullable().default(null);
+const AbsolutePath = z.string().check(z.startsWith("/", "must be an absolute path"));
+const Step = z._default(z.nullable(z.string().check(z.minLength(1))), null);
 
-export const KindConfigSchema = z
-  .strictObject({
-    /** the file (`path`) or files (`paths`, e.g. kubeconfigs) this kind writes here */
-    path: AbsolutePath.optional(),
-    paths: z.array(AbsolutePath).min(1).max(32).optional(),
-    check: Step,
-    reload: Step,
-    health: Step,
-    /** run when this node stops receiving the kind, after its file is removed */
-    retire: Step,
-  })
-  .superRefine((k, ctx) => {
-    if (k.path !== undefined && k.paths !== undefined)
-      ctx.addIssue({ code: "custom", path: ["paths"], message: "set path or paths, not both" });
-    if (k.path === undefined && k.paths === undefined)
-      ctx.addIssue({ code: "custom", path: ["path"], message: "is required" });
-  })
-  .transform(({ path, paths, ...steps }) => ({
+export const KindConfigSchema = z.pipe(
+  z
+    .strictObject({
+      /** the file (`path`) or files (`paths`, e.g. kubeconfigs) this kind writes here */
+      path: z.optional(AbsolutePath),
+      paths: z.optional(z.array(AbsolutePath).check(z.minLength(1), z.maxLength(32))),
+      check: Step,
+      reload: Step,
+      health: Step,
+      /** run when this node stops receiving the kind, after its file is removed */
+      retire: Step,
+    })
+    .check(
+      z.superRefine((k, ctx) => {
+        if (k.path !== undefined && k.paths !== undefined)
+          ctx.addIssue({ code: "custom", path: ["paths"], message: "set path or paths, not both" });
+        if (k.path === undefined && k.paths === undefined)
+          ctx.addIssue({ code: "custom", path: ["path"], message: "is required" });
+      }),
+    ),
+  z.transform(({ path, paths, ...steps }) => ({
     paths: paths ?? (path === undefined ? [] : [path]),
     ...steps,
-  }));
+  })),
+);
 export type KindConfig = z.output<typeof KindConfigSchema>;
 
+const Seconds = (max: number, fallback: number) =>
+  z._default(z.number().check(z.positive(), z.lte(max)), fallback);
+
 export const AgentConfigSchema = z.strictObject({
-  artifacts: z.partialRecord(z.enum(ARTIFACT_KINDS), KindConfigSchema).default({}),
+  artifacts: z._default(z.partialRecord(z.enum(ARTIFACT_KINDS), KindConfigSchema), {}),
   /** seconds a health probe may take to pass after a reload */
-  healthTimeout: z.number().positive().max(600).default(15),
+  healthTimeout: Seconds(600, 15),
   /** seconds between config polls while the WebSocket is down */
-  pollInterval: z.number().positive().max(3600).default(30),
+  pollInterval: Seconds(3600, 30),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -73,7 +80,7 @@ export function loadAgentConfig(file: string | undefined): Result<AgentConfig, I
       artifacts[k] = { ...base, ...given };
     }
   }
-  const parsed = AgentConfigSchema.safeParse({ ...raw, artifacts });
+  const parsed = z.safeParse(AgentConfigSchema, { ...raw, artifacts });
   if (!parsed.success) {
     return err(
       parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { readOrNull, writeAtomic } from "./fs-atomic.ts";
 
 /** What `join` stores: where the control plane is and this node's own credential. */
 export const CredentialSchema = z.strictObject({
-  server: z.string().url(),
+  server: z.url(),
   cluster: z.string(),
   host: z.string(),
   nodeToken: z.string(),
@@ -21,5 +21,5 @@ export function saveCredential(stateDir: string, c: Credential): void {
 export function loadCredential(stateDir: string): Credential | null {
   const text = readOrNull(path(stateDir));
   if (text === null) return null;
-  return CredentialSchema.parse(JSON.parse(text));
+  return z.parse(CredentialSchema, JSON.parse(text));
 }

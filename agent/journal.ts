@@ -1,6 +1,6 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { replaceFile, unlinkIfThere } from "./files.ts";
 import { fsyncDir, readOrNull, writeAtomic } from "./fs-atomic.ts";
 
@@ -10,7 +10,7 @@ import { fsyncDir, readOrNull, writeAtomic } from "./fs-atomic.ts";
  */
 export const JournalSchema = z.strictObject({
   phase: z.enum(["staging", "installing", "installed"]),
-  version: z.number().int(),
+  version: z.int(),
   hash: z.string(),
   files: z.array(
     z.strictObject({
@@ -19,7 +19,7 @@ export const JournalSchema = z.strictObject({
       backup: z.string(),
       existed: z.boolean(),
       /** a retired kind: the target is removed, not replaced */
-      remove: z.boolean().default(false),
+      remove: z._default(z.boolean(), false),
     }),
   ),
   reloads: z.array(z.string()),
@@ -35,7 +35,7 @@ export function writeJournal(stateDir: string, j: Journal): void {
 export function readJournal(stateDir: string): Journal | null {
   const text = readOrNull(journalPath(stateDir));
   if (text === null) return null;
-  const parsed = JournalSchema.safeParse(JSON.parse(text));
+  const parsed = z.safeParse(JournalSchema, JSON.parse(text));
   if (!parsed.success)
     throw new Error(`journal ${journalPath(stateDir)} is unreadable: ${parsed.error.message}`);
   return parsed.data;

@@ -17,7 +17,7 @@ function sample(pid: number): { cpu: number; rssMb: number } {
 }
 
 /** The forms an operator can run, each measured the same way. */
-function forms(dir: string): Array<{ name: string; cmd: string[] }> {
+function forms(dir: string): Array<{ name: string; cmd: string[]; env?: Record<string, string> }> {
   const build = (out: string, extra: string[]) => {
     const r = spawnSync(
       BUN,
@@ -37,6 +37,12 @@ function forms(dir: string): Array<{ name: string; cmd: string[] }> {
     { name: `compiled --minify (${mb(plain)})`, cmd: [plain] },
     { name: `compiled --minify --bytecode (${mb(bytecode)})`, cmd: [bytecode] },
     { name: `compiled --minify --bytecode, --smol (${mb(smol)})`, cmd: [smol] },
+    // The interpreter only: an idle agent runs almost no code, an apply is a few milliseconds.
+    {
+      name: `compiled --minify --bytecode, JIT off (${mb(bytecode)})`,
+      cmd: [bytecode],
+      env: { BUN_JSC_useJIT: "0" },
+    },
   ];
 }
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { sha256Hex } from "./hash.ts";
 import { KIND_NAMES, kindModule, type ArtifactKind } from "./kinds/registry.ts";
 
@@ -6,7 +6,7 @@ import { KIND_NAMES, kindModule, type ArtifactKind } from "./kinds/registry.ts";
 export { KIND_NAMES as ARTIFACT_KINDS, type ArtifactKind };
 export const ArtifactKindSchema = z.enum(KIND_NAMES);
 
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
+const Sha256 = z.string().check(z.regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest"));
 
 /** On the wire an artifact is data: the kind, its typed spec, and the sha256 of its rendering. */
 export interface WireArtifact {
@@ -32,22 +32,25 @@ export interface Bundle {
  * (so a refused artifact is answered with a reason, not dropped as a bad frame).
  */
 export const WireBundleSchema = z.strictObject({
-  version: z.number().int().nonnegative(),
+  version: z.int().check(z.nonnegative()),
   hash: Sha256,
-  renderer: z.number().int().nonnegative(),
-  artifacts: z.array(z.unknown()).max(64),
+  renderer: z.int().check(z.nonnegative()),
+  artifacts: z.array(z.unknown()).check(z.maxLength(64)),
 });
 export type WireBundle = z.infer<typeof WireBundleSchema>;
 
 /** One wire artifact, strictly: a known kind, its spec schema, no other field (never `content`). */
 export const WireArtifactSchema = z
   .strictObject({ kind: ArtifactKindSchema, spec: z.unknown(), sha256: Sha256 })
-  .superRefine((a, ctx) => {
-    const parsed = kindModule(a.kind)?.spec.safeParse(a.spec);
-    if (parsed && !parsed.success)
-      for (const i of parsed.error.issues)
-        ctx.addIssue({ code: "custom", path: ["spec", ...i.path], message: i.message });
-  });
+  .check(
+    z.superRefine((a, ctx) => {
+      const k = kindModule(a.kind);
+      const parsed = k ? z.safeParse(k.spec, a.spec) : null;
+      if (parsed && !parsed.success)
+        for (const i of parsed.error.issues)
+          ctx.addIssue({ code: "custom", path: ["spec", ...i.path], message: i.message });
+    }),
+  );
 
 /** The wire form of a bundle: specs only, no rendered content. */
 export function toWire(b: Bundle, renderer: number): WireBundle {

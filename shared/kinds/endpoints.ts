@@ -1,23 +1,20 @@
-import { z } from "zod";
-import { GroupNameSchema } from "../topology/schema.ts";
-import { DialUrl, Name, Address } from "./fields.ts";
+import * as z from "zod/mini";
+import { GroupName } from "../names.ts";
+import { Address, DialUrl, list, Name } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
 const Spec = z.strictObject({
-  groups: z.array(GroupNameSchema).max(1000),
+  groups: list(GroupName, 0, 1000),
   apiserver: z.strictObject({
     url: DialUrl,
     via: z.enum(["local", "localhost-lb", "external-lb", "direct"]),
   }),
   etcd: z.strictObject({
-    endpoints: z.array(DialUrl).min(1).max(1000),
+    endpoints: list(DialUrl, 1, 1000),
     flannel: DialUrl,
     via: z.enum(["member", "proxy", "direct"]),
   }),
-  certSANs: z
-    .array(z.union([Address, Name]))
-    .max(100_000)
-    .optional(),
+  certSANs: z.optional(list(z.union([Address, Name]), 0, 100_000)),
 });
 
 /** `endpoints`: this node's endpoints as JSON, for kubelet, kube-proxy and CNI wiring. */

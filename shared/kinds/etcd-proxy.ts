@@ -1,11 +1,11 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { renderEtcdProxy } from "../render/etcd-proxy.ts";
-import { HostPort } from "./fields.ts";
+import { HostPort, list } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
 const Spec = z.strictObject({
   listen: HostPort,
-  backends: z.array(HostPort).min(1).max(1000),
+  backends: list(HostPort, 1, 1000),
 });
 
 /** The loopback address the etcd proxy serves on every proxied node. */

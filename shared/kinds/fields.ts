@@ -1,33 +1,43 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { canonicalIp, isHostName, isIPv4, isIp } from "../net.ts";
 
 /** Spec fields: only literal addresses, names and ports ever reach a renderer. */
-export const Port = z.number().int().min(1).max(65535);
+export const Port = z.int().check(z.gte(1), z.lte(65535));
 
 export const Address = z
   .string()
-  .refine((a) => isIp(a) && canonicalIp(a) === a, "must be an IP literal in canonical form");
+  .check(
+    z.refine((a) => isIp(a) && canonicalIp(a) === a, "must be an IP literal in canonical form"),
+  );
 
-export const Name = z.string().refine(isHostName, "must be an RFC 1123 name");
+export const Name = z.string().check(z.refine(isHostName, "must be an RFC 1123 name"));
 
 export const Backend = z.strictObject({ name: Name, address: Address, port: Port });
 
 const HOST_PORT = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):(\d{1,5})$/;
 
 /** `ip:port` or `[v6]:port`, as a proxy config writes a backend. */
-export const HostPort = z.string().refine((s) => {
-  const m = HOST_PORT.exec(s);
-  if (!m) return false;
-  const addr = m[1] ?? m[2] ?? "";
-  const port = Number(m[3]);
-  const okAddr = m[1] !== undefined ? !isIPv4(addr) && isIp(addr) : isIPv4(addr);
-  return okAddr && canonicalIp(addr) === addr && port >= 1 && port <= 65535;
-}, "must be ip:port or [ipv6]:port");
+export const HostPort = z.string().check(
+  z.refine((s) => {
+    const m = HOST_PORT.exec(s);
+    if (!m) return false;
+    const addr = m[1] ?? m[2] ?? "";
+    const port = Number(m[3]);
+    const okAddr = m[1] !== undefined ? !isIPv4(addr) && isIp(addr) : isIPv4(addr);
+    return okAddr && canonicalIp(addr) === addr && port >= 1 && port <= 65535;
+  }, "must be ip:port or [ipv6]:port"),
+);
 
 /** A URL a component dials: scheme, a name or literal, a port; nothing else. */
 export const DialUrl = z
   .string()
-  .regex(
-    /^(?:https?):\/\/(?:[A-Za-z0-9.-]+|\[[0-9a-f:.]+\]):\d{1,5}$/,
-    "must be scheme://host:port",
+  .check(
+    z.regex(
+      /^(?:https?):\/\/(?:[A-Za-z0-9.-]+|\[[0-9a-f:.]+\]):\d{1,5}$/,
+      "must be scheme://host:port",
+    ),
   );
+
+/** An array with bounds, in mini's spelling. */
+export const list = <T extends z.ZodMiniType>(item: T, min: number, max: number) =>
+  z.array(item).check(z.minLength(min), z.maxLength(max));

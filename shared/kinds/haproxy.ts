@@ -1,11 +1,11 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { isIPv6 } from "../net.ts";
 import { renderHaproxy } from "../render/haproxy.ts";
-import { Address, Backend, Port } from "./fields.ts";
+import { Address, Backend, list, Port } from "./fields.ts";
 import { localLb } from "./nginx.ts";
 import { defineKind } from "./types.ts";
 
-const Backends = z.array(Backend).min(1).max(10_000);
+const Backends = list(Backend, 1, 10_000);
 const Spec = z.discriminatedUnion("mode", [
   z.strictObject({
     mode: z.literal("external"),

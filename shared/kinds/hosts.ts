@@ -1,12 +1,10 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { mergeHostsBlock, removeHostsBlock, renderHostsBlock } from "../render/hosts.ts";
-import { Address, Name } from "./fields.ts";
+import { Address, list, Name } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
 const Spec = z.strictObject({
-  entries: z
-    .array(z.strictObject({ address: Address, names: z.array(Name).min(1).max(20) }))
-    .max(100),
+  entries: list(z.strictObject({ address: Address, names: list(Name, 1, 20) }), 0, 100),
 });
 
 /** `hosts`: the managed block of /etc/hosts (the LB name -> VIP with an external LB). */

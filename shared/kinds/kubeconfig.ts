@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { renderKubeconfigServer, setKubeconfigServer } from "../render/kubeconfig.ts";
 import { DialUrl } from "./fields.ts";
 import { defineKind } from "./types.ts";

@@ -1,12 +1,12 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { renderNginx } from "../render/nginx.ts";
-import { Backend, Port } from "./fields.ts";
+import { Backend, list, Port } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
 const Spec = z.strictObject({
   listenPort: Port,
   healthPort: Port,
-  backends: z.array(Backend).min(1).max(10_000),
+  backends: list(Backend, 1, 10_000),
 });
 
 /** `nginx`: the localhost LB on non-masters (loadbalancer_apiserver_type nginx, the default). */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { $ZodType } from "zod/v4/core";
 import type { Backend, NodeEndpoints } from "../endpoints.ts";
 import type { Settings } from "../topology/settings.ts";
 
@@ -33,7 +33,7 @@ export interface KindDefaults {
  */
 export interface KindModule<S = unknown, K extends string = string> {
   kind: K;
-  spec: z.ZodType<S>;
+  spec: $ZodType<S>;
   /** the spec for a host of this role, or null when the host does not get this kind */
   select(role: HostRole): S | null;
   render(spec: S): string;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GROUP_NAME_MESSAGE, HOST_NAME_MESSAGE } from "../names.ts";
 import { canonicalIp, isGroupName, isHostName, isIPv6, isIp } from "../net.ts";
 
 /** Canonical group names, in the order the seed introduces them. */
@@ -17,13 +18,9 @@ export const GROUP_ALIASES: Readonly<Record<string, string>> = {
   k8s_cluster: GROUPS.cluster,
 };
 
-export const HostNameSchema = z
-  .string()
-  .refine(isHostName, "must be an RFC 1123 host name (letters, digits, inner '-', dots)");
+export const HostNameSchema = z.string().refine(isHostName, HOST_NAME_MESSAGE);
 
-export const GroupNameSchema = z
-  .string()
-  .refine(isGroupName, "must be a group name (letters, digits, '_' and '-')");
+export const GroupNameSchema = z.string().refine(isGroupName, GROUP_NAME_MESSAGE);
 
 /** Addresses are stored in their canonical spelling, the one every renderer writes. */
 export const IpSchema = z

@@ -1,20 +1,21 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { $ZodType } from "zod/v4/core";
 import * as S from "../api-schemas.ts";
 import type { AppEnv } from "../env.ts";
 
-const json = (schema: z.ZodType) =>
+const json = (schema: $ZodType) =>
   z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "openapi-3.0" });
 
 const problem = {
   description: "problem+json",
   content: { "application/problem+json": { schema: json(S.Problem) } },
 };
-const ok = (schema: z.ZodType, description = "OK") => ({
+const ok = (schema: $ZodType, description = "OK") => ({
   description,
   content: { "application/json": { schema: json(schema) } },
 });
-const body = (schema: z.ZodType) => ({
+const body = (schema: $ZodType) => ({
   required: true,
   content: { "application/json": { schema: json(schema) } },
 });

@@ -1,0 +1,12 @@
+import * as z from "zod/mini";
+import { isGroupName, isHostName } from "./net.ts";
+
+/**
+ * Name schemas in `zod/mini`: the agent loads these (the classic API would cost it about 16 MB
+ * of memory); the control plane's topology schema uses the same checks and messages.
+ */
+export const HOST_NAME_MESSAGE = "must be an RFC 1123 host name (letters, digits, inner '-', dots)";
+export const GROUP_NAME_MESSAGE = "must be a group name (letters, digits, '_' and '-')";
+
+export const HostName = z.string().check(z.refine(isHostName, HOST_NAME_MESSAGE));
+export const GroupName = z.string().check(z.refine(isGroupName, GROUP_NAME_MESSAGE));
