@@ -101,6 +101,7 @@ interface Plan {
   preview: Array<{
     host: string;
     kinds: string[];
+    retired: string[];
     apiserver: { before: string | null; after: string | null };
   }>;
 }
@@ -115,7 +116,8 @@ function describePlan(plan: Plan, connected: Set<string>, out: Out): void {
       p.apiserver.before === p.apiserver.after
         ? ""
         : `  apiserver ${p.apiserver.before ?? "-"} -> ${p.apiserver.after ?? "-"}`;
-    out(printable(`  ${p.host}: ${p.kinds.join(", ")}${url}`));
+    const gone = p.retired.length > 0 ? `  retires ${p.retired.join(", ")}` : "";
+    out(printable(`  ${p.host}: ${p.kinds.join(", ")}${url}${gone}`));
   }
   if (plan.removed.length > 0) {
     out(`${plan.removed.length} host(s) leave the cluster; their agents lose their credentials:`);

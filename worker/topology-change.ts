@@ -36,6 +36,8 @@ export interface Change {
 export interface HostChange {
   host: string;
   kinds: string[];
+  /** kinds this host stops receiving: their files are removed and their retire commands run */
+  retired: string[];
   apiserver: { before: string | null; after: string | null };
 }
 
@@ -190,6 +192,7 @@ function preview(
     return {
       host,
       kinds,
+      retired: kinds.filter((k) => sa.has(k) && !sb.has(k)),
       apiserver: {
         before: a?.endpoints.apiserver.url ?? null,
         after: b?.endpoints.apiserver.url ?? null,

@@ -291,3 +291,17 @@ describe("the hub believes only acks for what it sent", () => {
     expect(Date.parse(later)).toBeGreaterThan(Date.parse(first));
   });
 });
+
+describe("the dry run", () => {
+  it("names the kinds a host stops receiving as retired", async () => {
+    const c = await clusterWith({ ...TOPOLOGY, vars: { loadbalancer_apiserver_localhost: true } });
+    const plan = await api("PUT", `/v1/clusters/${c}/topology?dryRun=true`, { body: TOPOLOGY });
+    const { preview } = await json<{
+      preview: Array<{ host: string; kinds: string[]; retired: string[] }>;
+    }>(plan);
+    expect(preview.find((p) => p.host === "n1")).toMatchObject({
+      kinds: ["endpoints", "kubeconfig", "nginx"],
+      retired: ["nginx"],
+    });
+  });
+});
