@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { readInventoryDir } from "../shared/topology/inventory-dir.ts";
+import { readDir } from "./inventory-dir.ts";
 import { createInterface } from "node:readline/promises";
 import { client, CliError, EXIT, type Client } from "./client.ts";
 import { loadConfig, saveConfig } from "./config.ts";
@@ -98,6 +100,7 @@ interface Plan {
   changed: string[];
   removed: string[];
   retried?: boolean;
+  profile?: { name: string; reason: string };
   preview: Array<{
     host: string;
     kinds: string[];
@@ -135,15 +138,56 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
-export async function apply(f: Flags, out: Out): Promise<number> {
-  if (!f.file)
-    throw new CliError("apply needs -f FILE (an INI, YAML or JSON inventory)", EXIT.usage);
-  const cluster = clusterOf(f);
-  const ext = f.file.split(".").pop()?.toLowerCase() ?? "";
+/** The body to PUT: a file as it is, or an Ansible inventory directory merged into JSON. */
+function inventoryBody(file: string): { body: string; type: string } {
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    const { raw, issues } = readInventoryDir(readDir(file));
+    if (issues.length > 0)
+      throw new CliError(
+        `cannot read the inventory directory ${file}:${issues.map((i) => `\n  ${i.path}: ${i.message}`).join("")}`,
+        EXIT.usage,
+      );
+    return { body: JSON.stringify(raw), type: "application/json" };
+  }
+  const ext = file.split(".").pop()?.toLowerCase() ?? "";
   const type = TYPES[ext] ?? (ext === "" || ext === "hosts" ? "text/plain" : undefined);
   if (!type)
-    throw new CliError(`cannot tell the format of ${f.file}: use .ini, .yaml or .json`, EXIT.usage);
-  const body = readFileSync(f.file, "utf8");
+    throw new CliError(
+      `cannot tell the format of ${file}: use .ini, .yaml or .json, or a directory`,
+      EXIT.usage,
+    );
+  return { body: readFileSync(file, "utf8"), type };
+}
+
+/** halo plan -f FILE|DIR: the dry run, in plain words, changing nothing. */
+export async function plan(f: Flags, out: Out): Promise<number> {
+  if (!f.file)
+    throw new CliError("plan needs -f FILE or -f DIR (an Ansible inventory)", EXIT.usage);
+  const cluster = clusterOf(f);
+  const { body, type } = inventoryBody(f.file);
+  const api = client(f);
+  const q = `?dryRun=true${f.prune ? "&prune=true" : ""}`;
+  const p = await api.call<Plan>("PUT", `/v1/clusters/${cluster}/topology${q}`, body, type);
+  if (f.json) return (out(JSON.stringify(p)), EXIT.ok);
+  if (p.profile) out(`profile ${p.profile.name}: ${p.profile.reason}`);
+  let connected = new Set<string>();
+  if (p.removed.length > 0) {
+    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `/v1/clusters/${cluster}/nodes`);
+    connected = new Set(nodes.filter((n) => n.connected).map((n) => n.host));
+  }
+  if (p.changed.length === 0 && p.removed.length === 0 && !p.retried) out("no host changes");
+  else describePlan(p, connected, out);
+  return EXIT.ok;
+}
+
+export async function apply(f: Flags, out: Out): Promise<number> {
+  if (!f.file)
+    throw new CliError(
+      "apply needs -f FILE or -f DIR (an INI, YAML or JSON inventory)",
+      EXIT.usage,
+    );
+  const cluster = clusterOf(f);
+  const { body, type } = inventoryBody(f.file);
   const api = client(f);
   const path = `/v1/clusters/${cluster}/topology${f.prune ? "?prune=true" : ""}`;
   const plan = await api.call<Plan>("PUT", `${path}${f.prune ? "&" : "?"}dryRun=true`, body, type);

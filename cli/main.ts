@@ -2,6 +2,7 @@
 import { CliError, EXIT } from "./client.ts";
 import {
   apply,
+  plan,
   clusterCmd,
   login,
   rollback,
@@ -15,7 +16,8 @@ const USAGE = `halo: the operator CLI for the halo control plane
 
   halo login --server URL --token ADMIN_TOKEN [--cluster NAME]
   halo cluster create NAME | halo cluster list
-  halo apply -f inventory.ini|yaml|json [--prune] [--yes]
+  halo plan -f inventory.ini|yaml|json|DIR [--prune]     what would change, changing nothing
+  halo apply -f inventory.ini|yaml|json|DIR [--prune] [--yes]
   halo status
   halo rollout watch|show|pause|resume|abort [ID]
   halo rollback VERSION
@@ -69,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return clusterCmd(sub, arg, flags, out);
     case "apply":
       return apply(flags, out);
+    case "plan":
+      return plan(flags, out);
     case "status":
       return status(flags, out);
     case "rollout":

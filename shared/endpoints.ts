@@ -60,14 +60,17 @@ export function apiserverEndpoint(m: ClusterModel, host: string): NodeEndpoints[
   const s = settingsOf(m, host);
   const master = isMaster(m, host);
   if (s.externalLb) {
-    return { url: `https://${s.lbDomain}:${s.externalLb.port}`, via: "external-lb" };
+    return { url: `https://${hostPort(s.lbDomain, s.externalLb.port)}`, via: "external-lb" };
   }
   if (master) {
+    // Kubespray: https://{{ kube_apiserver_bind_address | regex_replace('::', '127.0.0.1') }}:sp
+    if (s.profile === "kubespray")
+      return { url: `https://127.0.0.1:${s.securePort}`, via: "local" };
     return s.insecurePort === 0
       ? { url: `https://${LOCALHOST}:${s.securePort}`, via: "local" }
       : { url: `http://${LOCALHOST}:${s.insecurePort}`, via: "local" };
   }
-  if (s.localhostLb) return { url: `https://${LOCALHOST}:${s.securePort}`, via: "localhost-lb" };
+  if (s.localhostLb) return { url: `https://${LOCALHOST}:${s.lbPort}`, via: "localhost-lb" };
   const first = m.masters[0];
   if (first === undefined) throw new Error("cluster without kube-master");
   const port = settingsOf(m, first).securePort;

@@ -58,7 +58,9 @@ export function buildModel(
   }
 
   const masters = members.get(GROUPS.master) ?? [];
-  const etcd = members.get(GROUPS.etcd) ?? [];
+  // Kubespray: etcd_hosts: "{{ groups['etcd'] | default(groups['kube_control_plane']) }}"
+  const etcdGroup = members.get(GROUPS.etcd) ?? [];
+  const etcd = etcdGroup.length > 0 ? etcdGroup : masters;
   const issues: Issue[] = [];
   for (const h of [...new Set([...masters, ...etcd])]) {
     if (access.has(h)) continue;
@@ -105,7 +107,11 @@ function checkListeners(m: ClusterModel): Issue[] {
         ["kube_apiserver_port", s.securePort],
       );
     const localLb = m.k8s.has(h) && !master && s.localhostLb && s.externalLb === null;
-    if (localLb) listeners.push(["kube_apiserver_port", s.securePort]);
+    if (localLb)
+      listeners.push([
+        s.lbPort === s.securePort ? "kube_apiserver_port" : "loadbalancer_apiserver_port",
+        s.lbPort,
+      ]);
     if (s.externalLb && lb.has(h))
       listeners.push(["loadbalancer_apiserver.port", s.externalLb.port]);
     if (localLb || (s.externalLb && lb.has(h)))

@@ -40,7 +40,7 @@ export const haproxyKind = defineKind({
     if (localLb(r) && s.lbType === "haproxy")
       return {
         mode: "localhost",
-        listenPort: s.securePort,
+        listenPort: s.lbPort,
         healthPort: s.lbHealthPort,
         v6: r.backends.some((b) => isIPv6(b.address)),
         backends: r.backends,

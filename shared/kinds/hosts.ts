@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { isIp } from "../net.ts";
 import { mergeHostsBlock, removeHostsBlock, renderHostsBlock } from "../render/hosts.ts";
 import { Address, list, Name } from "./fields.ts";
 import { defineKind } from "./types.ts";
@@ -14,7 +15,9 @@ export const hostsKind = defineKind({
   select: (r) => {
     if (!r.inCluster) return null;
     const lb = r.settings.externalLb;
-    return { entries: lb ? [{ address: lb.address, names: [r.settings.lbDomain] }] : [] };
+    // An LB "name" that is the VIP itself (Kubespray's default) needs no line.
+    const named = lb !== null && !isIp(r.settings.lbDomain);
+    return { entries: named ? [{ address: lb.address, names: [r.settings.lbDomain] }] : [] };
   },
   render: (spec) => renderHostsBlock(spec.entries),
   // Every other line of the file is the system's: only the block between the markers is ours.

@@ -16,7 +16,7 @@ export const nginxKind = defineKind({
   select: (r) =>
     localLb(r) && r.settings.lbType === "nginx"
       ? {
-          listenPort: r.settings.securePort,
+          listenPort: r.settings.lbPort,
           healthPort: r.settings.lbHealthPort,
           backends: r.backends,
         }

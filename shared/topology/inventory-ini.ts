@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import type { Issue } from "../result.ts";
+import { STRUCTURED_VARS } from "./settings.ts";
 import { declareHost, DECLARATION_GROUPS, emptyRaw, group, type RawTopology } from "./inventory.ts";
 
 type Section = { name: string; kind: "hosts" | "children" | "vars" };
@@ -72,7 +73,10 @@ function splitVar(text: string, at: string, issues: Issue[]): [string, unknown] 
   }
   const name = text.slice(0, eq).trim();
   const value = text.slice(eq + 1).trim();
-  if (value.startsWith("{") || value.startsWith("[")) {
+  // Only a var halo reads as a structure is parsed as one; any other value (Jinja, maps halo
+  // never reads) is kept as the string Ansible would see.
+  const structured = STRUCTURED_VARS.has(name) && !/\{\{|\{%/.test(value);
+  if (structured && (value.startsWith("{") || value.startsWith("["))) {
     try {
       return [name, parseYaml(value) as unknown];
     } catch {

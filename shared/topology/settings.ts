@@ -16,8 +16,11 @@ export interface Settings {
   lbType: "nginx" | "haproxy";
   /** loadbalancer_apiserver with lp already defaulted to sp */
   externalLb: { address: string; port: number } | null;
+  /** the LB name: a DNS name, or (kubespray's default with an external LB) the VIP itself */
   lbDomain: string;
   lbHealthPort: number;
+  /** where the localhost LB listens: loadbalancer_apiserver_port, else sp */
+  lbPort: number;
 }
 
 export const ETCD_CLIENT_PORT = 2379;
@@ -52,17 +55,21 @@ const KnownVars = {
   loadbalancer_apiserver_localhost: bool,
   loadbalancer_apiserver_type: z.enum(["nginx", "haproxy"]),
   loadbalancer_apiserver_healthcheck_port: port(1),
-  apiserver_loadbalancer_domain_name: z
-    .string()
-    .refine(isHostName, "must be a DNS name (letters, digits, inner '-', dots)")
-    .refine(
-      (n) => !/(^|\.)localhost\.?$/i.test(n),
-      "must not be localhost: /etc/hosts would send localhost to the LB",
-    )
-    .refine(
-      (n) => /[A-Za-z]/.test(n.split(".").pop() ?? ""),
-      "must end in a label with a letter: an all-numeric name reads as an address",
-    ),
+  loadbalancer_apiserver_port: port(1),
+  apiserver_loadbalancer_domain_name: z.union([
+    z.string().refine(isIp).transform(canonicalIp),
+    z
+      .string()
+      .refine(isHostName, "must be a DNS name (letters, digits, inner '-', dots) or an IP literal")
+      .refine(
+        (n) => !/(^|\.)localhost\.?$/i.test(n),
+        "must not be localhost: /etc/hosts would send localhost to the LB",
+      )
+      .refine(
+        (n) => /[A-Za-z]/.test(n.split(".").pop() ?? ""),
+        "must end in a label with a letter: an all-numeric name reads as an address",
+      ),
+  ]),
   loadbalancer_apiserver: z.strictObject({
     address: z.string().refine(isIp, "must be an IPv4 or IPv6 literal").transform(canonicalIp),
     port: port(1).optional(),
@@ -72,11 +79,27 @@ const KnownVars = {
 type KnownName = keyof typeof KnownVars;
 type Known = { [K in KnownName]?: z.output<(typeof KnownVars)[K]> };
 
+/** Vars whose value is a structure (an INI inventory writes them as inline maps). */
+export const STRUCTURED_VARS: ReadonlySet<string> = new Set(["loadbalancer_apiserver"]);
+
+const JINJA = /\{\{|\{%/;
+const hasJinja = (v: unknown): boolean =>
+  typeof v === "string"
+    ? JINJA.test(v)
+    : typeof v === "object" && v !== null && Object.values(v).some(hasJinja);
+
 /** Checks every known var in one vars block; `at` is the block's path for messages. */
 export function checkKnownVars(vars: Vars | undefined, at: string): Issue[] {
   const issues: Issue[] = [];
   for (const [name, schema] of Object.entries(KnownVars)) {
     if (vars === undefined || !(name in vars)) continue;
+    if (hasJinja(vars[name])) {
+      issues.push({
+        path: [at, name].filter((s) => s !== "").join("."),
+        message: "halo reads literal values; evaluate it or set it in the inventory",
+      });
+      continue;
+    }
     const parsed = schema.safeParse(vars[name]);
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
@@ -111,10 +134,15 @@ export function resolveSettings(vars: Vars): Settings {
     insecurePort: k.kube_apiserver_insecure_port ?? (kubespray ? 0 : 8080),
     etcdMultiaccess: k.etcd_multiaccess ?? kubespray,
     etcdScheme: k.halo_etcd_scheme ?? (kubespray ? "https" : "http"),
-    localhostLb: k.loadbalancer_apiserver_localhost ?? kubespray,
+    // kubespray_defaults: loadbalancer_apiserver_localhost: "{{ loadbalancer_apiserver is not defined }}"
+    localhostLb: k.loadbalancer_apiserver_localhost ?? (kubespray && lb === undefined),
     lbType: k.loadbalancer_apiserver_type ?? "nginx",
     externalLb: lb ? { address: lb.address, port: lb.port ?? securePort } : null,
-    lbDomain: k.apiserver_loadbalancer_domain_name ?? DEFAULT_LB_DOMAIN,
+    // kubespray_defaults: apiserver_loadbalancer_domain_name defaults to loadbalancer_apiserver.address
+    lbDomain:
+      k.apiserver_loadbalancer_domain_name ??
+      (kubespray && lb !== undefined ? lb.address : DEFAULT_LB_DOMAIN),
     lbHealthPort: k.loadbalancer_apiserver_healthcheck_port ?? 8081,
+    lbPort: k.loadbalancer_apiserver_port ?? securePort,
   };
 }

@@ -2,6 +2,7 @@ import { hasOwn, own } from "../own.ts";
 import { err, ok, type Issue, type Result } from "../result.ts";
 import { MAX_GROUP_DEPTH, unsafeShape } from "./limits.ts";
 import { GROUPS, GROUP_ALIASES, TopologySchema, type Group, type Topology } from "./schema.ts";
+import { chooseProfile, type ProfileChoice } from "./profile.ts";
 import { checkKnownVars } from "./settings.ts";
 
 /** Groups that exist in every cluster even when the inventory leaves them out. */
@@ -11,7 +12,11 @@ const IMPLICIT_GROUPS = [GROUPS.etcd, GROUPS.master, GROUPS.node, GROUPS.cluster
  * Parses and checks a topology: shape, group aliases folded into the seed's names, references,
  * duplicates, cycles, the known vars' types, and a kube-master and an etcd member present.
  */
-export function parseTopology(input: unknown): Result<Topology, Issue[]> {
+export function parseTopology(
+  input: unknown,
+  /** filled in with the profile chosen and why, for the dry run */
+  info: { profile?: ProfileChoice } = {},
+): Result<Topology, Issue[]> {
   const deep = unsafeShape(input);
   if (deep) return err([deep]);
   const parsed = TopologySchema.safeParse(input);
@@ -24,7 +29,15 @@ export function parseTopology(input: unknown): Result<Topology, Issue[]> {
     );
   }
   const issues: Issue[] = [];
-  const topology = foldAliases(parsed.data, issues);
+  const chosen = chooseProfile(parsed.data);
+  if ("issue" in chosen) return err([chosen.issue]);
+  info.profile = chosen.choice;
+  // The naming is folded away below: a profile it implied is written down, so it survives.
+  const named =
+    chosen.choice.name === "kubespray" && !hasOwn(parsed.data.vars, "halo_profile")
+      ? { ...parsed.data, vars: { ...parsed.data.vars, halo_profile: "kubespray" } }
+      : parsed.data;
+  const topology = foldAliases(named, issues);
   checkNames(topology, issues);
   checkReferences(topology, issues);
   if (issues.length === 0) checkNesting(topology, issues);
@@ -153,7 +166,8 @@ function checkRoles(t: Topology, issues: Issue[]): void {
       message: "a cluster needs at least one kube-master host",
     });
   }
-  if (members(GROUPS.etcd).length === 0) {
+  // Kubespray: etcd_hosts: "{{ groups['etcd'] | default(groups['kube_control_plane']) }}"
+  if (members(GROUPS.etcd).length === 0 && own(t.vars, "halo_profile") !== "kubespray") {
     issues.push({
       path: `groups.${GROUPS.etcd}`,
       message: "a cluster needs at least one etcd member",
@@ -168,7 +182,10 @@ function checkRoles(t: Topology, issues: Issue[]): void {
 export function resolveGroup(t: Topology, name: string, seen = new Set<string>()): string[] {
   if (seen.has(name)) return [];
   seen.add(name);
-  const group = own(t.groups, name) ?? defaultGroup(name);
+  const given = own(t.groups, name);
+  // A k8s-cluster named only to carry vars (group_vars/k8s_cluster) keeps its default members.
+  const bare = given !== undefined && given.hosts.length === 0 && given.children.length === 0;
+  const group = (bare ? defaultGroup(name) : undefined) ?? given ?? defaultGroup(name);
   if (!group) return [];
   const out = new Set<string>(group.hosts);
   for (const child of group.children) for (const h of resolveGroup(t, child, seen)) out.add(h);
@@ -176,6 +193,9 @@ export function resolveGroup(t: Topology, name: string, seen = new Set<string>()
 }
 
 function defaultGroup(name: string): Group | undefined {
-  if (name === GROUPS.cluster) return { hosts: [], children: [GROUPS.master, GROUPS.node] };
+  // Kubespray: "k8s_cluster is dynamically defined as the union of kube_node,
+  // kube_control_plane and calico_rr" (docs/ansible/inventory.md).
+  if (name === GROUPS.cluster)
+    return { hosts: [], children: [GROUPS.master, GROUPS.node, "calico_rr"] };
   return undefined;
 }

@@ -159,4 +159,25 @@ describe("the halo CLI against wrangler dev", () => {
     const after = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
     expect(after.body.version).toBe(before.body.version);
   });
+
+  it("plans and applies a Kubespray inventory directory as it is, saying which profile applied", async () => {
+    expect(halo("cluster", "create", "ks").code).toBe(0);
+    const dir = "test/fixtures/kubespray-layout";
+    const p = halo("plan", "-f", dir, "--cluster", "ks");
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toContain(
+      "profile kubespray: the inventory uses today's Kubespray group names (kube_control_plane, kube_node, k8s_cluster)\n",
+    );
+    expect(p.out).toContain(
+      "  node4: endpoints, hosts, kubeconfig, nginx  apiserver - -> https://localhost:6443\n",
+    );
+    const t0 = await fleet.api<{ version: number }>("GET", "/v1/clusters/ks/topology");
+    expect(t0.body.version).toBe(0);
+    expect(halo("apply", "-f", dir, "--cluster", "ks", "--yes").code).toBe(0);
+    const e = await fleet.api<{ apiserver: { url: string } }>(
+      "GET",
+      "/v1/clusters/ks/nodes/node1/endpoints",
+    );
+    expect(e.body.apiserver.url).toBe("https://127.0.0.1:6443");
+  });
 });

@@ -124,10 +124,10 @@ const RULES = [
     via: "localhost-lb",
   },
   {
-    rule: "the kubespray profile: masters on https",
+    rule: "the kubespray profile: masters on https://127.0.0.1 (bind address :: -> 127.0.0.1)",
     host: "m1",
     vars: { halo_profile: "kubespray" },
-    url: "https://localhost:6443",
+    url: "https://127.0.0.1:6443",
     via: "local",
   },
   {

@@ -208,7 +208,10 @@ const BAD: Array<{ name: string; mutate: Mutate; path: string; message?: RegExp 
   },
   {
     name: "an alias and its canonical group both",
-    mutate: (t) => void (t.groups.kube_control_plane = { hosts: ["m1"], children: [] }),
+    mutate: (t) => {
+      t.groups.kube_control_plane = { hosts: ["m1"], children: [] };
+      t.vars.halo_profile = "kargo";
+    },
     path: "groups.kube_control_plane",
   },
   {

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { importTopology } from "../../shared/topology/import.ts";
+import type { ProfileChoice } from "../../shared/topology/profile.ts";
 import { hasOwn } from "../../shared/own.ts";
 import {
   replaceDeclared,
@@ -42,7 +43,8 @@ export const topologyRoutes = new Hono<AppEnv>()
     const prune = flag(c.req.query("prune"), "prune");
     const dryRun = flag(c.req.query("dryRun"), "dryRun");
     const { text, format } = await readTopologyBody(c);
-    const imported = importTopology(text, format);
+    const info: { profile?: ProfileChoice } = {};
+    const imported = importTopology(text, format, info);
     if (!imported.ok) throw invalid(imported.error);
     const r = await changeTopology(db(c.env.DB), {
       cluster,
@@ -53,7 +55,7 @@ export const topologyRoutes = new Hono<AppEnv>()
       detail: { format, ...(prune ? { prune } : {}) },
       dryRun,
     });
-    if (dryRun) return c.json(r);
+    if (dryRun) return c.json({ ...r, profile: info.profile });
     await revokeNodes(c.env, cluster, r.removed);
     await notifyHub(c.env, cluster, { retry: r.retried === true });
     return c.json(r, 200, { etag: etag(r.version) });
