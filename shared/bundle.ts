@@ -8,6 +8,7 @@ import {
   type NodeEndpoints,
 } from "./endpoints.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { probeTargets, type Target } from "./live.ts";
 import { sha256Hex } from "./hash.ts";
 import { KINDS, type ArtifactKind } from "./kinds/registry.ts";
 import type { HostRole, KindModule } from "./kinds/types.ts";
@@ -33,6 +34,8 @@ export {
 export interface NodePlan {
   endpoints: NodeEndpoints;
   bundle: Bundle;
+  /** what the node's agent probes (not part of the bundle or its hash) */
+  targets: Target[];
 }
 
 /**
@@ -50,7 +53,10 @@ export function compileCluster(
   const cache = new Cache();
   const ctx = { backends: apiserverBackends(m), etcd: etcdBackends(m) };
   // Hosts with the same settings and groups have the same role: one computation serves them all.
-  const roles = new Map<Settings, Map<string, { shared: SharedEndpoints; bundle: Bundle }>>();
+  const roles = new Map<
+    Settings,
+    Map<string, { shared: SharedEndpoints; bundle: Bundle; targets: Target[] }>
+  >();
   const plans = new Map<string, NodePlan>();
   for (const host of m.hosts) {
     const s = settingsOf(m, host);
@@ -61,10 +67,18 @@ export function compileCluster(
     if (!role) {
       const { host: _name, ...shared } = nodeEndpoints(m, host);
       const artifacts = artifactsFor(m, host, shared, ctx, cache);
-      role = { shared, bundle: cache.bundle(version, artifacts) };
+      const lb = s.externalLb && { ...s.externalLb, name: s.lbDomain };
+      const targets = m.k8s.has(host)
+        ? probeTargets({ masters: ctx.backends, etcd: shared.etcd.endpoints, externalLb: lb })
+        : [];
+      role = { shared, bundle: cache.bundle(version, artifacts), targets };
       byGroups.set(key, role);
     }
-    plans.set(host, { endpoints: { host, ...role.shared }, bundle: role.bundle });
+    plans.set(host, {
+      endpoints: { host, ...role.shared },
+      bundle: role.bundle,
+      targets: role.targets,
+    });
   }
   return ok(plans);
 }

@@ -1,10 +1,16 @@
 import * as z from "zod/mini";
 import type { $ZodType, output } from "zod/v4/core";
 import { WireBundleSchema } from "./bundle-schema.ts";
+import { DriftPolicy, ProbeResultSchema, TargetSchema } from "./live.ts";
 import { HostName } from "./names.ts";
 
-/** Bumped on any incompatible change to the frames below. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol this code speaks, and the oldest it still accepts. Version 2 adds the
+ * live view (targets, probe and drift reports). Agents say both in hello; the hub picks the
+ * highest version both speak, so either side can be upgraded first.
+ */
+export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_MIN = 1;
 /** Frames larger than this are refused before parsing. */
 export const MAX_FRAME_BYTES = 1_048_576;
 /** The idle keep-alive: the hub answers it without waking up. */
@@ -23,7 +29,10 @@ export type ApplyStage = z.infer<typeof ApplyStage>;
 export const ClientMessage = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("hello"),
+    /** the newest version the agent speaks */
     protocol: z.int(),
+    /** the oldest it still speaks (agents before version 2 send only `protocol`) */
+    protocolMin: z.optional(z.int()),
     host: HostName,
     applied: z.nullable(VersionHash),
     /** the agent's own version, shown in the nodes listing */
@@ -44,8 +53,25 @@ export const ClientMessage = z.discriminatedUnion("type", [
     error: Text(4096),
     rolledBack: z.boolean(),
   }),
-  /** Sent periodically: keeps the node's lastSeen fresh (a ping is answered without the hub). */
-  z.strictObject({ type: z.literal("report") }),
+  /**
+   * What the node experiences: sent when a probe result or drift changes and at least every
+   * 60 s (which keeps lastSeen fresh; a ping is answered without waking the hub).
+   */
+  z.strictObject({
+    type: z.literal("report"),
+    probes: z.optional(
+      z.strictObject({
+        results: z
+          .record(Text(300), ProbeResultSchema)
+          .check(z.refine((r) => Object.keys(r).length <= 10_000, "too many results")),
+        apiserver: ProbeResultSchema,
+      }),
+    ),
+    /** managed files that differ from what was applied; healed when the policy re-applied them */
+    drift: z.optional(
+      z.strictObject({ kinds: z.array(Text(64)).check(z.maxLength(64)), healed: z.boolean() }),
+    ),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -54,14 +80,29 @@ export const ServerMessage = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("config"), bundle: WireBundleSchema }),
   z.strictObject({ type: z.literal("current"), version: Count, hash: Hash }),
   z.strictObject({ type: z.literal("error"), code: Text(64), message: Text(4096) }),
+  /** The protocol the hub picked (version 2 and later). */
+  z.strictObject({ type: z.literal("welcome"), protocol: z.int() }),
+  /** What to probe and how often, and what to do about drift: never part of the bundle hash. */
+  z.strictObject({
+    type: z.literal("targets"),
+    intervalSeconds: z.int().check(z.gte(2), z.lte(300)),
+    driftPolicy: DriftPolicy,
+    apiserver: Text(300),
+    targets: z.array(TargetSchema).check(z.maxLength(10_000)),
+  }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
-/** Parses one frame with a size limit; the error names the field that is wrong. */
+/**
+ * Parses one frame with a size limit; the error names the field that is wrong. A frame of a
+ * type this side does not know is `unknown` (a newer peer's optional frame): ignored, not an
+ * error.
+ */
 export function parseFrame<S extends $ZodType>(
   schema: S,
   data: string | ArrayBuffer,
-): { ok: true; value: output<S> } | { ok: false; error: string } {
+  known: ReadonlyArray<string> = [],
+): { ok: true; value: output<S> } | { ok: false; error: string; unknown?: true } {
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   if (text.length > MAX_FRAME_BYTES)
     return { ok: false, error: `frame over ${MAX_FRAME_BYTES} bytes` };
@@ -71,6 +112,13 @@ export function parseFrame<S extends $ZodType>(
   } catch {
     return { ok: false, error: "frame is not JSON" };
   }
+  const type = (doc as { type?: unknown } | null)?.type;
+  if (known.length > 0 && typeof type === "string" && !known.includes(type))
+    return {
+      ok: false,
+      error: `unknown frame type ${JSON.stringify(type).slice(0, 40)}`,
+      unknown: true,
+    };
   const r = z.safeParse(schema, doc);
   if (r.success) return { ok: true, value: r.data };
   const i = r.error.issues[0];
@@ -78,4 +126,17 @@ export function parseFrame<S extends $ZodType>(
     ok: false,
     error: `${i?.path.map(String).join(".") || "frame"}: ${i?.message ?? "invalid"}`,
   };
+}
+
+export const CLIENT_TYPES = ["hello", "applied", "failed", "report"] as const;
+export const SERVER_TYPES = ["config", "current", "error", "welcome", "targets"] as const;
+
+/** The version two sides speak, or null: the highest both accept. */
+export function negotiate(
+  peer: { protocol: number; protocolMin?: number },
+  own = { max: PROTOCOL_VERSION, min: PROTOCOL_MIN },
+): number | null {
+  const high = Math.min(peer.protocol, own.max);
+  const low = Math.max(peer.protocolMin ?? peer.protocol, own.min);
+  return high >= low ? high : null;
 }

@@ -7,6 +7,7 @@ import { agentRoutes } from "./routes/agent.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
+import { liveRoutes } from "./routes/live.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
@@ -36,6 +37,7 @@ export const app = new Hono<AppEnv>()
   .route("/v1/clusters", joinTokenRoutes)
   .route("/v1/clusters", auditRoutes)
   .route("/v1/clusters", rolloutRoutes)
+  .route("/v1/clusters", liveRoutes)
   .route("/v1/register", registerRoutes)
   .route("/v1/agent", agentRoutes)
   .get("/healthz", (c) => c.text("ok\n"));

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import type { z } from "zod";
+import * as z from "zod/mini";
+import type { $ZodType, output } from "zod/v4/core";
 import type { TopologyFormat } from "../shared/topology/import.ts";
 import type { AppEnv } from "./env.ts";
 import { AppError, ErrorCode, invalid } from "./errors.ts";
@@ -8,10 +9,10 @@ const mediaType = (c: Context) =>
   (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 
 /** Reads a JSON body and validates it; 415 for another media type, 422 naming the fields. */
-export async function readJson<S extends z.ZodType>(
+export async function readJson<S extends $ZodType>(
   c: Context<AppEnv>,
   schema: S,
-): Promise<z.output<S>> {
+): Promise<output<S>> {
   if (mediaType(c) !== "application/json") {
     throw new AppError(ErrorCode.unsupportedMediaType, 415, "send Content-Type: application/json");
   }
@@ -21,7 +22,7 @@ export async function readJson<S extends z.ZodType>(
   } catch {
     throw invalid([{ path: "body", message: "is not valid JSON" }]);
   }
-  const parsed = schema.safeParse(doc);
+  const parsed = z.safeParse(schema, doc);
   if (!parsed.success) {
     throw invalid(
       parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),

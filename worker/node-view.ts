@@ -38,6 +38,14 @@ export async function nodeStatuses(d: Db, cluster: string) {
       lastSeen: iso(r?.lastSeen ?? null),
       lastError: r?.lastError ?? null,
       agentVersion: r?.agentVersion ?? null,
+      // What the node itself sees: its own path to the apiserver, as it last probed it.
+      apiserver: {
+        url: plan.endpoints.apiserver.url,
+        ok: r?.apiserverOk ?? null,
+        ms: r?.apiserverMs ?? null,
+      },
+      drift: r ? (JSON.parse(r.drift) as string[]) : [],
+      lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as unknown) : null,
     };
   });
 }

@@ -5,13 +5,19 @@ import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol.ts";
 /** A test agent's socket: collects frames and waits for the next one. */
 export class Agent {
   private readonly frames: unknown[] = [];
+  /** `welcome` and `targets` frames, kept apart so tests of bundles see only bundles */
+  readonly live: ServerMessage[] = [];
   private waiters: Array<() => void> = [];
   closed: { code: number; reason: string } | null = null;
 
   constructor(readonly ws: WebSocket) {
     ws.accept();
     ws.addEventListener("message", (e) => {
-      if (e.data !== "pong") this.frames.push(JSON.parse(String(e.data)));
+      if (e.data !== "pong") {
+        const frame = JSON.parse(String(e.data)) as ServerMessage;
+        if (frame.type === "welcome" || frame.type === "targets") this.live.push(frame);
+        else this.frames.push(frame);
+      }
       this.wake();
     });
     ws.addEventListener("close", (e) => {

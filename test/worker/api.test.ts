@@ -198,6 +198,9 @@ describe("nodes and config", () => {
       lastSeen: null,
       lastError: null,
       agentVersion: null,
+      apiserver: { url: "https://10.0.0.1:443", ok: null, ms: null },
+      drift: [],
+      lastDrift: null,
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });

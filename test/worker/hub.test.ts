@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../../shared/protocol.ts";
 import { connect } from "./agent-sim.ts";
-import { api, clusterWith, json, register, TOPOLOGY } from "./helpers.ts";
+import { api, clusterWith, json, register, TOPOLOGY, until } from "./helpers.ts";
 
 /** Waits until GET nodes shows what the predicate wants (acks reach D1 in batches). */
 async function nodeState(
@@ -126,9 +126,48 @@ describe("the cluster hub", () => {
       code: "bad-frame",
       message: expect.stringMatching(/^version: /),
     });
-    a.send({ type: "reboot" });
+    a.send({ type: "failed", version: 1 });
     expect(await a.next()).toMatchObject({ type: "error", code: "bad-frame" });
     expect((await a.untilClosed()).code).toBe(1008);
+  });
+
+  it("ignores a frame type it does not know (a newer agent's), without counting it", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    for (let i = 0; i < 5; i++) a.send({ type: "telemetry-v9", anything: i });
+    a.hello("n1");
+    expect((await a.next()).type).toBe("config");
+    expect(a.closed).toBeNull();
+  });
+
+  it("negotiates the protocol: a version-1 agent gets no live frames, a version-2 agent its targets", async () => {
+    const c = await clusterWith();
+    const old = await connect(await register(c, "n1", "10.0.1.1"));
+    old.send({ type: "hello", protocol: 1, host: "n1", applied: null });
+    expect((await old.next()).type).toBe("config");
+    const fresh = await connect(await register(c, "n2", "10.0.1.2"));
+    fresh.send({ type: "hello", protocol: 3, protocolMin: 1, host: "n2", applied: null });
+    expect((await fresh.next()).type).toBe("config");
+    await until("targets", async () => fresh.live.length === 2);
+    expect(fresh.live).toEqual([
+      { type: "welcome", protocol: 2 },
+      {
+        type: "targets",
+        intervalSeconds: 10,
+        driftPolicy: "heal",
+        apiserver: "https://10.0.0.1:443",
+        targets: [
+          { id: "apiserver:10.0.0.1:443", kind: "apiserver", host: "m1", address: "10.0.0.1:443" },
+          { id: "apiserver:10.0.0.2:443", kind: "apiserver", host: "m2", address: "10.0.0.2:443" },
+          { id: "etcd:127.0.0.1:2379", kind: "etcd", address: "127.0.0.1:2379" },
+        ],
+      },
+    ]);
+    expect(old.live).toEqual([]);
+    const future = await connect(await register(c, "m1", "10.0.0.1"));
+    future.send({ type: "hello", protocol: 9, protocolMin: 7, host: "m1", applied: null });
+    expect(await future.next()).toMatchObject({ type: "error", code: "protocol" });
+    expect((await future.untilClosed()).code).toBe(1008);
   });
 
   it("refuses a hello that claims another host", async () => {

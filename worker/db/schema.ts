@@ -1,5 +1,13 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+} from "drizzle-orm/sqlite-core";
 
 /** A cluster and the topology version its nodes should converge to. */
 export const clusters = sqliteTable("clusters", {
@@ -9,6 +17,8 @@ export const clusters = sqliteTable("clusters", {
   /** the last version every node was rolled out to: what nodes outside a rollout run */
   stableVersion: integer("stable_version").notNull().default(0),
   rolloutPolicy: text("rollout_policy").notNull().default("{}"),
+  /** probe interval and drift policy (JSON), sent to agents with their probe targets */
+  livePolicy: text("live_policy").notNull().default("{}"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -48,6 +58,16 @@ export const nodes = sqliteTable(
     lastSeen: integer("last_seen"),
     /** the version the agent named in its last hello */
     agentVersion: text("agent_version"),
+    /** the node's last probe results: {<target id>: {ok, ms, error?}} (JSON) */
+    probes: text("probes"),
+    probedAt: integer("probed_at"),
+    /** the node's own path to the apiserver, as it last probed it */
+    apiserverOk: integer("apiserver_ok", { mode: "boolean" }),
+    apiserverMs: real("apiserver_ms"),
+    /** kinds whose files differ from what was applied, now (JSON array) */
+    drift: text("drift").notNull().default("[]"),
+    /** the last drift seen: {at, kinds, healed} (JSON) */
+    lastDrift: text("last_drift"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],

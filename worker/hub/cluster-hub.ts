@@ -1,11 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { toWire, type NodePlan } from "../../shared/bundle.ts";
 import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
+import { DEFAULT_LIVE_POLICY, type LivePolicy } from "../../shared/live.ts";
 import {
+  CLIENT_TYPES,
   ClientMessage,
+  negotiate,
   parseFrame,
   PING,
   PONG,
+  PROTOCOL_MIN,
   PROTOCOL_VERSION,
   type ServerMessage,
 } from "../../shared/protocol.ts";
@@ -13,7 +17,9 @@ import { assertNever } from "../../shared/result.ts";
 import type { Env } from "../env.ts";
 import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
+import { audit } from "../db/schema.ts";
 import { loadDesired } from "./desired.ts";
+import { reportPatch, targetsFrame } from "./live.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
 import { printable } from "../../shared/text.ts";
 import { needsBundle, noteSent, takeAck, type SocketState } from "./socket-state.ts";
@@ -33,6 +39,7 @@ function send(ws: WebSocket, msg: ServerMessage): void {
 export class ClusterHub extends DurableObject<Env> {
   private readonly updates: NodeUpdates;
   private desired: Map<string, NodePlan> | null = null;
+  private policy: LivePolicy = DEFAULT_LIVE_POLICY;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,7 +55,7 @@ export class ClusterHub extends DurableObject<Env> {
       this.remember(cluster);
       const { retry } = (await request.json().catch(() => ({}))) as { retry?: boolean };
       await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
-      this.desired = await loadDesired(this.env.DB, cluster);
+      await this.load(cluster);
       if (retry) this.forgetSent();
       this.dispatchAll();
       return new Response(null, { status: 204 });
@@ -91,22 +98,26 @@ export class ClusterHub extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const state = ws.deserializeAttachment() as SocketState;
-    const frame = parseFrame(ClientMessage, data);
+    const frame = parseFrame(ClientMessage, data, CLIENT_TYPES);
+    // A newer agent's optional frame: ignored, not held against it.
+    if (!frame.ok && frame.unknown) return;
     if (!frame.ok) return this.badFrame(ws, state, frame.error);
     const msg = frame.value;
     switch (msg.type) {
       case "hello": {
-        if (msg.protocol !== PROTOCOL_VERSION) {
+        const protocol = negotiate(msg);
+        if (protocol === null) {
           send(ws, {
             type: "error",
             code: "protocol",
-            message: `hub speaks protocol ${PROTOCOL_VERSION}`,
+            message: `hub speaks protocols ${PROTOCOL_MIN} to ${PROTOCOL_VERSION}`,
           });
           return ws.close(1008, "unsupported protocol version");
         }
         if (msg.host !== state.host)
           return this.badFrame(ws, state, "host: not this credential's host");
-        Object.assign(state, { helloed: true, applied: msg.applied, sent: null });
+        Object.assign(state, { helloed: true, applied: msg.applied, sent: null, protocol });
+        if (protocol >= 2) send(ws, { type: "welcome", protocol });
         // hello carries what the node runs: an apply done offline (HTTP fallback) is not lost.
         this.record(state.cluster, state.host, {
           connected: true,
@@ -116,11 +127,12 @@ export class ClusterHub extends DurableObject<Env> {
             ? { appliedVersion: msg.applied.version, appliedHash: msg.applied.hash }
             : {}),
         });
-        this.desired ??= await loadDesired(this.env.DB, state.cluster);
-        const desired = this.desired.get(state.host)?.bundle;
+        if (!this.desired) await this.load(state.cluster);
+        const desired = this.desired?.get(state.host)?.bundle;
         if (!this.dispatch(ws, state) && desired) {
           send(ws, { type: "current", version: desired.version, hash: desired.hash });
         }
+        this.sendTargets(ws, state);
         break;
       }
       case "applied":
@@ -147,10 +159,13 @@ export class ClusterHub extends DurableObject<Env> {
           lastSeen: Date.now(),
         });
         break;
-      case "report":
+      case "report": {
         if (!state.helloed) return this.badFrame(ws, state, "type: report before hello");
-        this.record(state.cluster, state.host, { connected: true, lastSeen: Date.now() });
+        const { patch, drift } = reportPatch(msg, Date.now());
+        this.record(state.cluster, state.host, patch);
+        if (drift) await this.auditDrift(state, drift);
         break;
+      }
       default:
         assertNever(msg);
     }
@@ -185,7 +200,7 @@ export class ClusterHub extends DurableObject<Env> {
       return { next: Date.now() + 1000, changed: false };
     });
     if (step.changed) {
-      this.desired = await loadDesired(this.env.DB, cluster);
+      await this.load(cluster);
       this.dispatchAll();
     }
     if (step.next !== null) await this.wakeAt(step.next);
@@ -263,7 +278,45 @@ export class ClusterHub extends DurableObject<Env> {
   private dispatchAll(): void {
     const encoded = new Map<string, string>();
     for (const ws of this.ctx.getWebSockets()) {
-      this.dispatch(ws, ws.deserializeAttachment() as SocketState, encoded);
+      const state = ws.deserializeAttachment() as SocketState;
+      this.dispatch(ws, state, encoded);
+      this.sendTargets(ws, state);
+    }
+  }
+
+  private async load(cluster: string): Promise<void> {
+    const { plans, policy } = await loadDesired(this.env.DB, cluster);
+    this.desired = plans;
+    this.policy = policy;
+  }
+
+  /** Sends a v2 agent its probe targets and policy when they differ from what it has. */
+  private sendTargets(ws: WebSocket, state: SocketState): void {
+    const plan = this.desired?.get(state.host);
+    if (!plan || !state.helloed || (state.protocol ?? 1) < 2) return;
+    const { frame, key } = targetsFrame(plan, this.policy);
+    if (state.targetsKey === key) return;
+    send(ws, frame);
+    state.targetsKey = key;
+    ws.serializeAttachment(state);
+  }
+
+  private async auditDrift(
+    state: SocketState,
+    drift: { kinds: string[]; healed: boolean },
+  ): Promise<void> {
+    try {
+      await db(this.env.DB)
+        .insert(audit)
+        .values({
+          cluster: state.cluster,
+          at: Date.now(),
+          actor: `node:${state.tokenId}`,
+          action: "node.drift",
+          detail: JSON.stringify({ host: state.host, ...drift }),
+        });
+    } catch (e) {
+      console.error("hub: recording a drift in the audit log failed", e);
     }
   }
 

@@ -14,6 +14,12 @@ export interface NodePatch {
   connected?: boolean;
   lastSeen?: number;
   agentVersion?: string;
+  probes?: string;
+  probedAt?: number;
+  apiserverOk?: boolean;
+  apiserverMs?: number;
+  drift?: string;
+  lastDrift?: string;
 }
 
 const BATCH = 400;

@@ -12,6 +12,10 @@ export interface SocketState {
   /** bundles sent on this connection and not acked yet: the only acks the hub believes */
   awaiting: Array<{ version: number; hash: string }>;
   badFrames: number;
+  /** the protocol negotiated in hello (absent: 1) */
+  protocol?: number;
+  /** the key of the targets frame this connection has */
+  targetsKey?: string;
 }
 
 /** Decides whether a node needs a bundle: only when its desired hash is neither applied nor in flight. */

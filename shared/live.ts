@@ -1,0 +1,77 @@
+import * as z from "zod/mini";
+import { hostPort } from "./net.ts";
+import { HostName } from "./names.ts";
+
+/** What an agent probes: the masters' apiservers (TCP + TLS), its etcd endpoints (TCP), the LB name. */
+export const TargetKind = z.enum(["apiserver", "etcd", "lb-name"]);
+export type TargetKind = z.infer<typeof TargetKind>;
+
+const Address = z
+  .string()
+  .check(z.regex(/^(?:\[[0-9a-f:.]+\]|[0-9.]+):\d{1,5}$/, "must be ip:port"));
+
+/** One probe target; `id` is `<kind>:<address>`, stable across nodes and versions. */
+export const TargetSchema = z.strictObject({
+  id: z.string().check(z.maxLength(300)),
+  kind: TargetKind,
+  /** the master's name, or the LB name that must resolve to the address */
+  host: z.optional(HostName),
+  address: Address,
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+/** A probe's outcome as agents report it. */
+export const ProbeResultSchema = z.strictObject({
+  ok: z.boolean(),
+  ms: z.number().check(z.gte(0), z.lte(3_600_000)),
+  error: z.optional(z.string().check(z.maxLength(300))),
+});
+export type ProbeResult = z.infer<typeof ProbeResultSchema>;
+
+export const DriftPolicy = z.enum(["heal", "report"]);
+export type DriftPolicy = z.infer<typeof DriftPolicy>;
+
+/** Per cluster: how often agents probe, and what they do about drift. */
+export const LivePolicySchema = z.strictObject({
+  probeIntervalSeconds: z._default(z.int().check(z.gte(2), z.lte(300)), 10),
+  driftPolicy: z._default(DriftPolicy, "heal"),
+});
+export type LivePolicy = z.infer<typeof LivePolicySchema>;
+export const DEFAULT_LIVE_POLICY: LivePolicy = { probeIntervalSeconds: 10, driftPolicy: "heal" };
+
+export const target = (kind: TargetKind, address: string, host?: string): Target => ({
+  id: `${kind}:${address}`,
+  kind,
+  ...(host !== undefined ? { host } : {}),
+  address,
+});
+
+/** `scheme://host:port` to `host:port` (with IPv6 brackets kept), or null for a name. */
+function literalHostPort(url: string): string | null {
+  const m = /^[a-z]+:\/\/(\[[0-9a-f:.]+\]|[0-9.]+):(\d+)$/.exec(url);
+  return m ? `${m[1]}:${m[2]}` : null;
+}
+
+/**
+ * A node's probe targets: every master's aip:sp, each of its etcd endpoints, and with an
+ * external LB the LB name (which must resolve to the VIP). Pure: computed with the bundle, but
+ * not part of its hash, so a master change does not cost a fleet-wide rollout.
+ */
+export function probeTargets(input: {
+  masters: Array<{ name: string; address: string; port: number }>;
+  etcd: string[];
+  externalLb: { address: string; port: number; name: string } | null;
+}): Target[] {
+  const out: Target[] = input.masters.map((m) =>
+    target("apiserver", hostPort(m.address, m.port), m.name),
+  );
+  for (const url of input.etcd) {
+    const hp = literalHostPort(url);
+    if (hp) out.push(target("etcd", hp));
+  }
+  const lb = input.externalLb;
+  if (lb && lb.name !== lb.address)
+    out.push(target("lb-name", hostPort(lb.address, lb.port), lb.name));
+  const seen = new Set<string>();
+  return out.filter((t) => !seen.has(t.id) && seen.add(t.id));
+}

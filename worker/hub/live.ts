@@ -1,0 +1,55 @@
+import * as z from "zod/mini";
+import type { NodePlan } from "../../shared/bundle.ts";
+import { canonicalJson } from "../../shared/canonical-json.ts";
+import { sha256Hex } from "../../shared/hash.ts";
+import { DEFAULT_LIVE_POLICY, LivePolicySchema, type LivePolicy } from "../../shared/live.ts";
+import type { ClientMessage, ServerMessage } from "../../shared/protocol.ts";
+import type { NodePatch } from "./node-updates.ts";
+
+/** A cluster row's live policy, defaults filled in. */
+export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
+  const parsed = z.safeParse(LivePolicySchema, JSON.parse(row.livePolicy || "{}"));
+  return parsed.success ? parsed.data : DEFAULT_LIVE_POLICY;
+}
+
+/** The `targets` frame for one node, and a key that changes exactly when the frame does. */
+export function targetsFrame(
+  plan: NodePlan,
+  policy: LivePolicy,
+): { frame: Extract<ServerMessage, { type: "targets" }>; key: string } {
+  const frame = {
+    type: "targets" as const,
+    intervalSeconds: policy.probeIntervalSeconds,
+    driftPolicy: policy.driftPolicy,
+    apiserver: plan.endpoints.apiserver.url,
+    targets: plan.targets,
+  };
+  return { frame, key: sha256Hex(canonicalJson(frame)) };
+}
+
+type Report = Extract<ClientMessage, { type: "report" }>;
+
+/** What a report changes on the node's row; a drift also becomes an audit entry. */
+export function reportPatch(
+  r: Report,
+  now: number,
+): { patch: NodePatch; drift: { kinds: string[]; healed: boolean } | null } {
+  const patch: NodePatch = { connected: true, lastSeen: now };
+  if (r.probes) {
+    patch.probes = JSON.stringify(r.probes.results);
+    patch.probedAt = now;
+    patch.apiserverOk = r.probes.apiserver.ok;
+    patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;
+  }
+  let drift: { kinds: string[]; healed: boolean } | null = null;
+  if (r.drift) {
+    const kinds = [...r.drift.kinds].sort();
+    // Healed drift is history, not state: the files are what was applied again.
+    patch.drift = JSON.stringify(r.drift.healed ? [] : kinds);
+    if (kinds.length > 0) {
+      drift = { kinds, healed: r.drift.healed };
+      patch.lastDrift = JSON.stringify({ at: new Date(now).toISOString(), ...drift });
+    }
+  }
+  return { patch, drift };
+}

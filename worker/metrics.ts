@@ -1,0 +1,82 @@
+/** Prometheus text exposition, written by hand: a few gauges need no client library. */
+
+const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+/** One metric family: HELP, TYPE and its samples. */
+export function family(
+  name: string,
+  help: string,
+  type: "gauge" | "counter",
+  samples: Array<{ labels?: Record<string, string>; value: number }>,
+): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const s of samples) {
+    const labels = Object.entries(s.labels ?? {})
+      .map(([k, v]) => `${k}="${escape(v)}"`)
+      .join(",");
+    lines.push(`${name}${labels ? `{${labels}}` : ""} ${s.value}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const STATUSES = ["applied", "pending", "failed", "registered", "unregistered"];
+const ROLLOUT_STATES = ["in_progress", "paused", "completed", "reverted", "aborted", "superseded"];
+
+interface NodeView {
+  status: string;
+  connected: boolean;
+  drift: string[];
+  apiserver: { ok: boolean | null };
+}
+
+/** The fleet's gauges for one cluster, with `halo_` names. */
+export function fleetMetrics(
+  cluster: string,
+  nodes: NodeView[],
+  unreachable: number,
+  rollout: string | null,
+): string {
+  const c = { cluster };
+  const count = (f: (n: NodeView) => boolean) => nodes.filter(f).length;
+  return [
+    family(
+      "halo_nodes",
+      "Nodes by status (applied, pending, failed, registered, unregistered).",
+      "gauge",
+      STATUSES.map((status) => ({
+        labels: { ...c, status },
+        value: count((n) => n.status === status),
+      })),
+    ),
+    family("halo_nodes_connected", "Nodes whose agent is connected now.", "gauge", [
+      { labels: c, value: count((n) => n.connected) },
+    ]),
+    family(
+      "halo_nodes_drifted",
+      "Nodes whose managed files differ from what they applied.",
+      "gauge",
+      [{ labels: c, value: count((n) => n.drift.length > 0) }],
+    ),
+    family(
+      "halo_nodes_apiserver_unreachable",
+      "Nodes whose own path to the apiserver failed its last probe.",
+      "gauge",
+      [{ labels: c, value: count((n) => n.apiserver.ok === false) }],
+    ),
+    family(
+      "halo_unreachable_targets",
+      "Probe targets that at least one node reports unreachable.",
+      "gauge",
+      [{ labels: c, value: unreachable }],
+    ),
+    family(
+      "halo_rollout_state",
+      "1 for the state of the cluster's newest rollout.",
+      "gauge",
+      ROLLOUT_STATES.map((state) => ({
+        labels: { ...c, state },
+        value: rollout === state ? 1 : 0,
+      })),
+    ),
+  ].join("");
+}

@@ -1,0 +1,87 @@
+import { desc, eq } from "drizzle-orm";
+import { Hono } from "hono";
+
+import { LivePolicySchema, type ProbeResult, type Target } from "../../shared/live.ts";
+import { requireAdmin } from "../auth.ts";
+import { readJson } from "../body.ts";
+import { db } from "../db/client.ts";
+import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
+import { requireCluster } from "../db/topology-store.ts";
+import { desiredState } from "../desired-state.ts";
+import type { AppEnv } from "../env.ts";
+import { livePolicyOf } from "../hub/live.ts";
+import { notifyHub } from "../hub-client.ts";
+import { fleetMetrics } from "../metrics.ts";
+import { nodeStatuses } from "../node-view.ts";
+
+/** The live view: probe policy, the reachability matrix, fleet metrics. */
+export const liveRoutes = new Hono<AppEnv>()
+  .get("/:c/live-policy", async (c) => {
+    requireAdmin(c.get("principal"));
+    return c.json(livePolicyOf(await requireCluster(db(c.env.DB), c.req.param("c"))));
+  })
+  .put("/:c/live-policy", async (c) => {
+    const actor = requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
+    const policy = await readJson(c, LivePolicySchema);
+    const d = db(c.env.DB);
+    await requireCluster(d, cluster);
+    await d.batch([
+      d
+        .update(clusters)
+        .set({ livePolicy: JSON.stringify(policy) })
+        .where(eq(clusters.name, cluster)),
+      d.insert(audit).values({
+        cluster,
+        at: Date.now(),
+        actor,
+        action: "live-policy.put",
+        detail: JSON.stringify(policy),
+      }),
+    ]);
+    // Agents get the new interval and drift policy with their targets; no bundle changes.
+    await notifyHub(c.env, cluster);
+    return c.json(policy);
+  })
+  .get("/:c/reachability", async (c) => {
+    requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
+    const d = db(c.env.DB);
+    const { desired } = await desiredState(d, cluster);
+    const targets = new Map<string, Target>();
+    for (const plan of desired.values()) for (const t of plan.targets) targets.set(t.id, t);
+    const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+    const probed = rows
+      .filter((r) => r.probes !== null && r.probedAt !== null)
+      .sort((a, b) => (a.host < b.host ? -1 : 1))
+      .map((r) => ({
+        host: r.host,
+        at: new Date(r.probedAt ?? 0).toISOString(),
+        results: JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
+      }));
+    return c.json({
+      targets: [...targets.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      nodes: probed,
+    });
+  })
+  .get("/:c/metrics", async (c) => {
+    requireAdmin(c.get("principal"));
+    const cluster = c.req.param("c");
+    const d = db(c.env.DB);
+    const statuses = await nodeStatuses(d, cluster);
+    const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+    const down = new Set<string>();
+    for (const r of rows)
+      for (const [id, p] of Object.entries(
+        JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
+      ))
+        if (!p.ok) down.add(id);
+    const newest = await d
+      .select({ state: rollouts.state })
+      .from(rollouts)
+      .where(eq(rollouts.cluster, cluster))
+      .orderBy(desc(rollouts.id))
+      .get();
+    const text = fleetMetrics(cluster, statuses, down.size, newest?.state ?? null);
+    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
