@@ -13,6 +13,8 @@ export interface Args {
   ip?: string;
   /** seconds `run --once` waits for the control plane before giving up */
   timeout: number;
+  /** host:port to serve Prometheus metrics on */
+  metrics?: string;
 }
 
 const VALUE_FLAGS = {
@@ -24,6 +26,7 @@ const VALUE_FLAGS = {
   "--hostname": "hostname",
   "--ip": "ip",
   "--timeout": "timeout",
+  "--metrics": "metrics",
 } as const;
 
 const COMMANDS = ["join", "run", "status", "leave", "help"];
@@ -86,6 +89,7 @@ export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy confi
   --config FILE  agent config, YAML or JSON: {artifacts: {<kind>: {path, check, reload, health}}}
   --root DIR     prefix for every path the agent writes (tests, demos)
   --timeout S    with --once: give up after S seconds without the control plane (default 60)
+  --metrics ADDR serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9944)
 
 Flags may come before or after the command.
 Exit codes: 0 ok, 1 an apply failed, 2 usage or config error, 3 credential revoked (join again),

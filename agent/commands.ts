@@ -1,6 +1,7 @@
 import { acceptBundle } from "./accept.ts";
 import { backoffDelay } from "./backoff.ts";
 import { resolveTarget, unlinkIfThere } from "./files.ts";
+import { AgentMetrics, serveMetrics } from "./metrics.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { hostname, networkInterfaces } from "node:os";
 import { join as joinPath } from "node:path";
@@ -98,11 +99,21 @@ export async function run(args: Args): Promise<number> {
   if ((await recover(s.ctx)) === "rolled-back")
     log("recovered from an interrupted apply: the previous files are back");
   if (args.dryRun) return dryRun(s.cred, s.ctx);
+  const metrics = new AgentMetrics(AGENT_VERSION);
+  if (args.metrics) {
+    try {
+      await serveMetrics(args.metrics, metrics);
+    } catch (e) {
+      log(`cannot serve metrics on ${args.metrics}: ${e instanceof Error ? e.message : String(e)}`);
+      return EXIT.usage;
+    }
+  }
   const loop = new AgentLoop(s.cred, s.ctx, {
     once: args.once,
     log,
     pollIntervalMs: s.config.pollInterval * 1000,
     timeoutMs: args.timeout * 1000,
+    metrics,
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => loop.stop());
   return loop.run();

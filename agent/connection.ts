@@ -2,10 +2,15 @@ import type { WireBundle } from "../shared/bundle-schema.ts";
 import {
   parseFrame,
   PING,
+  PROTOCOL_MIN,
   PROTOCOL_VERSION,
+  SERVER_TYPES,
   ServerMessage,
   type ClientMessage,
 } from "../shared/protocol.ts";
+import { readOrNull } from "./fs-atomic.ts";
+import { bundlePath, LiveView, saveAppliedBundle } from "./live.ts";
+import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "./apply.ts";
@@ -29,7 +34,12 @@ export class AgentLoop {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private applying = false;
-  private pending: { bundle: WireBundle; ack: boolean } | null = null;
+  private pending: {
+    bundle: WireBundle;
+    ack: boolean;
+    done?: (ok: boolean) => void;
+  } | null = null;
+  private readonly live: LiveView;
   private lastHeard = Date.now();
   private stopped = false;
   private finish: (code: number) => void = () => {};
@@ -44,8 +54,17 @@ export class AgentLoop {
       pollIntervalMs: number;
       /** with `once`: give up after this long without a bundle or a `current` */
       timeoutMs?: number;
+      metrics: AgentMetrics;
     },
-  ) {}
+  ) {
+    this.live = new LiveView(ctx, {
+      send: (r) => this.send(r),
+      heal: () => this.heal(),
+      busy: () => this.applying,
+      log: opts.log,
+      metrics: opts.metrics,
+    });
+  }
 
   run(): Promise<number> {
     return new Promise((resolve) => {
@@ -53,10 +72,12 @@ export class AgentLoop {
         if (this.stopped) return;
         this.stopped = true;
         this.timers.forEach(clearTimeout);
+        this.live.stop();
         this.ws?.close(1000, "agent stopping");
         resolve(code);
       };
       this.connect();
+      if (!this.opts.once) this.live.start();
       if (this.opts.once && this.opts.timeoutMs !== undefined)
         this.timers.push(
           setTimeout(() => {
@@ -92,10 +113,12 @@ export class AgentLoop {
       this.send({
         type: "hello",
         protocol: PROTOCOL_VERSION,
+        protocolMin: PROTOCOL_MIN,
         host: this.cred.host,
         applied: applied && { version: applied.version, hash: applied.hash },
         agent: AGENT_VERSION,
       });
+      this.opts.metrics.connected = true;
       this.opts.log("connected");
     });
     ws.addEventListener("message", (e) => this.onMessage(e.data as string | ArrayBuffer));
@@ -106,7 +129,9 @@ export class AgentLoop {
   private onMessage(data: string | ArrayBuffer): void {
     this.lastHeard = Date.now();
     if (data === "pong") return;
-    const frame = parseFrame(ServerMessage, data);
+    const frame = parseFrame(ServerMessage, data, SERVER_TYPES);
+    // A newer hub's optional frame: nothing this agent needs.
+    if (!frame.ok && frame.unknown) return;
     if (!frame.ok) return this.opts.log(`ignoring a bad frame from the hub: ${frame.error}`);
     const msg = frame.value;
     switch (msg.type) {
@@ -119,12 +144,18 @@ export class AgentLoop {
       case "error":
         this.opts.log(`hub error ${msg.code}: ${msg.message}`);
         break;
+      case "welcome":
+        break;
+      case "targets":
+        if (!this.opts.once) this.live.update(msg);
+        break;
     }
   }
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws || this.stopped) return;
     this.ws = null;
+    this.opts.metrics.connected = false;
     if (code === 4001) {
       this.opts.log(
         "the control plane revoked this node's credential; run `halo-agent join` again",
@@ -161,13 +192,20 @@ export class AgentLoop {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     if (Date.now() - this.lastHeard > DEAD_MS) return ws.close(4002, "no answer to pings");
     ws.send(PING);
-    // The ping is answered without waking the hub; the report keeps this node's lastSeen fresh.
-    this.send({ type: "report" });
   }
 
-  private enqueue(bundle: WireBundle, ack: boolean): void {
-    this.pending = { bundle, ack };
+  private enqueue(bundle: WireBundle, ack: boolean, done?: (ok: boolean) => void): void {
+    // A newer bundle replaces one not started yet; whoever waited on that one hears "not healed".
+    this.pending?.done?.(false);
+    this.pending = { bundle, ack, done };
     if (!this.applying) void this.drain();
+  }
+
+  /** Applies the last applied bundle again (drift healing): the full transaction, no ack. */
+  private heal(): Promise<boolean> {
+    const text = readOrNull(bundlePath(this.ctx.stateDir));
+    if (text === null) return Promise.resolve(false);
+    return new Promise((resolve) => this.enqueue(JSON.parse(text) as WireBundle, false, resolve));
   }
 
   /** Applies bundles one at a time, newest wins; nothing that throws can leave it stuck. */
@@ -175,10 +213,17 @@ export class AgentLoop {
     this.applying = true;
     try {
       while (this.pending) {
-        const { bundle, ack } = this.pending;
+        const { bundle, ack, done } = this.pending;
         this.pending = null;
+        const t0 = performance.now();
         const r = await this.applyOne(bundle);
+        this.opts.metrics.applied(r.outcome.ok, (performance.now() - t0) / 1000, bundle);
+        if (r.outcome.ok) {
+          saveAppliedBundle(this.ctx.stateDir, bundle);
+          this.live.applied();
+        }
         this.report(bundle, r, ack);
+        done?.(r.outcome.ok);
         if (this.opts.once && !this.pending)
           // A close frame goes out after the frames already sent: the ack is not lost.
           return this.finish(r.outcome.ok ? EXIT.ok : EXIT.failed);

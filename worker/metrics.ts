@@ -1,23 +1,4 @@
-/** Prometheus text exposition, written by hand: a few gauges need no client library. */
-
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-
-/** One metric family: HELP, TYPE and its samples. */
-export function family(
-  name: string,
-  help: string,
-  type: "gauge" | "counter",
-  samples: Array<{ labels?: Record<string, string>; value: number }>,
-): string {
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
-  for (const s of samples) {
-    const labels = Object.entries(s.labels ?? {})
-      .map(([k, v]) => `${k}="${escape(v)}"`)
-      .join(",");
-    lines.push(`${name}${labels ? `{${labels}}` : ""} ${s.value}`);
-  }
-  return lines.join("\n") + "\n";
-}
+import { family } from "../shared/prometheus.ts";
 
 const STATUSES = ["applied", "pending", "failed", "registered", "unregistered"];
 const ROLLOUT_STATES = ["in_progress", "paused", "completed", "reverted", "aborted", "superseded"];

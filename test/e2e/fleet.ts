@@ -257,7 +257,7 @@ export class Node {
     if (r.status !== 0) throw new Error(`join ${this.host}: ${r.stderr}`);
   }
 
-  run(): ChildProcess {
+  run(extra: string[] = []): ChildProcess {
     this.agent = this.fleet.spawn(BUN, [
       AGENT,
       "run",
@@ -267,6 +267,7 @@ export class Node {
       this.state,
       "--config",
       this.config,
+      ...extra,
     ]);
     return this.agent;
   }

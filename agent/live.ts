@@ -1,0 +1,219 @@
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { WireBundle } from "../shared/bundle-schema.ts";
+import type { DriftPolicy, ProbeResult, Target } from "../shared/live.ts";
+import type { ClientMessage, ServerMessage } from "../shared/protocol.ts";
+import { acceptBundle } from "./accept.ts";
+import type { ApplyContext } from "./apply.ts";
+import { resolveTarget } from "./files.ts";
+import { readOrNull, writeAtomic } from "./fs-atomic.ts";
+import type { AgentMetrics } from "./metrics.ts";
+import { planApply } from "./plan.ts";
+import { probeAll, probeUrl } from "./probes.ts";
+
+const DRIFT_EVERY_MS = 30_000;
+const HEARTBEAT_MS = 60_000;
+
+type Report = Extract<ClientMessage, { type: "report" }>;
+type TargetsFrame = Extract<ServerMessage, { type: "targets" }>;
+
+/** The bundle this node last applied, as it came: what drift is measured against. */
+export const bundlePath = (stateDir: string) => join(stateDir, "bundle.json");
+
+export function saveAppliedBundle(stateDir: string, wire: WireBundle): void {
+  writeAtomic(bundlePath(stateDir), JSON.stringify(wire), 0o600);
+}
+
+/**
+ * The managed kinds whose files differ from what was applied: the last bundle is planned
+ * again against the files as they are now, and every kind it would rewrite has drifted. Lines
+ * outside a managed block (hosts) never count, because the plan only touches the block.
+ */
+export function driftedKinds(ctx: ApplyContext): string[] {
+  const text = readOrNull(bundlePath(ctx.stateDir));
+  if (text === null) return [];
+  const accepted = acceptBundle(JSON.parse(text) as WireBundle, (k) => k in ctx.config.artifacts);
+  if (!accepted.ok) return [];
+  const b = accepted.value.bundle;
+  const plan = planApply(
+    b,
+    ctx.config,
+    b.artifacts.map((a) => a.kind),
+    { read: readOrNull, target: (p) => resolveTarget(ctx.root, p) },
+  );
+  return [...new Set(plan.files.map((f) => f.kind))].sort();
+}
+
+/**
+ * What this node experiences, reported to the hub: every probe target each interval, its own
+ * apiserver path, and drift of its managed files (healed or only reported, per the cluster's
+ * policy). Reports go out when something changes and at least every minute.
+ */
+export class LiveView {
+  private targets: Target[] = [];
+  private apiserver: string | null = null;
+  private intervalMs = 10_000;
+  private driftPolicy: DriftPolicy = "heal";
+  private last: string | null = null;
+  private lastSentAt = 0;
+  private lastDrift: string[] = [];
+  private probeTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly timers: Array<ReturnType<typeof setInterval>> = [];
+  private watchers: FSWatcher[] = [];
+  private results: Record<string, ProbeResult> = {};
+  private own: ProbeResult | null = null;
+  private checking = false;
+  private pendingCheck: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly ctx: ApplyContext,
+    private readonly io: {
+      send: (r: Report) => void;
+      heal: () => Promise<boolean>;
+      busy: () => boolean;
+      log: (s: string) => void;
+      metrics: AgentMetrics;
+    },
+  ) {}
+
+  start(): void {
+    this.timers.push(setInterval(() => void this.checkDrift(), DRIFT_EVERY_MS));
+    this.timers.push(setInterval(() => this.heartbeat(), HEARTBEAT_MS / 4));
+    this.watchFiles();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    if (this.pendingCheck) clearTimeout(this.pendingCheck);
+    for (const w of this.watchers) w.close();
+  }
+
+  /** The hub's targets frame: what to probe, how often, what to do about drift. */
+  update(frame: TargetsFrame): void {
+    if (frame.driftPolicy !== this.driftPolicy || frame.intervalSeconds * 1000 !== this.intervalMs)
+      this.io.log(
+        `probing ${frame.targets.length} target(s) every ${frame.intervalSeconds} s; drift policy ${frame.driftPolicy}`,
+      );
+    this.targets = frame.targets;
+    this.apiserver = frame.apiserver;
+    this.driftPolicy = frame.driftPolicy;
+    if (this.intervalMs !== frame.intervalSeconds * 1000 || this.probeTimer === null) {
+      this.intervalMs = frame.intervalSeconds * 1000;
+      if (this.probeTimer) clearInterval(this.probeTimer);
+      this.probeTimer = setInterval(() => void this.probe(), this.intervalMs);
+    }
+    void this.probe();
+  }
+
+  /** A bundle was just applied: the files it manages may have moved, and drift is gone. */
+  applied(): void {
+    this.watchFiles();
+    this.scheduleCheck();
+  }
+
+  private async probe(): Promise<void> {
+    const timeout = Math.min(5000, Math.max(1000, this.intervalMs - 500));
+    const [results, own] = await Promise.all([
+      probeAll(this.targets, this.ctx.root, timeout),
+      this.apiserver ? probeUrl(this.apiserver, timeout) : Promise.resolve(null),
+    ]);
+    this.results = results;
+    this.own = own;
+    this.io.metrics.upstream = Object.fromEntries(
+      Object.entries(results).map(([id, r]) => [id, { up: r.ok, seconds: r.ms / 1000 }]),
+    );
+    // Only reachability changes are news; latency alone waits for the heartbeat.
+    const shape = JSON.stringify([
+      Object.entries(results).map(([id, r]) => [id, r.ok]),
+      own?.ok ?? null,
+    ]);
+    if (shape !== this.last) this.sendProbes(shape);
+  }
+
+  private sendProbes(shape: string): void {
+    if (!this.own) return;
+    this.last = shape;
+    this.lastSentAt = Date.now();
+    this.io.send({ type: "report", probes: { results: this.results, apiserver: this.own } });
+  }
+
+  private heartbeat(): void {
+    if (Date.now() - this.lastSentAt < HEARTBEAT_MS) return;
+    this.lastSentAt = Date.now();
+    this.io.send(
+      this.own
+        ? { type: "report", probes: { results: this.results, apiserver: this.own } }
+        : { type: "report" },
+    );
+  }
+
+  private scheduleCheck(): void {
+    if (this.pendingCheck) clearTimeout(this.pendingCheck);
+    this.pendingCheck = setTimeout(() => void this.checkDrift(), 300);
+  }
+
+  /** Re-hashes the managed files; drift is healed through a full apply or only reported. */
+  async checkDrift(): Promise<void> {
+    if (this.checking || this.io.busy()) return;
+    this.checking = true;
+    try {
+      const kinds = driftedKinds(this.ctx);
+      this.io.metrics.drift = Object.fromEntries(
+        Object.keys(this.ctx.config.artifacts).map((k) => [k, kinds.includes(k) ? 1 : 0]),
+      );
+      if (kinds.length === 0) {
+        if (this.lastDrift.length > 0)
+          this.io.send({ type: "report", drift: { kinds: [], healed: false } });
+        this.lastDrift = [];
+        return;
+      }
+      if (this.driftPolicy === "heal") {
+        this.io.log(`drift in ${kinds.join(", ")}: applying the last bundle again`);
+        const healed = await this.io.heal();
+        this.io.send({ type: "report", drift: { kinds, healed } });
+        this.lastDrift = healed ? [] : kinds;
+        if (healed) for (const k of kinds) this.io.metrics.drift[k] = 0;
+        return;
+      }
+      if (kinds.join(",") !== this.lastDrift.join(",")) {
+        this.io.log(`drift in ${kinds.join(", ")}: reported, left as it is (driftPolicy report)`);
+        this.io.send({ type: "report", drift: { kinds, healed: false } });
+      }
+      this.lastDrift = kinds;
+    } catch (e) {
+      this.io.log(`drift check failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Watches the directories of the managed files: a change there triggers a drift check. */
+  private watchFiles(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    const byDir = new Map<string, Set<string>>();
+    for (const kc of Object.values(this.ctx.config.artifacts))
+      for (const p of kc.paths) {
+        try {
+          const target = resolveTarget(this.ctx.root, p);
+          const names = byDir.get(dirname(target)) ?? new Set<string>();
+          names.add(basename(target));
+          byDir.set(dirname(target), names);
+        } catch {
+          // A path that cannot be resolved now is checked on the timer.
+        }
+      }
+    for (const [dir, names] of byDir) {
+      try {
+        const w = watch(dir, (_event, file) => {
+          if (file === null || names.has(String(file))) this.scheduleCheck();
+        });
+        w.on("error", () => w.close());
+        this.watchers.push(w);
+      } catch {
+        // A directory that does not exist yet is checked on the timer.
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { lookup } from "node:dns/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { ProbeResult, Target } from "../shared/live.ts";
+import { readOrNull } from "./fs-atomic.ts";
+import { withRoot } from "./plan.ts";
+
+const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
+const message = (e: unknown) =>
+  (e instanceof Error ? e.message : String(e)).replace(/[\u0000-\u001f]/g, " ").slice(0, 200);
+
+/** `ip:port` or `[v6]:port` into its parts. */
+function split(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
+}
+
+/** A TCP connect, and with `tls` a TLS handshake (reachability, not identity: no verification). */
+export function probeSocket(
+  address: string,
+  tls: boolean,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const { host, port } = split(address);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const done = (r: ProbeResult) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(r);
+    };
+    const sock = tls
+      ? tlsConnect({ host, port, rejectUnauthorized: false }, () =>
+          done({ ok: true, ms: since(t0) }),
+        )
+      : netConnect({ host, port }, () => done({ ok: true, ms: since(t0) }));
+    sock.on("error", (e) => done({ ok: false, ms: since(t0), error: message(e) }));
+    const timer = setTimeout(
+      () => done({ ok: false, ms: since(t0), error: `no answer in ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+  });
+}
+
+/** The LB name must resolve to the VIP: by this node's resolver, or its hosts file under --root. */
+export async function probeName(name: string, address: string, root: string): Promise<ProbeResult> {
+  const vip = split(address).host;
+  const t0 = performance.now();
+  try {
+    let found: string[];
+    if (root === "/" || root === "") {
+      found = (await lookup(name, { all: true })).map((a) => a.address);
+    } else {
+      const hosts = readOrNull(withRoot(root, "/etc/hosts")) ?? "";
+      found = hosts
+        .split("\n")
+        .map((l) => l.replace(/#.*/, "").trim().split(/\s+/))
+        .filter((f) => f.slice(1).includes(name))
+        .map((f) => f[0] ?? "");
+    }
+    return found.includes(vip)
+      ? { ok: true, ms: since(t0) }
+      : { ok: false, ms: since(t0), error: `${name} resolves to ${found.join(", ") || "nothing"}` };
+  } catch (e) {
+    return { ok: false, ms: since(t0), error: message(e) };
+  }
+}
+
+/** The node's own apiserver URL: any HTTP answer from /readyz counts as reachable. */
+export function probeUrl(url: string, timeoutMs: number): Promise<ProbeResult> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const target = new URL("/readyz", url);
+    const get = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = get(
+      target,
+      { method: "GET", rejectUnauthorized: false, timeout: timeoutMs },
+      (res) => {
+        res.resume();
+        resolve({ ok: true, ms: since(t0) });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on("error", (e) => resolve({ ok: false, ms: since(t0), error: message(e) }));
+    req.end();
+  });
+}
+
+/** Every target of the node, probed at once. */
+export async function probeAll(
+  targets: Target[],
+  root: string,
+  timeoutMs: number,
+): Promise<Record<string, ProbeResult>> {
+  const results = await Promise.all(
+    targets.map((t) =>
+      t.kind === "lb-name"
+        ? probeName(t.host ?? "", t.address, root)
+        : probeSocket(t.address, t.kind === "apiserver", timeoutMs),
+    ),
+  );
+  return Object.fromEntries(targets.map((t, i) => [t.id, results[i] as ProbeResult]));
+}
