@@ -15,6 +15,7 @@ export class CliError extends Error {
 
 export interface Client {
   server: string;
+  token: string;
   call<T>(method: string, path: string, body?: unknown, type?: string): Promise<T>;
 }
 
@@ -27,6 +28,7 @@ export function client(flags: { server?: string; token?: string }): Client {
     throw new CliError("not logged in: run `halo login --server URL --token T`", EXIT.usage);
   return {
     server,
+    token,
     async call<T>(
       method: string,
       path: string,

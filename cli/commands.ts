@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { readInventoryDir } from "../shared/topology/inventory-dir.ts";
+import { followEvents } from "./events.ts";
 import { readDir } from "./inventory-dir.ts";
 import { createInterface } from "node:readline/promises";
 import { client, CliError, EXIT, type Client } from "./client.ts";
@@ -16,6 +17,8 @@ export interface Flags {
   json: boolean;
   groups?: string;
   hosts?: string;
+  drift?: string;
+  probeInterval?: string;
   prune: boolean;
   ttl?: string;
   maxUses?: string;
@@ -231,6 +234,8 @@ interface NodeRow {
   status: string;
   connected: boolean;
   lastError: string | null;
+  apiserver: { url: string; ok: boolean | null; ms: number | null };
+  drift: string[];
 }
 
 export async function status(f: Flags, out: Out): Promise<number> {
@@ -242,14 +247,15 @@ export async function status(f: Flags, out: Out): Promise<number> {
   else
     out(
       table(
-        ["HOST", "GROUPS", "DESIRED", "APPLIED", "STATUS", "CONNECTED", "LAST ERROR"],
+        ["HOST", "GROUPS", "DESIRED", "APPLIED", "STATUS", "CONNECTED", "APISERVER", "LAST ERROR"],
         nodes.map((n) => [
           n.host,
           n.groups.join(","),
           `v${n.desired.version}`,
           n.applied ? `v${n.applied.version}` : "-",
-          n.status,
+          n.status + (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : ""),
           n.connected ? "yes" : "no",
+          `${n.apiserver.url} ${n.apiserver.ok === null ? "?" : n.apiserver.ok ? `ok ${n.apiserver.ms ?? 0}ms` : "FAILING"}`,
           n.lastError ?? "",
         ]),
       ),
@@ -299,9 +305,9 @@ export async function rolloutCmd(
     return EXIT.ok;
   }
   if (sub === "show" || sub === "watch") {
-    const interval = Number(f.interval ?? 500);
     let last = "";
-    for (;;) {
+    /** Reads the rollout and prints it if it changed; its exit code once it has ended. */
+    const step = async (): Promise<number | null> => {
       const r = await api.call<RolloutDetail>("GET", `/v1/clusters/${cluster}/rollouts/${rid}`);
       const ended = r.state in ENDED || (sub === "watch" && r.state === "paused");
       if (f.json) {
@@ -312,7 +318,42 @@ export async function rolloutCmd(
         last = text;
       }
       if (sub === "show") return EXIT.ok;
-      if (ended) return ENDED[r.state] ?? EXIT.notCompleted;
+      return ended ? (ENDED[r.state] ?? EXIT.notCompleted) : null;
+    };
+    const first = await step();
+    if (first !== null) return first;
+    // Re-read on every rollout or node event (and every few seconds regardless, so a missed
+    // event costs seconds, not the watch); poll only when the event stream cannot be had.
+    let code: number | null = null;
+    let busy = Promise.resolve();
+    const control: { stop?: () => void } = {};
+    const recheck = () =>
+      (busy = busy.then(async () => {
+        code ??= await step();
+        if (code !== null) control.stop?.();
+      }));
+    const timer = setInterval(recheck, 2000);
+    try {
+      await followEvents(
+        api.server,
+        api.token,
+        cluster,
+        (e) => {
+          if (e.type === "rollout" || e.type === "node") void recheck();
+        },
+        control,
+      );
+      await busy;
+      if (code !== null) return code;
+    } catch {
+      // fall through to polling
+    } finally {
+      clearInterval(timer);
+    }
+    const interval = Number(f.interval ?? 500);
+    for (;;) {
+      const c = await step();
+      if (c !== null) return c;
       await new Promise((res) => setTimeout(res, interval));
     }
   }
@@ -409,4 +450,87 @@ export async function tokenCmd(
     return EXIT.ok;
   }
   throw new CliError("usage: halo token create|list|revoke", EXIT.usage);
+}
+
+/** halo watch: the cluster's event stream, one line per event (JSON with --json). */
+export async function watchCmd(f: Flags, out: Out): Promise<number> {
+  const api = client(f);
+  const cluster = clusterOf(f);
+  await followEvents(api.server, api.token, cluster, (e) => {
+    if (f.json) return void out(JSON.stringify(e));
+    const { type, at, host, ...rest } = e;
+    out(printable(`${at} ${type}${host ? ` ${String(host)}` : ""} ${JSON.stringify(rest)}`));
+  });
+  return EXIT.ok;
+}
+
+interface Reachability {
+  targets: Array<{ id: string; kind: string; host?: string; address: string }>;
+  nodes: Array<{ host: string; at: string; results: Record<string, { ok: boolean; ms: number }> }>;
+}
+
+/** halo reachability: node x target, as each node last probed it. */
+export async function reachabilityCmd(f: Flags, out: Out): Promise<number> {
+  const r = await client(f).call<Reachability>("GET", `/v1/clusters/${clusterOf(f)}/reachability`);
+  if (f.json) return (out(JSON.stringify(r)), EXIT.ok);
+  const tty = process.stdout.isTTY === true;
+  const paint = (ok: boolean, s: string) => (tty ? `\u001b[${ok ? 32 : 31}m${s}\u001b[0m` : s);
+  const head = r.targets.map((t) => (t.host ? `${t.host} ${t.address}` : t.id));
+  const rows = r.nodes.map((n) => [
+    n.host,
+    ...r.targets.map((t) => {
+      const p = n.results[t.id];
+      return p === undefined ? "-" : p.ok ? `ok ${p.ms}ms` : "FAIL";
+    }),
+  ]);
+  const text = table(["NODE", ...head], rows);
+  // Colour after layout (escape codes have no width); the words carry the meaning either way.
+  out(
+    tty
+      ? text
+          .replace(/\bok \d+(\.\d+)?ms\b/g, (m) => paint(true, m))
+          .replace(/\bFAIL\b/g, (m) => paint(false, m))
+      : text,
+  );
+  return r.nodes.some((n) => Object.values(n.results).some((p) => !p.ok)) ? EXIT.error : EXIT.ok;
+}
+
+/** halo policy get|set: the cluster's rollout policy and its live policy (probes, drift). */
+export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Promise<number> {
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}`;
+  if (sub === "get") {
+    const [rollout, live] = await Promise.all([
+      api.call<Record<string, unknown>>("GET", `${base}/rollout-policy`),
+      api.call<Record<string, unknown>>("GET", `${base}/live-policy`),
+    ]);
+    out(
+      f.json
+        ? JSON.stringify({ rollout, live })
+        : `rollout: ${JSON.stringify(rollout)}\nlive:    ${JSON.stringify(live)}`,
+    );
+    return EXIT.ok;
+  }
+  if (sub === "set") {
+    const live = await api.call<{ probeIntervalSeconds: number; driftPolicy: string }>(
+      "GET",
+      `${base}/live-policy`,
+    );
+    if (f.drift !== undefined && f.drift !== "heal" && f.drift !== "report")
+      throw new CliError("--drift takes heal or report", EXIT.usage);
+    if (f.probeInterval !== undefined && !/^\d+$/.test(f.probeInterval))
+      throw new CliError("--probe-interval takes whole seconds (2-300)", EXIT.usage);
+    const next = {
+      probeIntervalSeconds:
+        f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
+      driftPolicy: f.drift ?? live.driftPolicy,
+    };
+    const r = await api.call("PUT", `${base}/live-policy`, next);
+    out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
+    return EXIT.ok;
+  }
+  throw new CliError(
+    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S]",
+    EXIT.usage,
+  );
 }

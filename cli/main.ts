@@ -3,6 +3,9 @@ import { CliError, EXIT } from "./client.ts";
 import {
   apply,
   plan,
+  policyCmd,
+  reachabilityCmd,
+  watchCmd,
   clusterCmd,
   login,
   rollback,
@@ -18,7 +21,10 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo cluster create NAME | halo cluster list
   halo plan -f inventory.ini|yaml|json|DIR [--prune]     what would change, changing nothing
   halo apply -f inventory.ini|yaml|json|DIR [--prune] [--yes]
-  halo status
+  halo status                  nodes: versions, status, drift, their own apiserver path and whether it works
+  halo reachability            node x target matrix from the nodes' own probes (colour on a TTY)
+  halo watch                   the cluster's events (node, probe, drift, rollout), one per line
+  halo policy get | halo policy set [--drift heal|report] [--probe-interval S]
   halo rollout watch|show|pause|resume|abort [ID]
   halo rollback VERSION
   halo token create [--groups a,b] [--hosts h1,h2] [--ttl SECONDS] [--max-uses N]
@@ -37,6 +43,8 @@ const VALUE: Record<string, keyof Flags> = {
   "--file": "file",
   "--groups": "groups",
   "--hosts": "hosts",
+  "--drift": "drift",
+  "--probe-interval": "probeInterval",
   "--ttl": "ttl",
   "--max-uses": "maxUses",
   "--interval": "interval",
@@ -73,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
       return apply(flags, out);
     case "plan":
       return plan(flags, out);
+    case "watch":
+      return watchCmd(flags, out);
+    case "reachability":
+      return reachabilityCmd(flags, out);
+    case "policy":
+      return policyCmd(sub, flags, out);
     case "status":
       return status(flags, out);
     case "rollout":

@@ -9,11 +9,15 @@ import { sha256Hex } from "../shared/hash.ts";
 
 /** Resolves the bearer token into a principal; routes then decide what it may do. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("principal", await resolve(c.env, c.req.header("authorization")));
+  c.set("principal", await resolvePrincipal(c.env, c.req.header("authorization")));
   await next();
 });
 
-async function resolve(env: AppEnv["Bindings"], header: string | undefined): Promise<Principal> {
+/** Who a bearer header names (also used for a bearer sent as a WebSocket subprotocol). */
+export async function resolvePrincipal(
+  env: AppEnv["Bindings"],
+  header: string | undefined,
+): Promise<Principal> {
   if (header === undefined) return { kind: "none" };
   const m = /^Bearer (\S+)$/.exec(header);
   if (!m || m[1] === undefined) return { kind: "invalid" };

@@ -104,8 +104,12 @@ describe("the halo CLI against wrangler dev", () => {
     await fleet.converged("demo", ["node1", "node2", "node3"]);
     const st = halo("status");
     expect(st.code).toBe(0);
-    expect(st.out).toMatch(/^HOST +GROUPS +DESIRED +APPLIED +STATUS +CONNECTED +LAST ERROR\n/);
-    expect(st.out).toMatch(/\nnode1 +kube-node,k8s-cluster +v1 +v1 +applied +yes\n/);
+    expect(st.out).toMatch(
+      /^HOST +GROUPS +DESIRED +APPLIED +STATUS +CONNECTED +APISERVER +LAST ERROR\n/,
+    );
+    expect(st.out).toMatch(
+      /\nnode1 +kube-node,k8s-cluster +v1 +v1 +applied +yes +https:\/\/lb-apiserver\.kubernetes\.local:8383 (\?|FAILING|ok \S+)\n/,
+    );
 
     const changed = join(fleet.dir, "no-lb.ini");
     expect(halo("apply", "-f", changed, "--yes").code).toBe(0);

@@ -1,11 +1,13 @@
+import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_AT_ONCE, EVERY_ROLE, Fleet, waitFor, type Node } from "./fleet.ts";
 import { nginxNode } from "./nginx.ts";
 
+const TSX = resolve("node_modules/.bin/tsx");
 const CLUSTER = "live";
 const SP = 17443;
 const INTERVAL = 2;
@@ -255,5 +257,50 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
     expect(
       Number(fleetMetrics.get("halo_unreachable_targets")?.metrics[0]?.value),
     ).toBeGreaterThanOrEqual(3);
+  });
+
+  it("shows the matrix and follows events from the CLI", async () => {
+    const env = {
+      ...process.env,
+      HALO_SERVER: fleet.cp.url,
+      HALO_TOKEN: "e2e-admin",
+      HALO_CLUSTER: CLUSTER,
+    };
+    const r = spawnSync(TSX, ["cli/main.ts", "reachability"], { encoding: "utf8", env });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /^NODE +m1 127\.0\.41\.1:17443 +m2 127\.0\.41\.2:17443 +m3 127\.0\.41\.3:17443 +etcd:127\.0\.41\.1:2379\n/,
+    );
+    expect(r.stdout).toMatch(/\nn1 +FAIL +FAIL +FAIL +FAIL\n/);
+    const watch = spawn(TSX, ["cli/main.ts", "watch", "--json"], { env });
+    let out = "";
+    watch.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    // Each policy PUT makes the hub tell watchers: once one arrives, the watch is connected.
+    await fleet.explain(
+      waitFor("the watch connected", async () => {
+        await fleet.api("PUT", `/v1/clusters/${CLUSTER}/live-policy`, {
+          probeIntervalSeconds: INTERVAL,
+          driftPolicy: "report",
+        });
+        return out.includes('"type":"rollout"');
+      }),
+    );
+    const set = spawnSync(TSX, ["cli/main.ts", "policy", "set", "--drift", "heal"], {
+      encoding: "utf8",
+      env,
+    });
+    expect(set.stdout).toBe(`live: {"probeIntervalSeconds":${INTERVAL},"driftPolicy":"heal"}\n`);
+    const line = await fleet.explain(
+      waitFor("n2's drift healed, as an event", () =>
+        out.split("\n").find((l) => l.includes('"type":"drift"') && l.includes('"healed":true')),
+      ),
+    );
+    watch.kill();
+    expect(JSON.parse(line)).toMatchObject({
+      type: "drift",
+      host: "n2",
+      kinds: ["nginx"],
+      healed: true,
+    });
   });
 });

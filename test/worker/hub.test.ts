@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../../shared/protocol.ts";
-import { connect } from "./agent-sim.ts";
-import { api, clusterWith, json, register, TOPOLOGY, until } from "./helpers.ts";
+import { SELF } from "cloudflare:test";
+import { Agent, connect } from "./agent-sim.ts";
+import { ADMIN, api, clusterWith, json, register, TOPOLOGY, until } from "./helpers.ts";
 
 /** Waits until GET nodes shows what the predicate wants (acks reach D1 in batches). */
 async function nodeState(
@@ -240,5 +241,62 @@ describe("the cluster hub", () => {
     a.ws.close(1000, "bye");
     await nodeState(c, "n1", (x) => x.connected === false);
     expect(env.DB).toBeDefined();
+  });
+});
+
+describe("the events stream", () => {
+  const events = (c: string, headers: Record<string, string>) =>
+    SELF.fetch(`https://halo.test/v1/clusters/${c}/events`, {
+      headers: { upgrade: "websocket", ...headers },
+    });
+
+  it("refuses anyone but the admin, by header or by subprotocol", async () => {
+    const c = await clusterWith();
+    expect((await events(c, {})).status).toBe(401);
+    const node = await register(c, "n1", "10.0.1.1");
+    expect((await events(c, { authorization: `Bearer ${node}` })).status).toBe(403);
+    expect((await events(c, { "sec-websocket-protocol": "halo.v1, bearer.wrong" })).status).toBe(
+      401,
+    );
+  });
+
+  it("streams node, probe, drift and rollout frames to a watcher that came with a subprotocol", async () => {
+    const c = await clusterWith();
+    const res = await events(c, { "sec-websocket-protocol": `halo.v1, bearer.${ADMIN}` });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("halo.v1");
+    const watcher = new Agent(res.webSocket as WebSocket);
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    const cfg = await a.next();
+    if (cfg.type !== "config") throw new Error("expected a config");
+    a.send({ type: "applied", version: cfg.bundle.version, hash: cfg.bundle.hash });
+    a.send({
+      type: "report",
+      probes: {
+        results: { "apiserver:10.0.0.1:443": { ok: false, ms: 3, error: "refused" } },
+        apiserver: { ok: true, ms: 2 },
+      },
+    });
+    a.send({ type: "report", drift: { kinds: ["nginx"], healed: true } });
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: { ...TOPOLOGY, vars: { loadbalancer_apiserver_localhost: true } },
+    });
+    const seen: Array<Record<string, unknown>> = [];
+    while (!["node", "probe", "drift", "rollout"].every((t) => seen.some((f) => f.type === t)))
+      seen.push((await watcher.next()) as unknown as Record<string, unknown>);
+    expect(seen.find((f) => f.type === "node" && f.status === "applied")).toMatchObject({
+      host: "n1",
+    });
+    expect(seen.find((f) => f.type === "probe")).toMatchObject({
+      host: "n1",
+      apiserver: { ok: true, ms: 2 },
+      results: { "apiserver:10.0.0.1:443": { ok: false, ms: 3, error: "refused" } },
+    });
+    expect(seen.find((f) => f.type === "drift")).toMatchObject({
+      host: "n1",
+      kinds: ["nginx"],
+      healed: true,
+    });
   });
 });

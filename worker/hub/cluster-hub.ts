@@ -19,6 +19,7 @@ import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { audit } from "../db/schema.ts";
 import { loadDesired } from "./desired.ts";
+import { EVENTS_TAG, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
 import { printable } from "../../shared/text.ts";
@@ -51,6 +52,7 @@ export class ClusterHub extends DurableObject<Env> {
     const cluster = request.headers.get("x-halo-cluster") ?? "";
     const path = new URL(request.url).pathname;
     if (path === "/connect") return this.acceptAgent(request, cluster);
+    if (path === "/events") return this.acceptWatcher(request, cluster);
     if (path === "/notify") {
       this.remember(cluster);
       const { retry } = (await request.json().catch(() => ({}))) as { retry?: boolean };
@@ -58,6 +60,8 @@ export class ClusterHub extends DurableObject<Env> {
       await this.load(cluster);
       if (retry) this.forgetSent();
       this.dispatchAll();
+      // A new version or an operator's pause/resume/abort: watchers re-read the rollout.
+      this.broadcast({ type: "rollout", at: new Date().toISOString() });
       return new Response(null, { status: 204 });
     }
     if (path === "/close-all") {
@@ -96,7 +100,36 @@ export class ClusterHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /** An operator's events socket (dashboard, `halo watch`): it only listens. */
+  private acceptWatcher(request: Request, cluster: string): Response {
+    this.remember(cluster);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [EVENTS_TAG]);
+    server.serializeAttachment({ kind: "events" });
+    const protocol = request.headers.get("x-halo-subprotocol");
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: protocol ? { "sec-websocket-protocol": protocol } : {},
+    });
+  }
+
+  /** Sends an event to every watcher; a watcher that cannot take it is dropped, never the hub. */
+  private broadcast(frame: Record<string, unknown>): void {
+    const watchers = this.ctx.getWebSockets(EVENTS_TAG);
+    if (watchers.length === 0) return;
+    const text = JSON.stringify(frame);
+    for (const ws of watchers) {
+      try {
+        ws.send(text);
+      } catch {
+        ws.close(1013, "too slow: events dropped");
+      }
+    }
+  }
+
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (isWatcher(ws)) return;
     const state = ws.deserializeAttachment() as SocketState;
     const frame = parseFrame(ClientMessage, data, CLIENT_TYPES);
     // A newer agent's optional frame: ignored, not held against it.
@@ -173,6 +206,7 @@ export class ClusterHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
+    if (isWatcher(ws)) return;
     const state = ws.deserializeAttachment() as SocketState;
     const others = this.ctx
       .getWebSockets(state.host)
@@ -197,12 +231,13 @@ export class ClusterHub extends DurableObject<Env> {
     if (cluster === null) return;
     const step = await advanceRollout(db(this.env.DB), cluster).catch((e: unknown) => {
       console.error("hub: rollout step failed; retrying", e);
-      return { next: Date.now() + 1000, changed: false };
+      return { next: Date.now() + 1000, changed: false, moved: false };
     });
     if (step.changed) {
       await this.load(cluster);
       this.dispatchAll();
     }
+    if (step.moved) this.broadcast({ type: "rollout", at: new Date().toISOString() });
     if (step.next !== null) await this.wakeAt(step.next);
   }
 
@@ -269,7 +304,7 @@ export class ClusterHub extends DurableObject<Env> {
   }
 
   private forgetSent(): void {
-    for (const ws of this.ctx.getWebSockets()) {
+    for (const ws of this.agents()) {
       const state = ws.deserializeAttachment() as SocketState;
       ws.serializeAttachment({ ...state, sent: null });
     }
@@ -277,7 +312,7 @@ export class ClusterHub extends DurableObject<Env> {
 
   private dispatchAll(): void {
     const encoded = new Map<string, string>();
-    for (const ws of this.ctx.getWebSockets()) {
+    for (const ws of this.agents()) {
       const state = ws.deserializeAttachment() as SocketState;
       this.dispatch(ws, state, encoded);
       this.sendTargets(ws, state);
@@ -320,8 +355,13 @@ export class ClusterHub extends DurableObject<Env> {
     }
   }
 
+  private agents(): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => !isWatcher(ws));
+  }
+
   private record(cluster: string, host: string, patch: NodePatch): void {
     this.updates.record(cluster, host, patch);
     void this.wakeAt(Date.now() + FLUSH_DELAY_MS);
+    for (const e of eventsOf(host, patch)) this.broadcast(e);
   }
 }

@@ -45,7 +45,7 @@ export async function advanceRollout(
   d: Db,
   cluster: string,
   now = Date.now(),
-): Promise<{ next: number | null; changed: boolean }> {
+): Promise<{ next: number | null; changed: boolean; moved?: boolean }> {
   const r = await activeRollout(d, cluster);
   if (!r || r.state !== "in_progress") return { next: null, changed: false };
   const waves = JSON.parse(r.waves) as string[][];
@@ -71,10 +71,10 @@ export async function advanceRollout(
     case "breach":
       if (policy.autoRevert) {
         await d.batch([set({ state: "reverted", reason: verdict.reason }), revertOps(d, r)]);
-        return { next: null, changed: true };
+        return { next: null, changed: true, moved: true };
       }
       await set({ state: "paused", reason: verdict.reason });
-      return { next: null, changed: false };
+      return { next: null, changed: false, moved: true };
     case "done": {
       if (r.wave + 1 >= waves.length) {
         await d.batch([
@@ -84,13 +84,13 @@ export async function advanceRollout(
             .delete(nodeTargets)
             .where(and(eq(nodeTargets.cluster, cluster), eq(nodeTargets.version, r.toVersion))),
         ]);
-        return { next: null, changed: false };
+        return { next: null, changed: false, moved: true };
       }
       await d.batch([
         set({ wave: r.wave + 1, waveStartedAt: now }),
         ...targetOps(d, cluster, waves[r.wave + 1] ?? [], r.toVersion),
       ]);
-      return { next: now + 200, changed: true };
+      return { next: now + 200, changed: true, moved: true };
     }
   }
 }

@@ -10,7 +10,8 @@ import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import type { AppEnv } from "../env.ts";
 import { livePolicyOf } from "../hub/live.ts";
-import { notifyHub } from "../hub-client.ts";
+import { hubOf, notifyHub } from "../hub-client.ts";
+import { resolvePrincipal } from "../auth.ts";
 import { fleetMetrics } from "../metrics.ts";
 import { nodeStatuses } from "../node-view.ts";
 
@@ -63,6 +64,24 @@ export const liveRoutes = new Hono<AppEnv>()
       targets: [...targets.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
       nodes: probed,
     });
+  })
+  .get("/:c/events", async (c) => {
+    // A browser cannot set headers on a WebSocket: the bearer may come as a subprotocol.
+    const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+    const bearer = offered.find((p) => p.startsWith("bearer."))?.slice("bearer.".length);
+    const principal =
+      c.get("principal").kind === "none" && bearer !== undefined
+        ? await resolvePrincipal(c.env, `Bearer ${bearer}`)
+        : c.get("principal");
+    requireAdmin(principal);
+    const cluster = c.req.param("c");
+    await requireCluster(db(c.env.DB), cluster);
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+      return c.json({ detail: "expected a WebSocket upgrade" }, 426);
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("x-halo-cluster", cluster);
+    if (offered.includes("halo.v1")) headers.set("x-halo-subprotocol", "halo.v1");
+    return hubOf(c.env, cluster).fetch("https://hub/events", { headers });
   })
   .get("/:c/metrics", async (c) => {
     requireAdmin(c.get("principal"));

@@ -1,0 +1,45 @@
+import type { NodePatch } from "./node-updates.ts";
+
+/** The tag of operators' event sockets (a colon is in no host name, so no agent shares it). */
+export const EVENTS_TAG = "halo:events";
+
+export function isWatcher(ws: WebSocket): boolean {
+  return (ws.deserializeAttachment() as { kind?: string } | null)?.kind === "events";
+}
+
+/**
+ * The event frames a node update makes: `node` (status, connection, versions), `probe` (what
+ * the node's probes see) and `drift`. A heartbeat that changes nothing else makes none.
+ */
+export function eventsOf(host: string, p: NodePatch): Array<Record<string, unknown>> {
+  const at = new Date().toISOString();
+  const out: Array<Record<string, unknown>> = [];
+  const {
+    probes,
+    probedAt: _p,
+    apiserverOk,
+    apiserverMs,
+    drift,
+    lastDrift,
+    lastSeen: _s,
+    ...rest
+  } = p;
+  if (
+    Object.keys(rest).some((k) => k !== "connected") ||
+    (rest.connected !== undefined && probes === undefined && drift === undefined)
+  )
+    out.push({ type: "node", at, host, ...rest });
+  if (probes !== undefined)
+    out.push({
+      type: "probe",
+      at,
+      host,
+      apiserver: { ok: apiserverOk ?? null, ms: apiserverMs ?? null },
+      results: JSON.parse(probes) as unknown,
+    });
+  if (lastDrift !== undefined)
+    out.push({ type: "drift", at, host, ...(JSON.parse(lastDrift) as object) });
+  else if (drift !== undefined && drift === "[]")
+    out.push({ type: "drift", at, host, kinds: [], healed: false });
+  return out;
+}
