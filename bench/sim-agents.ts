@@ -1,6 +1,8 @@
-// Simulated agents for the fan-out benchmark (runs under Bun, whose WebSocket takes headers):
-// each opens a real WebSocket, says hello with what it has, and acks every config at once.
+// Simulated agents for the benchmarks (runs under Bun, whose WebSocket takes headers): each
+// opens a real WebSocket, says hello with what it has, and acks every config at once.
 // Prints "ready" when all are connected, then one line per ack: "<host> <ms since epoch>".
+// With a third argument K, each then sends K probe reports (the last one with ms 999) and
+// prints "sent".
 import { readFileSync } from "node:fs";
 import { PROTOCOL_VERSION } from "../shared/protocol.ts";
 
@@ -10,13 +12,38 @@ interface Sim {
   hash: string;
   version: number;
 }
-const [server, file] = process.argv.slice(2);
+const [server, file, reports] = process.argv.slice(2);
+const sockets: WebSocket[] = [];
+
+/** K probe reports from every agent, as a burst: what the hub sees when a master goes down. */
+function burst(k: number): void {
+  for (const ws of sockets)
+    for (let i = 1; i <= k; i++) {
+      const ms = i === k ? 999 : i;
+      ws.send(
+        JSON.stringify({
+          type: "report",
+          probes: {
+            results: {
+              "apiserver:10.0.0.0:443": { ok: i % 2 === 0, ms },
+              "apiserver:10.0.0.1:443": { ok: true, ms },
+              "apiserver:10.0.0.2:443": { ok: true, ms },
+              "etcd:127.0.0.1:2379": { ok: true, ms },
+            },
+            apiserver: { ok: true, ms },
+          },
+        }),
+      );
+    }
+  console.log("sent");
+}
 const sims = JSON.parse(readFileSync(file ?? "", "utf8")) as Sim[];
 let open = 0;
 for (const s of sims) {
   const ws = new WebSocket(`${server?.replace(/^http/, "ws")}/v1/agent/connect`, {
     headers: { authorization: `Bearer ${s.token}` },
   });
+  sockets.push(ws);
   ws.addEventListener("open", () => {
     ws.send(
       JSON.stringify({
@@ -33,7 +60,10 @@ for (const s of sims) {
       bundle?: { version: number; hash: string };
       version?: number;
     };
-    if (msg.type === "current" && ++open === sims.length) console.log("ready");
+    if (msg.type === "current" && ++open === sims.length) {
+      console.log("ready");
+      if (reports) burst(Number(reports));
+    }
     if (msg.type === "config" && msg.bundle) {
       ws.send(
         JSON.stringify({ type: "applied", version: msg.bundle.version, hash: msg.bundle.hash }),

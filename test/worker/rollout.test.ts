@@ -318,7 +318,11 @@ describe("rollouts of large waves", () => {
     });
     expect((await summary(c)).rollout?.state).toBe("in_progress");
     await ack();
-    expect(await advanceRollout(db(env.DB), c)).toEqual({ next: null, changed: false });
+    expect(await advanceRollout(db(env.DB), c)).toEqual({
+      next: null,
+      changed: false,
+      moved: true,
+    });
     const s = await summary(c);
     expect([s.rollout?.state, s.stableVersion]).toEqual(["completed", 2]);
   }, 60_000);
