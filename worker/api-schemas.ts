@@ -195,3 +195,24 @@ export const RolloutDetail = RolloutSummary.extend({
     }),
   ),
 });
+
+export const ReachabilityResponse = z.object({
+  targets: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(["apiserver", "etcd", "lb-name"]),
+      host: z.string().optional(),
+      address: z.string(),
+    }),
+  ),
+  nodes: z.array(
+    z.object({
+      host: z.string(),
+      at: z.string(),
+      results: z.record(
+        z.string(),
+        z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() }),
+      ),
+    }),
+  ),
+});
