@@ -53,7 +53,16 @@ export function client(flags: { server?: string; token?: string }): Client {
         );
       }
       const text = await res.text();
-      const doc = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      let doc: Record<string, unknown> = {};
+      try {
+        doc = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        // Not JSON: a proxy's error page, or not a halo control plane at all.
+        throw new CliError(
+          `${server} answered ${res.status} with ${res.headers.get("content-type") ?? "no content type"}, not JSON: is it a halo control plane? (the URL is the Worker's, e.g. https://halo.example.workers.dev)`,
+          EXIT.error,
+        );
+      }
       if (!res.ok) {
         const fields =
           (doc.errors as Array<{ path: string; message: string }> | undefined)

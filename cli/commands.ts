@@ -19,6 +19,7 @@ export interface Flags {
   hosts?: string;
   drift?: string;
   probeInterval?: string;
+  limit?: string;
   prune: boolean;
   ttl?: string;
   maxUses?: string;
@@ -88,7 +89,15 @@ export async function clusterCmd(
       );
     return EXIT.ok;
   }
-  throw new CliError("usage: halo cluster create NAME | halo cluster list", EXIT.usage);
+  if (sub === "rm") {
+    if (!name) throw new CliError("cluster rm needs a NAME", EXIT.usage);
+    if (!f.yes && !(await confirm(`delete cluster ${name}, its versions, nodes and tokens?`)))
+      return (out("not deleted"), EXIT.declined);
+    await api.call("DELETE", `/v1/clusters/${name}`);
+    out(`deleted cluster ${name}`);
+    return EXIT.ok;
+  }
+  throw new CliError("usage: halo cluster create NAME | list | rm NAME", EXIT.usage);
 }
 
 const TYPES: Record<string, string> = {
@@ -533,4 +542,79 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
     "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S]",
     EXIT.usage,
   );
+}
+
+/** halo host list | halo host rm NAME: the cluster's hosts, declared or registered. */
+export async function hostCmd(
+  sub: string | undefined,
+  name: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}`;
+  if (sub === "list") {
+    const t = await api.call<{
+      topology: { hosts: Record<string, { ip?: string; access_ip?: string }> } | null;
+      registered: string[];
+    }>("GET", `${base}/topology`);
+    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `${base}/nodes`);
+    const rows = Object.entries(t.topology?.hosts ?? {}).map(([h, e]) => {
+      const n = nodes.find((x) => x.host === h);
+      return [
+        h,
+        e.access_ip ?? e.ip ?? "-",
+        t.registered.includes(h) ? "registered" : "declared",
+        n?.groups.join(",") ?? "",
+        n?.connected ? "yes" : "no",
+      ];
+    });
+    if (f.json)
+      out(
+        JSON.stringify(
+          rows.map(([host, address, origin, groups, connected]) => ({
+            host,
+            address,
+            origin,
+            groups,
+            connected: connected === "yes",
+          })),
+        ),
+      );
+    else out(table(["HOST", "ADDRESS", "ORIGIN", "GROUPS", "CONNECTED"], rows));
+    return EXIT.ok;
+  }
+  if (sub === "rm") {
+    if (!name) throw new CliError("host rm needs a NAME", EXIT.usage);
+    if (!f.yes && !(await confirm(`remove ${name}? its agent loses its credential`)))
+      return (out("not removed"), EXIT.declined);
+    const r = await api.call<Plan>("DELETE", `${base}/hosts/${encodeURIComponent(name)}`);
+    out(f.json ? JSON.stringify(r) : `removed ${name} as version ${r.version}`);
+    return EXIT.ok;
+  }
+  throw new CliError("usage: halo host list | halo host rm NAME", EXIT.usage);
+}
+
+/** halo audit [--limit N]: who changed what, newest first. */
+export async function auditCmd(f: Flags, out: Out): Promise<number> {
+  const limit = f.limit ?? "20";
+  if (!/^\d+$/.test(limit)) throw new CliError("--limit takes a number", EXIT.usage);
+  const { entries } = await client(f).call<{
+    entries: Array<{ id: number; at: string; actor: string; action: string; detail: unknown }>;
+  }>("GET", `/v1/clusters/${clusterOf(f)}/audit?limit=${limit}`);
+  if (f.json) out(JSON.stringify(entries));
+  else
+    out(
+      table(
+        ["ID", "AT", "ACTOR", "ACTION", "DETAIL"],
+        entries.map((e) => [
+          String(e.id),
+          e.at,
+          e.actor,
+          e.action,
+          JSON.stringify(e.detail).slice(0, 120),
+        ]),
+      ),
+    );
+  return EXIT.ok;
 }

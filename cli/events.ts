@@ -22,7 +22,10 @@ export function followEvents(
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
-    control.stop = () => ws.close(1000);
+    control.stop = () => {
+      ws.close(1000);
+      resolve();
+    };
     let opened = false;
     ws.on("open", () => (opened = true));
     ws.on("message", (data) => {

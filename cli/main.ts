@@ -12,8 +12,12 @@ import {
   rolloutCmd,
   status,
   tokenCmd,
+  hostCmd,
+  auditCmd,
   type Flags,
 } from "./commands.ts";
+import { completion, HELP } from "./help.ts";
+import { VERSION } from "./version.ts";
 
 const USAGE = `halo: the operator CLI for the halo control plane
 
@@ -29,9 +33,15 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo rollback VERSION
   halo token create [--groups a,b] [--hosts h1,h2] [--ttl SECONDS] [--max-uses N]
   halo token list | halo token revoke ID
+  halo host list | halo host rm NAME
+  halo audit [--limit N]
+  halo completion bash|zsh
+  halo <command> --help | halo --version
 
   --cluster NAME   (or HALO_CLUSTER, or the one saved by login)
   --json           machine-readable output on every read command
+Environment: HALO_SERVER, HALO_TOKEN, HALO_CLUSTER override the saved login; HALO_CONFIG is
+the file login writes (default ~/.config/halo/config.json).
 Exit codes: 0 ok, 1 error, 2 usage, 3 not allowed, 4 rollout did not complete, 5 not confirmed.
 `;
 
@@ -48,14 +58,19 @@ const VALUE: Record<string, keyof Flags> = {
   "--ttl": "ttl",
   "--max-uses": "maxUses",
   "--interval": "interval",
+  "--limit": "limit",
 };
 
-function parse(argv: string[]): { words: string[]; flags: Flags } {
+function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; version: boolean } {
   const flags: Flags = { yes: false, json: false, prune: false };
+  let help = false;
+  let version = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
-    if (a === "--yes" || a === "-y") flags.yes = true;
+    if (a === "--help" || a === "-h") help = true;
+    else if (a === "--version" || a === "-V") version = true;
+    else if (a === "--yes" || a === "-y") flags.yes = true;
     else if (a === "--json") flags.json = true;
     else if (a === "--prune") flags.prune = true;
     else if (a in VALUE) {
@@ -65,14 +80,31 @@ function parse(argv: string[]): { words: string[]; flags: Flags } {
     } else if (a.startsWith("-")) throw new CliError(`unknown flag ${a}`, EXIT.usage);
     else words.push(a);
   }
-  return { words, flags };
+  return { words, flags, help, version };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { words, flags } = parse(argv);
+  const { words, flags, help, version } = parse(argv);
   const out = (s: string) => console.log(s);
   const [cmd, sub, arg] = words;
+  if (version) return (out(`halo ${VERSION}`), EXIT.ok);
+  if (help || cmd === undefined || cmd === "help") {
+    const topic = cmd === "help" ? sub : cmd;
+    const text = topic !== undefined && Object.hasOwn(HELP, topic) ? HELP[topic] : undefined;
+    out(text ?? USAGE);
+    return EXIT.ok;
+  }
   switch (cmd) {
+    case "host":
+      return hostCmd(sub, arg, flags, out);
+    case "audit":
+      return auditCmd(flags, out);
+    case "completion": {
+      const script = completion(sub);
+      if (script === null) throw new CliError("usage: halo completion bash|zsh", EXIT.usage);
+      out(script);
+      return EXIT.ok;
+    }
     case "login":
       return login(flags, out);
     case "cluster":
@@ -95,10 +127,6 @@ async function main(argv: string[]): Promise<number> {
       return rollback(sub, flags, out);
     case "token":
       return tokenCmd(sub, arg, flags, out);
-    case undefined:
-    case "help":
-      console.log(USAGE);
-      return cmd === undefined ? EXIT.usage : EXIT.ok;
     default:
       throw new CliError(`unknown command ${cmd}\n\n${USAGE}`, EXIT.usage);
   }

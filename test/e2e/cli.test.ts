@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HELP } from "../../cli/help.ts";
 import { Fleet, type Node } from "./fleet.ts";
 
 const TSX = resolve("node_modules/.bin/tsx");
@@ -18,6 +19,7 @@ function halo(...args: string[]) {
 }
 
 const SEED = readFileSync("examples/seed-cluster.ini", "utf8");
+const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
 beforeAll(async () => {
   await fleet.start();
@@ -183,5 +185,63 @@ describe("the halo CLI against wrangler dev", () => {
       "/v1/clusters/ks/nodes/node1/endpoints",
     );
     expect(e.body.apiserver.url).toBe("https://127.0.0.1:6443");
+  });
+
+  it("answers --help on every command and --version, before asking any server", () => {
+    for (const cmd of Object.keys(HELP)) {
+      const r = halo(cmd, "--help");
+      expect(r.code, cmd).toBe(0);
+      expect(r.out).toBe(`${HELP[cmd]}\n`);
+    }
+    expect(halo("--version")).toMatchObject({ code: 0, out: `halo ${pkg.version}\n` });
+    expect(halo().code).toBe(0);
+    expect(halo("token", "create", "--ttl", "abc", "--server", "http://127.0.0.1:9").code).toBe(2);
+  });
+
+  it("lists and removes hosts, shows the audit, and deletes a cluster when told", async () => {
+    const list = JSON.parse(halo("host", "list", "--json", "--cluster", "ks").out) as Array<{
+      host: string;
+      origin: string;
+    }>;
+    expect(list.map((h) => h.host)).toEqual(["node1", "node2", "node3", "node4", "node5"]);
+    expect(halo("host", "rm", "node5", "--cluster", "ks", "--yes").out).toMatch(
+      /^removed node5 as version \d+\n$/,
+    );
+    const audit = halo("audit", "--cluster", "ks", "--limit", "3");
+    expect(audit.code).toBe(0);
+    expect(audit.out).toMatch(/^ID +AT +ACTOR +ACTION +DETAIL\n\d+ +\S+ +admin:\S+ +host\.delete /);
+    expect(halo("cluster", "rm", "ks").code).toBe(5);
+    expect(halo("cluster", "rm", "ks", "--yes").out).toBe("deleted cluster ks\n");
+    expect((await fleet.api("GET", "/v1/clusters/ks")).status).toBe(404);
+  });
+
+  it("explains a server that is not a halo control plane", async () => {
+    const { createServer } = await import("node:http");
+    const s = createServer((_q, r) =>
+      r.writeHead(200, { "content-type": "text/html" }).end("<html>"),
+    );
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    const port = (s.address() as { port: number }).port;
+    // Not spawnSync: this process must stay free to answer as the fake server.
+    const args = [
+      "status",
+      "--server",
+      `http://127.0.0.1:${port}`,
+      "--token",
+      "x",
+      "--cluster",
+      "c",
+    ];
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const p = spawn(TSX, ["cli/main.ts", ...args], {
+        env: { ...process.env, HALO_CONFIG: config },
+      });
+      let err = "";
+      p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      p.on("exit", (code) => resolve({ code, err }));
+    });
+    s.close();
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("not JSON: is it a halo control plane?");
   });
 });

@@ -205,8 +205,16 @@ export class ClusterHub extends DurableObject<Env> {
     ws.serializeAttachment(state);
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
-    if (isWatcher(ws)) return;
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    if (isWatcher(ws)) {
+      // Complete the closing handshake, so the watcher need not wait for its own timeout.
+      try {
+        ws.close(code === 1005 ? 1000 : code, "bye");
+      } catch {
+        // already closed
+      }
+      return;
+    }
     const state = ws.deserializeAttachment() as SocketState;
     const others = this.ctx
       .getWebSockets(state.host)
@@ -216,7 +224,7 @@ export class ClusterHub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    await this.webSocketClose(ws);
+    await this.webSocketClose(ws, 1011);
   }
 
   /** Flushes node updates to D1, then moves the cluster's rollout on (DO alarms drive both). */
