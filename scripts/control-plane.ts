@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 
@@ -33,6 +34,15 @@ export function applyMigrations(persistDir: string): void {
   if (r.status !== 0) throw new Error(`migrations failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/** The admin token in an env file of its own (0600) next to the local state. */
+function envFile(persistDir: string, adminToken: string): string {
+  mkdirSync(persistDir, { recursive: true });
+  const file = resolve(persistDir, "halo.env");
+  writeFileSync(file, `HALO_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
 export interface ControlPlane {
   url: string;
   port: number;
@@ -64,8 +74,9 @@ export async function startControlPlane(opts: {
       String(port),
       "--persist-to",
       opts.persistDir,
-      "--var",
-      `HALO_ADMIN_TOKEN:${opts.adminToken}`,
+      // The token reaches workerd from a 0600 file, never argv (which every user sees in ps).
+      "--env-file",
+      envFile(opts.persistDir, opts.adminToken),
       "--inspector-port",
       String(await freePort()),
       "--show-interactive-dev-session=false",

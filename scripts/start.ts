@@ -2,7 +2,7 @@
 // fleet of real agents (one per example host) applying into a sandbox folder. Ctrl-C stops all.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { freePort, startControlPlane } from "./control-plane.ts";
 
@@ -24,6 +24,12 @@ function adminToken(): string {
   return token;
 }
 
+// `npm start -- --fresh` starts over; otherwise what the last run left (topology changes made
+// through the API included) is kept.
+if (process.argv.includes("--fresh")) {
+  rmSync(DATA, { recursive: true, force: true });
+  console.log("halo: --fresh: the previous state in .halo/ is gone");
+}
 const token = adminToken();
 const port = await freePort().then((p) => (process.env.PORT ? Number(process.env.PORT) : p));
 console.log("halo: starting the control plane (wrangler dev, workerd + D1 on local disk)...");
@@ -40,14 +46,21 @@ const api = async (method: string, path: string, body?: string, type = "applicat
   };
 };
 
-await api("POST", "/v1/clusters", JSON.stringify({ name: CLUSTER }));
-const put = await api(
-  "PUT",
-  `/v1/clusters/${CLUSTER}/topology`,
-  readFileSync(INVENTORY, "utf8"),
-  "text/plain",
-);
-if (put.status !== 200) throw new Error(`loading ${INVENTORY}: ${JSON.stringify(put.body)}`);
+const created = await api("POST", "/v1/clusters", JSON.stringify({ name: CLUSTER }));
+if (created.status === 201) {
+  const put = await api(
+    "PUT",
+    `/v1/clusters/${CLUSTER}/topology`,
+    readFileSync(INVENTORY, "utf8"),
+    "text/plain",
+  );
+  if (put.status !== 200) throw new Error(`loading ${INVENTORY}: ${JSON.stringify(put.body)}`);
+} else {
+  const v = (await api("GET", `/v1/clusters/${CLUSTER}`)).body?.version;
+  console.log(
+    `halo: cluster ${CLUSTER} is kept as the last run left it (version ${String(v)}); npm start -- --fresh starts over`,
+  );
+}
 const topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as {
   topology: { hosts: Record<string, { ip?: string }> };
 };
@@ -55,7 +68,13 @@ const join = (
   await api(
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
-    JSON.stringify({ ttlSeconds: 3600, groups: ["etcd", "kube-master", "kube-node", "lb"] }),
+    // Naming the hosts lets this run's agents take over the last run's (their stored
+    // credentials point at the last run's port).
+    JSON.stringify({
+      ttlSeconds: 3600,
+      groups: ["etcd", "kube-master", "kube-node", "lb"],
+      hosts: Object.keys(topo.topology.hosts),
+    }),
   )
 ).body as { token: string };
 
