@@ -97,6 +97,8 @@ export class LiveView {
       );
     this.targets = frame.targets;
     this.apiserver = frame.apiserver;
+    // A new policy applies to the drift there is now, not only to the next.
+    if (frame.driftPolicy !== this.driftPolicy) this.scheduleCheck();
     this.driftPolicy = frame.driftPolicy;
     if (this.intervalMs !== frame.intervalSeconds * 1000 || this.probeTimer === null) {
       this.intervalMs = frame.intervalSeconds * 1000;
