@@ -336,11 +336,14 @@ export async function rolloutCmd(
     let code: number | null = null;
     let busy = Promise.resolve();
     const control: { stop?: () => void } = {};
+    // A failed read (a restart, a dropped connection) is retried by the next event or tick.
     const recheck = () =>
-      (busy = busy.then(async () => {
-        code ??= await step();
-        if (code !== null) control.stop?.();
-      }));
+      (busy = busy
+        .then(async () => {
+          code ??= await step();
+          if (code !== null) control.stop?.();
+        })
+        .catch(() => undefined));
     const timer = setInterval(recheck, 2000);
     try {
       await followEvents(
