@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
+import { benchApi, registerAll } from "./setup.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 const pct = (xs: number[], p: number) =>
@@ -19,15 +20,7 @@ export async function benchFanout(agents = 1000, processes = 4): Promise<void> {
   const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
   const procs: ReturnType<typeof spawn>[] = [];
   try {
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${cp.url}${path}`, {
-        method,
-        headers: { authorization: "Bearer bench", "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as Record<string, unknown>;
-    };
+    const api = benchApi(cp);
     // All at once: this measures distribution; waves would add their bake times on purpose.
     await api("POST", "/v1/clusters", {
       name: "bench",
@@ -41,19 +34,8 @@ export async function benchFanout(agents = 1000, processes = 4): Promise<void> {
     const hosts = Object.keys(topology.hosts).filter((h) => h.startsWith("node"));
     const sims: Array<{ host: string; token: string; hash: string; version: number }> = [];
     const t0 = performance.now();
-    for (let i = 0; i < hosts.length; i += 16) {
-      await Promise.all(
-        hosts.slice(i, i + 16).map(async (host) => {
-          const reg = await fetch(`${cp.url}/v1/register`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
-          });
-          const { nodeToken } = (await reg.json()) as { nodeToken: string };
-          sims.push({ host, token: nodeToken, hash: "", version: 0 });
-        }),
-      );
-    }
+    for (const r of await registerAll(cp, token, topology, hosts))
+      sims.push({ ...r, hash: "", version: 0 });
     const regMs = performance.now() - t0;
     const bundle = (await api("GET", `/v1/clusters/bench/nodes/${hosts[0]}/config`)) as {
       version: number;

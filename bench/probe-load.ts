@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
+import { benchApi, registerAll } from "./setup.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 
@@ -33,15 +34,7 @@ export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4):
   const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
   const procs: ReturnType<typeof spawn>[] = [];
   try {
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${cp.url}${path}`, {
-        method,
-        headers: { authorization: "Bearer bench", "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as Record<string, unknown>;
-    };
+    const api = benchApi(cp);
     await api("POST", "/v1/clusters", { name: "probes" });
     const topology = syntheticCluster(agents + 3);
     await api("PUT", "/v1/clusters/probes/topology", topology);
@@ -54,18 +47,8 @@ export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4):
       hash: string;
     };
     const sims: Array<{ host: string; token: string; hash: string; version: number }> = [];
-    for (let i = 0; i < hosts.length; i += 16)
-      await Promise.all(
-        hosts.slice(i, i + 16).map(async (host) => {
-          const reg = await fetch(`${cp.url}/v1/register`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
-          });
-          const { nodeToken } = (await reg.json()) as { nodeToken: string };
-          sims.push({ host, token: nodeToken, hash: bundle.hash, version: bundle.version });
-        }),
-      );
+    for (const r of await registerAll(cp, token, topology, hosts))
+      sims.push({ ...r, hash: bundle.hash, version: bundle.version });
     const per = Math.ceil(sims.length / processes);
     const sent: Promise<void>[] = [];
     const cpu0 = workerdCpu();

@@ -1,0 +1,44 @@
+import type { ControlPlane } from "../scripts/control-plane.ts";
+import type { Topology } from "../shared/topology/schema.ts";
+
+export type Api = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<Record<string, unknown>>;
+
+/** The admin API of a benchmark's control plane (token "bench"); a non-2xx answer throws. */
+export function benchApi(cp: ControlPlane): Api {
+  return async (method, path, body) => {
+    const r = await fetch(`${cp.url}${path}`, {
+      method,
+      headers: { authorization: "Bearer bench", "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as Record<string, unknown>;
+  };
+}
+
+/** Registers every host with the join token, 16 at a time; their node credentials. */
+export async function registerAll(
+  cp: ControlPlane,
+  token: string,
+  topology: Topology,
+  hosts: string[],
+): Promise<Array<{ host: string; token: string }>> {
+  const out: Array<{ host: string; token: string }> = [];
+  for (let i = 0; i < hosts.length; i += 16)
+    await Promise.all(
+      hosts.slice(i, i + 16).map(async (host) => {
+        const reg = await fetch(`${cp.url}/v1/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
+        });
+        const { nodeToken } = (await reg.json()) as { nodeToken: string };
+        out.push({ host, token: nodeToken });
+      }),
+    );
+  return out;
+}
