@@ -621,3 +621,55 @@ export async function auditCmd(f: Flags, out: Out): Promise<number> {
     );
   return EXIT.ok;
 }
+
+/** halo describe node HOST: everything halo knows about one node, in one place. */
+export async function describeCmd(
+  what: string | undefined,
+  host: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  if (what !== "node" || !host) throw new CliError("usage: halo describe node HOST", EXIT.usage);
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}`;
+  const h = encodeURIComponent(host);
+  const [{ nodes }, endpoints, config, reach] = await Promise.all([
+    api.call<{ nodes: Array<NodeRow & Record<string, unknown>> }>("GET", `${base}/nodes`),
+    api.call<{
+      apiserver: { url: string; via: string };
+      etcd: { endpoints: string[]; flannel: string; via: string };
+      certSANs?: string[];
+    }>("GET", `${base}/nodes/${h}/endpoints`),
+    api.call<{ version: number; hash: string; artifacts: Array<{ kind: string; sha256: string }> }>(
+      "GET",
+      `${base}/nodes/${h}/config`,
+    ),
+    api.call<Reachability>("GET", `${base}/reachability`),
+  ]);
+  const node = nodes.find((n) => n.host === host);
+  const probes = reach.nodes.find((n) => n.host === host);
+  if (f.json)
+    return (out(JSON.stringify({ node, endpoints, config, probes: probes ?? null })), EXIT.ok);
+  const lines = [
+    `host:       ${host}`,
+    `groups:     ${node?.groups.join(", ") ?? "-"}`,
+    `status:     ${node?.status ?? "-"}${node?.connected ? " (connected)" : ""}; desired v${config.version}, applied ${node?.applied ? `v${node.applied.version}` : "-"}`,
+    `apiserver:  ${endpoints.apiserver.url} (${endpoints.apiserver.via})` +
+      (node?.apiserver.ok === null || node === undefined
+        ? ""
+        : node.apiserver.ok
+          ? `, ok ${node.apiserver.ms}ms`
+          : ", FAILING"),
+    `etcd:       ${endpoints.etcd.endpoints.join(", ")} (${endpoints.etcd.via}; flannel ${endpoints.etcd.flannel})`,
+    ...(endpoints.certSANs ? [`cert SANs:  ${endpoints.certSANs.join(", ")}`] : []),
+    `kinds:      ${config.artifacts.map((a) => `${a.kind} ${a.sha256.slice(0, 12)}`).join(", ")}`,
+    `drift:      ${node?.drift.length ? node.drift.join(", ") : "none"}`,
+    `last error: ${node?.lastError ?? "-"}`,
+    "probes:",
+    ...Object.entries(probes?.results ?? {}).map(
+      ([id, p]) => `  ${id.padEnd(32)} ${p.ok ? `ok ${p.ms}ms` : "FAIL"}`,
+    ),
+  ];
+  out(lines.map(printable).join("\n"));
+  return EXIT.ok;
+}

@@ -38,6 +38,9 @@ halo token list [--json] | halo token revoke ID
   The cluster's hosts, declared or registered; rm revokes the host's agent.`,
   audit: `halo audit [--limit N] [--json]
   Who changed what, newest first.`,
+  describe: `halo describe node HOST [--json]
+  One node: its groups, apiserver URL and path, etcd endpoints, certificate SANs, the kinds it
+  gets with their hashes, desired vs applied, drift, last error, and what its probes see.`,
   completion: `halo completion bash|zsh
   Prints a completion script: eval "$(halo completion bash)".`,
 };

@@ -14,6 +14,7 @@ import {
   tokenCmd,
   hostCmd,
   auditCmd,
+  describeCmd,
   type Flags,
 } from "./commands.ts";
 import { completion, HELP } from "./help.ts";
@@ -35,6 +36,7 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo token list | halo token revoke ID
   halo host list | halo host rm NAME
   halo audit [--limit N]
+  halo describe node HOST      groups, endpoints, kinds and hashes, desired vs applied, probes
   halo completion bash|zsh
   halo <command> --help | halo --version
 
@@ -99,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
       return hostCmd(sub, arg, flags, out);
     case "audit":
       return auditCmd(flags, out);
+    case "describe":
+      return describeCmd(sub, arg, flags, out);
     case "completion": {
       const script = completion(sub);
       if (script === null) throw new CliError("usage: halo completion bash|zsh", EXIT.usage);

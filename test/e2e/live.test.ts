@@ -272,6 +272,13 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
       /^NODE +m1 127\.0\.41\.1:17443 +m2 127\.0\.41\.2:17443 +m3 127\.0\.41\.3:17443 +etcd:127\.0\.41\.1:2379\n/,
     );
     expect(r.stdout).toMatch(/\nn1 +FAIL +FAIL +FAIL +FAIL\n/);
+    const d = spawnSync(TSX, ["cli/main.ts", "describe", "node", "n1"], { encoding: "utf8", env });
+    expect(d.status).toBe(0);
+    expect(d.stdout).toContain(`apiserver:  https://localhost:${N1.lb} (localhost-lb), FAILING\n`);
+    expect(d.stdout).toMatch(
+      /\nkinds: +endpoints [0-9a-f]{12}, hosts [0-9a-f]{12}, kubeconfig [0-9a-f]{12}, nginx [0-9a-f]{12}\n/,
+    );
+    expect(d.stdout).toMatch(/\n {2}apiserver:127\.0\.41\.1:17443 +FAIL\n/);
     const watch = spawn(TSX, ["cli/main.ts", "watch", "--json"], { env });
     let out = "";
     watch.stdout.on("data", (d: Buffer) => (out += d.toString()));
