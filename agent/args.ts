@@ -15,6 +15,7 @@ export interface Args {
   timeout: number;
   /** host:port to serve Prometheus metrics on */
   metrics?: string;
+  logFormat: "text" | "json";
 }
 
 const VALUE_FLAGS = {
@@ -27,6 +28,7 @@ const VALUE_FLAGS = {
   "--ip": "ip",
   "--timeout": "timeout",
   "--metrics": "metrics",
+  "--log-format": "logFormat",
 } as const;
 
 const COMMANDS = ["join", "run", "status", "leave", "help"];
@@ -43,6 +45,7 @@ export function parseArgs(argv: string[]): Result<Args, string> {
     root: "/",
     state: "/var/lib/halo",
     timeout: 60,
+    logFormat: "text",
   };
   let command: string | undefined;
   let help = false;
@@ -65,7 +68,10 @@ export function parseArgs(argv: string[]): Result<Args, string> {
       const value = inline ?? argv[++i];
       if (value === undefined || value === "") return err(`${name} needs a value`);
       const key = VALUE_FLAGS[name as keyof typeof VALUE_FLAGS];
-      if (key === "timeout") {
+      if (key === "logFormat") {
+        if (value !== "text" && value !== "json") return err("--log-format takes text or json");
+        args.logFormat = value;
+      } else if (key === "timeout") {
         if (!/^\d+$/.test(value) || Number(value) < 1) return err("--timeout takes whole seconds");
         args.timeout = Number(value);
       } else args[key] = value;
@@ -90,6 +96,8 @@ export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy confi
   --root DIR     prefix for every path the agent writes (tests, demos)
   --timeout S    with --once: give up after S seconds without the control plane (default 60)
   --metrics ADDR serve Prometheus text at http://ADDR/metrics (e.g. 127.0.0.1:9944)
+  --log-format F text (default, as journald shows it) or json (one object per line: time,
+                 level, event, agent, message, and version, kinds, stage, error where they apply)
 
 Flags may come before or after the command.
 Exit codes: 0 ok, 1 an apply failed, 2 usage or config error, 3 credential revoked (join again),

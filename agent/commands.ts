@@ -1,6 +1,7 @@
 import { acceptBundle } from "./accept.ts";
 import { backoffDelay } from "./backoff.ts";
 import { resolveTarget, unlinkIfThere } from "./files.ts";
+import { makeLog, type Log } from "./log.ts";
 import { AgentMetrics, serveMetrics } from "./metrics.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { hostname, networkInterfaces } from "node:os";
@@ -18,7 +19,12 @@ import { diffLines } from "./diff.ts";
 
 export { AGENT_VERSION };
 
-const log = (msg: string) => console.error(`${new Date().toISOString()} halo-agent: ${msg}`);
+let log: Log = makeLog("text");
+
+/** Chooses the log form before a command runs (`--log-format text|json`). */
+export function useLogFormat(format: "text" | "json"): void {
+  log = makeLog(format);
+}
 
 /** The first non-internal IPv4 address: what `join` reports unless --ip says otherwise. */
 function detectIp(): string | undefined {

@@ -23,7 +23,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as co
 const PING_MS = 30_000;
 const DEAD_MS = 90_000;
 
-type Log = (msg: string) => void;
+import type { Log } from "./log.ts";
 
 /**
  * The agent's life: a WebSocket to the hub (hello, config, ack), one apply at a time (the
@@ -119,7 +119,7 @@ export class AgentLoop {
         agent: AGENT_VERSION,
       });
       this.opts.metrics.connected = true;
-      this.opts.log("connected");
+      this.opts.log("connected", { event: "connected" });
     });
     ws.addEventListener("message", (e) => this.onMessage(e.data as string | ArrayBuffer));
     ws.addEventListener("close", (e) => this.onClose(ws, e.code, e.reason));
@@ -159,12 +159,14 @@ export class AgentLoop {
     if (code === 4001) {
       this.opts.log(
         "the control plane revoked this node's credential; run `halo-agent join` again",
+        { event: "revoked", error: "credential revoked" },
       );
       return this.finish(EXIT.revoked);
     }
     const delay = backoffDelay(this.attempt++);
     this.opts.log(
       `disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting in ${delay} ms`,
+      { event: "disconnected" },
     );
     this.timers.push(setTimeout(() => this.connect(), delay));
     if (this.attempt === 3 || this.opts.once) void this.poll();
@@ -268,6 +270,7 @@ export class AgentLoop {
     if (outcome.ok) {
       this.opts.log(
         `applied version ${bundle.version} (${outcome.value.changed.join(", ") || "no file changed"}${also})`,
+        { event: "applied", version: bundle.version, kinds: outcome.value.changed },
       );
       if (ack)
         this.send({
@@ -279,7 +282,12 @@ export class AgentLoop {
       return;
     }
     const f = outcome.error;
-    this.opts.log(`version ${bundle.version} failed at ${f.stage}: ${f.error}`);
+    this.opts.log(`version ${bundle.version} failed at ${f.stage}: ${f.error}`, {
+      event: "failed",
+      version: bundle.version,
+      stage: f.stage,
+      error: f.error,
+    });
     if (ack)
       this.send({
         type: "failed",

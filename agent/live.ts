@@ -7,6 +7,7 @@ import { acceptBundle } from "./accept.ts";
 import type { ApplyContext } from "./apply.ts";
 import { resolveTarget } from "./files.ts";
 import { readOrNull, writeAtomic } from "./fs-atomic.ts";
+import type { Log } from "./log.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { planApply } from "./plan.ts";
 import { probeAll, probeUrl } from "./probes.ts";
@@ -71,7 +72,7 @@ export class LiveView {
       send: (r: Report) => void;
       heal: () => Promise<boolean>;
       busy: () => boolean;
-      log: (s: string) => void;
+      log: Log;
       metrics: AgentMetrics;
     },
   ) {}
@@ -171,7 +172,10 @@ export class LiveView {
         return;
       }
       if (this.driftPolicy === "heal") {
-        this.io.log(`drift in ${kinds.join(", ")}: applying the last bundle again`);
+        this.io.log(`drift in ${kinds.join(", ")}: applying the last bundle again`, {
+          event: "drift",
+          kinds,
+        });
         const healed = await this.io.heal();
         this.io.send({ type: "report", drift: { kinds, healed } });
         this.lastDrift = healed ? [] : kinds;
@@ -179,7 +183,10 @@ export class LiveView {
         return;
       }
       if (kinds.join(",") !== this.lastDrift.join(",")) {
-        this.io.log(`drift in ${kinds.join(", ")}: reported, left as it is (driftPolicy report)`);
+        this.io.log(`drift in ${kinds.join(", ")}: reported, left as it is (driftPolicy report)`, {
+          event: "drift",
+          kinds,
+        });
         this.io.send({ type: "report", drift: { kinds, healed: false } });
       }
       this.lastDrift = kinds;

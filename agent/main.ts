@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 import { parseArgs, USAGE } from "./args.ts";
-import { join, leave, run, status } from "./commands.ts";
+import { join, leave, run, status, useLogFormat } from "./commands.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { EXIT } from "./connection.ts";
 
@@ -11,6 +11,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`halo-agent: ${args.error}\n\n${USAGE}`);
     return EXIT.usage;
   }
+  useLogFormat(args.value.logFormat);
   switch (args.value.command) {
     case "join":
       return join(args.value);

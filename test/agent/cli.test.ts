@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseArgs } from "../../agent/args.ts";
+import { makeLog } from "../../agent/log.ts";
+import { AGENT_VERSION } from "../../agent/version.ts";
 import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
 import { applyBundle } from "../../agent/apply.ts";
 import { loadAgentConfig } from "../../agent/config.ts";
@@ -70,6 +72,8 @@ describe("halo-agent's command line", () => {
       [
         AGENT,
         "run",
+        "--log-format",
+        "json",
         "--once",
         "--timeout",
         "1",
@@ -83,7 +87,11 @@ describe("halo-agent's command line", () => {
       { encoding: "utf8", timeout: 20_000 },
     );
     expect(r.status).toBe(4);
-    expect(r.stderr).toContain("giving up");
+    const lines = r.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { message: string });
+    expect(lines.some((l) => l.message.includes("giving up"))).toBe(true);
   });
 
   it("leaves: the hosts block goes, other lines stay, every kind is retired, the credential is forgotten", async () => {
@@ -119,5 +127,33 @@ describe("halo-agent's command line", () => {
     expect(existsSync(join(root, "etc/nginx/nginx.conf"))).toBe(false);
     expect(readFileSync(log, "utf8")).toBe("reload\nretire-nginx\n");
     expect(existsSync(join(state, "credential.json"))).toBe(false);
+  });
+
+  it("logs one JSON object per line with --log-format json", () => {
+    const lines: string[] = [];
+    const log = makeLog("json", (l) => lines.push(l));
+    log("version 3 failed at check: nginx: bad", {
+      event: "failed",
+      version: 3,
+      stage: "check",
+      error: "nginx: bad",
+    });
+    log("connected", { event: "connected" });
+    const [failed, connected] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(failed).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: "error",
+      event: "failed",
+      agent: AGENT_VERSION,
+      message: "version 3 failed at check: nginx: bad",
+      version: 3,
+      stage: "check",
+      error: "nginx: bad",
+    });
+    expect(connected).toMatchObject({ level: "info", event: "connected" });
+    expect(parseArgs(["run", "--log-format", "xml"])).toEqual({
+      ok: false,
+      error: "--log-format takes text or json",
+    });
   });
 });
