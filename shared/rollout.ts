@@ -70,6 +70,46 @@ export function planWaves(
   return waves;
 }
 
+/** A changed host that already runs a config, as wave planning sees it. */
+export interface WaveHost {
+  host: string;
+  master: boolean;
+  /** in group lb: the external LB, which carries everyone's traffic */
+  lb: boolean;
+}
+
+/**
+ * The whole wave plan for the changed hosts: ordinary nodes first (the canary is one of them),
+ * then the external LB hosts, each in name order; the masters in a wave of their own, last.
+ */
+export function planRollout(hosts: WaveHost[], policy: RolloutPolicy): string[][] {
+  const byName = (a: WaveHost, b: WaveHost) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
+  const nonMasters = hosts
+    .filter((h) => !h.master)
+    .sort((a, b) => Number(a.lb) - Number(b.lb) || byName(a, b))
+    .map((h) => h.host);
+  const masters = hosts
+    .filter((h) => h.master)
+    .sort(byName)
+    .map((h) => h.host);
+  return planWaves(nonMasters, masters, policy);
+}
+
+/**
+ * A wave's name, from the plan itself: "canary" only for a first wave of non-masters under a
+ * policy with a canary; the masters' wave says so; the rest are numbered.
+ */
+export function waveLabel(
+  index: number,
+  hosts: string[],
+  policy: Pick<RolloutPolicy, "canary">,
+  isMaster: (host: string) => boolean,
+): string {
+  if (hosts.length > 0 && hosts.every(isMaster)) return "masters";
+  if (index === 0 && policy.canary > 0) return "canary";
+  return `wave ${index}`;
+}
+
 /** What the hub knows of one node of the current wave. */
 export interface WaveNode {
   host: string;

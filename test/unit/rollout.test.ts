@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_POLICY,
   judgeWave,
+  planRollout,
   planWaves,
   RolloutPolicySchema,
+  waveLabel,
+  type WaveHost,
   type WaveNode,
 } from "../../shared/rollout.ts";
 
@@ -103,5 +106,56 @@ describe("judging a wave", () => {
         lenient,
       ),
     ).toEqual({ kind: "done" });
+  });
+});
+
+describe("planRollout: the order of the waves", () => {
+  const host = (h: string, role: Partial<WaveHost> = {}): WaveHost => ({
+    host: h,
+    master: false,
+    lb: false,
+    ...role,
+  });
+  const policy = RolloutPolicySchema.parse({ canary: 1, waves: ["100%"] });
+
+  it("puts ordinary nodes first (the canary is one), then the lb hosts, then the masters alone", () => {
+    const waves = planRollout(
+      [
+        host("lb1", { lb: true }),
+        host("m2", { master: true }),
+        host("n2"),
+        host("m1", { master: true }),
+        host("n1"),
+        host("lb0", { lb: true }),
+      ],
+      policy,
+    );
+    expect(waves).toEqual([["n1"], ["n2", "lb0", "lb1"], ["m1", "m2"]]);
+  });
+
+  it("makes the lb host the canary only when there is no ordinary node", () => {
+    expect(planRollout([host("lb1", { lb: true }), host("m1", { master: true })], policy)).toEqual([
+      ["lb1"],
+      ["m1"],
+    ]);
+  });
+});
+
+describe("waveLabel: names from the plan itself", () => {
+  const masters = new Set(["m1", "m2"]);
+  const isMaster = (h: string) => masters.has(h);
+
+  it("calls the first wave of non-masters the canary, and a masters-only wave masters", () => {
+    const waves = [["n1"], ["n2", "n3"], ["m1", "m2"]];
+    expect(waves.map((w, i) => waveLabel(i, w, { canary: 1 }, isMaster))).toEqual([
+      "canary",
+      "wave 1",
+      "masters",
+    ]);
+  });
+
+  it("never calls a masters-only first wave the canary", () => {
+    expect(waveLabel(0, ["m1"], { canary: 1 }, isMaster)).toBe("masters");
+    expect(waveLabel(0, ["n1"], { canary: 0 }, isMaster)).toBe("wave 0");
   });
 });

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { planWaves, RolloutPolicySchema, type RolloutPolicy } from "../../shared/rollout.ts";
+import { planRollout, RolloutPolicySchema, type RolloutPolicy } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
 import { desiredState } from "../desired-state.ts";
@@ -34,16 +34,18 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
   const changed = [...state.latest.entries()]
     .filter(([h, p]) => state.desired.get(h)?.bundle.hash !== p.bundle.hash)
     .map(([h]) => h);
-  const isMaster = (h: string) =>
-    state.latest.get(h)?.endpoints.groups.includes(GROUPS.master) ?? false;
+  const role = (h: string) => state.latest.get(h)?.endpoints.groups ?? [];
   const staged = changed.filter((h) => inService.has(h));
   const immediate = changed.filter((h) => !inService.has(h));
   const policy = policyOf(c);
-  const masters = staged.filter(isMaster);
-  // External LB hosts carry everyone's traffic: ordinary nodes go first, the canary among them.
-  const isLb = (h: string) => state.latest.get(h)?.endpoints.groups.includes(GROUPS.lb) ?? false;
-  const order = (a: string, b: string) => Number(isLb(a)) - Number(isLb(b)) || (a < b ? -1 : 1);
-  const waves = planWaves(staged.filter((h) => !isMaster(h)).sort(order), masters, policy);
+  const waves = planRollout(
+    staged.map((h) => ({
+      host: h,
+      master: role(h).includes(GROUPS.master),
+      lb: role(h).includes(GROUPS.lb),
+    })),
+    policy,
+  );
 
   const ops: BatchItem<"sqlite">[] = [
     d

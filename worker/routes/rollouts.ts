@@ -1,6 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { RolloutPolicySchema } from "../../shared/rollout.ts";
+import { RolloutPolicySchema, waveLabel } from "../../shared/rollout.ts";
+import { GROUPS } from "../../shared/topology/schema.ts";
 import { RollbackBody } from "../api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
@@ -15,6 +16,11 @@ import { policyOf } from "../rollout/start.ts";
 import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
 import { changeTopology } from "../topology-change.ts";
 import { member } from "./topology.ts";
+
+/** The policy a rollout ran under (stored with it). */
+function policyOfRow(r: RolloutRow) {
+  return RolloutPolicySchema.parse(JSON.parse(r.policy));
+}
 
 function rolloutId(raw: string): number {
   if (!/^\d{1,12}$/.test(raw)) throw invalid([{ path: "id", message: "must be a rollout id" }]);
@@ -61,10 +67,12 @@ export async function showRollout(d: Db, r: RolloutRow, detail: boolean) {
     ...base,
     waves: waves.map((hs, i) => ({
       index: i,
-      name:
-        i === 0 && base.policy && (base.policy as { canary: number }).canary > 0
-          ? "canary"
-          : `wave ${i}`,
+      name: waveLabel(
+        i,
+        hs,
+        policyOfRow(r),
+        (h) => plans.get(h)?.endpoints.groups.includes(GROUPS.master) ?? false,
+      ),
       state: i < r.wave || r.state === "completed" ? "done" : i === r.wave ? "current" : "pending",
       nodes: hs.map((h) => ({
         host: h,
