@@ -1,22 +1,9 @@
 #!/usr/bin/env node
 import { CliError, EXIT } from "./client.ts";
-import {
-  apply,
-  plan,
-  policyCmd,
-  reachabilityCmd,
-  watchCmd,
-  clusterCmd,
-  login,
-  rollback,
-  rolloutCmd,
-  status,
-  tokenCmd,
-  hostCmd,
-  auditCmd,
-  describeCmd,
-  type Flags,
-} from "./commands.ts";
+import { auditCmd, clusterCmd, hostCmd, login, status, tokenCmd, type Flags } from "./commands.ts";
+import { apply, plan } from "./inventory-commands.ts";
+import { describeCmd, policyCmd, reachabilityCmd, watchCmd } from "./live-commands.ts";
+import { rollback, rolloutCmd } from "./rollout-commands.ts";
 import { completion, HELP } from "./help.ts";
 import { VERSION } from "./version.ts";
 

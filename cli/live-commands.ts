@@ -1,0 +1,140 @@
+import { printable } from "../shared/text.ts";
+import { client, CliError, EXIT } from "./client.ts";
+import { clusterOf, type Flags, type NodeRow, type Out } from "./common.ts";
+import { followEvents } from "./events.ts";
+import { table } from "./format.ts";
+
+export async function watchCmd(f: Flags, out: Out): Promise<number> {
+  const api = client(f);
+  const cluster = clusterOf(f);
+  await followEvents(api.server, api.token, cluster, (e) => {
+    if (f.json) return void out(JSON.stringify(e));
+    const { type, at, host, ...rest } = e;
+    out(printable(`${at} ${type}${host ? ` ${String(host)}` : ""} ${JSON.stringify(rest)}`));
+  });
+  return EXIT.ok;
+}
+
+interface Reachability {
+  targets: Array<{ id: string; kind: string; host?: string; address: string }>;
+  nodes: Array<{ host: string; at: string; results: Record<string, { ok: boolean; ms: number }> }>;
+}
+
+/** halo reachability: node x target, as each node last probed it. */
+export async function reachabilityCmd(f: Flags, out: Out): Promise<number> {
+  const r = await client(f).call<Reachability>("GET", `/v1/clusters/${clusterOf(f)}/reachability`);
+  if (f.json) return (out(JSON.stringify(r)), EXIT.ok);
+  const tty = process.stdout.isTTY === true;
+  const paint = (ok: boolean, s: string) => (tty ? `\u001b[${ok ? 32 : 31}m${s}\u001b[0m` : s);
+  const head = r.targets.map((t) => (t.host ? `${t.host} ${t.address}` : t.id));
+  const rows = r.nodes.map((n) => [
+    n.host,
+    ...r.targets.map((t) => {
+      const p = n.results[t.id];
+      return p === undefined ? "-" : p.ok ? `ok ${p.ms}ms` : "FAIL";
+    }),
+  ]);
+  const text = table(["NODE", ...head], rows);
+  // Colour after layout (escape codes have no width); the words carry the meaning either way.
+  out(
+    tty
+      ? text
+          .replace(/\bok \d+(\.\d+)?ms\b/g, (m) => paint(true, m))
+          .replace(/\bFAIL\b/g, (m) => paint(false, m))
+      : text,
+  );
+  return r.nodes.some((n) => Object.values(n.results).some((p) => !p.ok)) ? EXIT.error : EXIT.ok;
+}
+
+/** halo policy get|set: the cluster's rollout policy and its live policy (probes, drift). */
+export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Promise<number> {
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}`;
+  if (sub === "get") {
+    const [rollout, live] = await Promise.all([
+      api.call<Record<string, unknown>>("GET", `${base}/rollout-policy`),
+      api.call<Record<string, unknown>>("GET", `${base}/live-policy`),
+    ]);
+    out(
+      f.json
+        ? JSON.stringify({ rollout, live })
+        : `rollout: ${JSON.stringify(rollout)}\nlive:    ${JSON.stringify(live)}`,
+    );
+    return EXIT.ok;
+  }
+  if (sub === "set") {
+    const live = await api.call<{ probeIntervalSeconds: number; driftPolicy: string }>(
+      "GET",
+      `${base}/live-policy`,
+    );
+    if (f.drift !== undefined && f.drift !== "heal" && f.drift !== "report")
+      throw new CliError("--drift takes heal or report", EXIT.usage);
+    if (f.probeInterval !== undefined && !/^\d+$/.test(f.probeInterval))
+      throw new CliError("--probe-interval takes whole seconds (2-300)", EXIT.usage);
+    const next = {
+      probeIntervalSeconds:
+        f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
+      driftPolicy: f.drift ?? live.driftPolicy,
+    };
+    const r = await api.call("PUT", `${base}/live-policy`, next);
+    out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
+    return EXIT.ok;
+  }
+  throw new CliError(
+    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S]",
+    EXIT.usage,
+  );
+}
+
+/** halo host list | halo host rm NAME: the cluster's hosts, declared or registered. */
+
+export async function describeCmd(
+  what: string | undefined,
+  host: string | undefined,
+  f: Flags,
+  out: Out,
+): Promise<number> {
+  if (what !== "node" || !host) throw new CliError("usage: halo describe node HOST", EXIT.usage);
+  const api = client(f);
+  const base = `/v1/clusters/${clusterOf(f)}`;
+  const h = encodeURIComponent(host);
+  const [{ nodes }, endpoints, config, reach] = await Promise.all([
+    api.call<{ nodes: Array<NodeRow & Record<string, unknown>> }>("GET", `${base}/nodes`),
+    api.call<{
+      apiserver: { url: string; via: string };
+      etcd: { endpoints: string[]; flannel: string; via: string };
+      certSANs?: string[];
+    }>("GET", `${base}/nodes/${h}/endpoints`),
+    api.call<{ version: number; hash: string; artifacts: Array<{ kind: string; sha256: string }> }>(
+      "GET",
+      `${base}/nodes/${h}/config`,
+    ),
+    api.call<Reachability>("GET", `${base}/reachability`),
+  ]);
+  const node = nodes.find((n) => n.host === host);
+  const probes = reach.nodes.find((n) => n.host === host);
+  if (f.json)
+    return (out(JSON.stringify({ node, endpoints, config, probes: probes ?? null })), EXIT.ok);
+  const lines = [
+    `host:       ${host}`,
+    `groups:     ${node?.groups.join(", ") ?? "-"}`,
+    `status:     ${node?.status ?? "-"}${node?.connected ? " (connected)" : ""}; desired v${config.version}, applied ${node?.applied ? `v${node.applied.version}` : "-"}`,
+    `apiserver:  ${endpoints.apiserver.url} (${endpoints.apiserver.via})` +
+      (node?.apiserver.ok === null || node === undefined
+        ? ""
+        : node.apiserver.ok
+          ? `, ok ${node.apiserver.ms}ms`
+          : ", FAILING"),
+    `etcd:       ${endpoints.etcd.endpoints.join(", ")} (${endpoints.etcd.via}; flannel ${endpoints.etcd.flannel})`,
+    ...(endpoints.certSANs ? [`cert SANs:  ${endpoints.certSANs.join(", ")}`] : []),
+    `kinds:      ${config.artifacts.map((a) => `${a.kind} ${a.sha256.slice(0, 12)}`).join(", ")}`,
+    `drift:      ${node?.drift.length ? node.drift.join(", ") : "none"}`,
+    `last error: ${node?.lastError ?? "-"}`,
+    "probes:",
+    ...Object.entries(probes?.results ?? {}).map(
+      ([id, p]) => `  ${id.padEnd(32)} ${p.ok ? `ok ${p.ms}ms` : "FAIL"}`,
+    ),
+  ];
+  out(lines.map(printable).join("\n"));
+  return EXIT.ok;
+}
