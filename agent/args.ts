@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "../shared/result.ts";
 
 export interface Args {
-  command: "join" | "run" | "status" | "leave" | "help" | "version";
+  command: "join" | "run" | "status" | "leave" | "doctor" | "help" | "version";
   server?: string;
   token?: string;
   once: boolean;
@@ -31,7 +31,7 @@ const VALUE_FLAGS = {
   "--log-format": "logFormat",
 } as const;
 
-const COMMANDS = ["join", "run", "status", "leave", "help"];
+const COMMANDS = ["join", "run", "status", "leave", "doctor", "help"];
 
 /**
  * Parses `halo-agent <join|run|status|leave> [flags]`, flags before or after the command; an
@@ -88,6 +88,8 @@ export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy confi
   halo-agent join --server URL --token JOIN_TOKEN [--hostname NAME] [--ip ADDR]
   halo-agent run [--once [--timeout S]] [--dry-run]
   halo-agent status
+  halo-agent doctor    check credential, control plane, each kind's path and commands, the last
+                       apply and this node's apiserver path; exits 1 when a check fails
   halo-agent leave     remove the managed blocks, retire every kind, forget the credential
   halo-agent --version
 

@@ -10,6 +10,7 @@ import {
 } from "../shared/protocol.ts";
 import { readOrNull } from "./fs-atomic.ts";
 import { bundlePath, LiveView, saveAppliedBundle } from "./live.ts";
+import { saveLastResult } from "./last-result.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
 import { AGENT_VERSION } from "./version.ts";
@@ -266,6 +267,14 @@ export class AgentLoop {
     ack: boolean,
   ): void {
     const { outcome, skipped } = r;
+    saveLastResult(this.ctx.stateDir, {
+      version: bundle.version,
+      ok: outcome.ok,
+      at: new Date().toISOString(),
+      ...(outcome.ok
+        ? {}
+        : { stage: outcome.error.stage, error: outcome.error.error.slice(0, 500) }),
+    });
     const also = skipped.length > 0 ? `; not managed here: ${skipped.join(", ")}` : "";
     if (outcome.ok) {
       this.opts.log(

@@ -3,8 +3,9 @@ import { parseArgs, USAGE } from "./args.ts";
 import { join, leave, run, status, useLogFormat } from "./commands.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { EXIT } from "./connection.ts";
+import { doctor } from "./doctor.ts";
 
-/** halo-agent: `join`, `run`, `status` and `leave`; see USAGE. */
+/** halo-agent: `join`, `run`, `status`, `leave` and `doctor`; see USAGE. */
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (!args.ok) {
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return status(args.value);
     case "leave":
       return leave(args.value);
+    case "doctor":
+      return doctor(args.value);
     case "version":
       console.log(`halo-agent ${AGENT_VERSION}`);
       return EXIT.ok;

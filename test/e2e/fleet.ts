@@ -191,6 +191,11 @@ export class Fleet {
     return s;
   }
 
+  /** Stops every apiserver stand-in from listening (open sockets end on their own). */
+  stopApiservers(): void {
+    for (const s of this.servers.splice(0)) s.close();
+  }
+
   /** Starts a process that the fleet stops at the end. */
   spawn(cmd: string, args: string[], opts: { env?: Record<string, string> } = {}): ChildProcess {
     const p = spawn(cmd, args, {
