@@ -161,7 +161,7 @@ export async function doctor(args: Args): Promise<number> {
   if (received.apiserver === null)
     say("--", "apiserver", "no endpoints for this node (not in k8s-cluster, or no bundle yet)");
   else {
-    const p = await probeUrl(received.apiserver, 3000);
+    const p = await probeUrl(received.apiserver, 3000, args.root);
     if (p.ok) say("ok", "apiserver", `${received.apiserver} answered in ${p.ms} ms`);
     else say("FAIL", "apiserver", `${received.apiserver}: ${p.error}`);
   }

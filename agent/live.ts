@@ -119,7 +119,7 @@ export class LiveView {
     const timeout = Math.min(5000, Math.max(1000, this.intervalMs - 500));
     const [results, own] = await Promise.all([
       probeAll(this.targets, this.ctx.root, timeout),
-      this.apiserver ? probeUrl(this.apiserver, timeout) : Promise.resolve(null),
+      this.apiserver ? probeUrl(this.apiserver, timeout, this.ctx.root) : Promise.resolve(null),
     ]);
     this.results = results;
     this.own = own;

@@ -44,22 +44,26 @@ export function probeSocket(
   });
 }
 
+/** Addresses a name has in the hosts file under --root (a sandbox has no resolver of its own). */
+function hostsFileLookup(root: string, name: string): string[] {
+  const hosts = readOrNull(withRoot(root, "/etc/hosts")) ?? "";
+  return hosts
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim().split(/\s+/))
+    .filter((f) => f.slice(1).includes(name))
+    .map((f) => f[0] ?? "");
+}
+
+const sandboxed = (root: string) => root !== "/" && root !== "";
+
 /** The LB name must resolve to the VIP: by this node's resolver, or its hosts file under --root. */
 export async function probeName(name: string, address: string, root: string): Promise<ProbeResult> {
   const vip = split(address).host;
   const t0 = performance.now();
   try {
-    let found: string[];
-    if (root === "/" || root === "") {
-      found = (await lookup(name, { all: true })).map((a) => a.address);
-    } else {
-      const hosts = readOrNull(withRoot(root, "/etc/hosts")) ?? "";
-      found = hosts
-        .split("\n")
-        .map((l) => l.replace(/#.*/, "").trim().split(/\s+/))
-        .filter((f) => f.slice(1).includes(name))
-        .map((f) => f[0] ?? "");
-    }
+    const found = sandboxed(root)
+      ? hostsFileLookup(root, name)
+      : (await lookup(name, { all: true })).map((a) => a.address);
     return found.includes(vip)
       ? { ok: true, ms: since(t0) }
       : { ok: false, ms: since(t0), error: `${name} resolves to ${found.join(", ") || "nothing"}` };
@@ -68,15 +72,32 @@ export async function probeName(name: string, address: string, root: string): Pr
   }
 }
 
-/** The node's own apiserver URL: any HTTP answer from /readyz counts as reachable. */
-export function probeUrl(url: string, timeoutMs: number): Promise<ProbeResult> {
+/**
+ * The node's own apiserver URL: any HTTP answer from /readyz counts as reachable. Under --root
+ * a name is looked up in the sandbox's hosts file, as the node's resolver would on a real node.
+ */
+export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<ProbeResult> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const target = new URL("/readyz", url);
+    const name = target.hostname;
+    const headers: Record<string, string> = {};
+    if (sandboxed(root) && !/^[\d.]+$|^\[/.test(name)) {
+      const ip = hostsFileLookup(root, name)[0];
+      if (!ip) return resolve({ ok: false, ms: 0, error: `${name} is not in ${root}/etc/hosts` });
+      headers.host = target.host;
+      target.hostname = ip.includes(":") ? `[${ip}]` : ip;
+    }
     const get = target.protocol === "https:" ? httpsRequest : httpRequest;
     const req = get(
       target,
-      { method: "GET", rejectUnauthorized: false, timeout: timeoutMs },
+      {
+        method: "GET",
+        rejectUnauthorized: false,
+        timeout: timeoutMs,
+        headers,
+        ...(headers.host ? { servername: name } : {}),
+      },
       (res) => {
         res.resume();
         resolve({ ok: true, ms: since(t0) });

@@ -1,12 +1,15 @@
 import { benchCompile, benchCompilePerHostVars } from "./compile.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchFootprint } from "./footprint.ts";
 import { benchProbeLoad } from "./probe-load.ts";
 import { machine } from "./machine.ts";
+import { wanted } from "./report.ts";
 
 console.log(`halo bench on ${machine()}`);
-benchCompile();
-benchCompilePerHostVars();
-await benchFanout();
-await benchProbeLoad();
-await benchFootprint(Number(process.env.HALO_BENCH_IDLE_SECONDS ?? 60));
+if (wanted("compile")) benchCompile();
+if (wanted("compile-vars")) benchCompilePerHostVars();
+if (wanted("fanout")) await benchFanout();
+if (wanted("probes")) await benchProbeLoad();
+if (wanted("dashboard")) await benchDashboard();
+if (wanted("footprint")) await benchFootprint(Number(process.env.HALO_BENCH_IDLE_SECONDS ?? 60));

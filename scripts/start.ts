@@ -124,6 +124,7 @@ for (const [host, h] of Object.entries(topo.topology.hosts)) {
 
 console.log(`
 halo is running.
+  dashboard      ${cp.url}/clusters/${CLUSTER}   (sign in with the admin token)
   control plane  ${cp.url}   (API: ${cp.url}/v1/openapi.json)
   admin token    ${token}   (also in .dev.vars)
   cluster        ${CLUSTER}, from ${INVENTORY}

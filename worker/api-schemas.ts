@@ -216,3 +216,28 @@ export const ReachabilityResponse = z.object({
     }),
   ),
 });
+
+const Via = z.enum(["local", "localhost-lb", "external-lb", "direct"]);
+
+/** GET .../diagram: the traffic diagram's data (shared/diagram.ts). */
+export const DiagramResponse = z.object({
+  version: z.number(),
+  masters: z.array(z.object({ host: z.string(), address: z.string() })),
+  etcd: z.object({ members: z.array(z.string()), endpoints: z.array(z.string()) }),
+  lb: z.object({ name: z.string(), address: z.string(), hosts: z.array(z.string()) }).nullable(),
+  paths: z.array(
+    z.object({
+      id: z.string(),
+      role: z.enum(["master", "node"]),
+      via: Via,
+      url: z.string(),
+      proxy: z.enum(["nginx", "haproxy"]).nullable(),
+      etcd: z.object({
+        via: z.enum(["member", "proxy", "direct"]),
+        endpoints: z.array(z.string()),
+        flannel: z.string(),
+      }),
+      hosts: z.array(z.string()),
+    }),
+  ),
+});

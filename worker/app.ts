@@ -40,7 +40,9 @@ export const app = new Hono<AppEnv>()
   .route("/v1/clusters", liveRoutes)
   .route("/v1/register", registerRoutes)
   .route("/v1/agent", agentRoutes)
-  .get("/healthz", (c) => c.text("ok\n"));
+  .get("/healthz", (c) => c.text("ok\n"))
+  // The dashboard is one page: its cluster view is the same document, routed in the browser.
+  .get("/clusters/:c", (c) => c.env.ASSETS.fetch(new URL("/", c.req.url)));
 
 app.notFound((c) =>
   problem(c, new AppError(ErrorCode.notFound, 404, `no route for ${c.req.method} ${c.req.path}`)),

@@ -2,6 +2,8 @@
 export interface Env {
   DB: D1Database;
   HUB: DurableObjectNamespace;
+  /** the dashboard's static files (wrangler.toml [assets]) */
+  ASSETS: Fetcher;
   HALO_ADMIN_TOKEN?: string;
 }
 

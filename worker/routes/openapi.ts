@@ -254,6 +254,14 @@ function buildDocument() {
           responses: { "200": ok(LivePolicySchema), ...errors },
         },
       },
+      "/v1/clusters/{c}/diagram": {
+        get: {
+          security: admin,
+          description:
+            "the traffic diagram: masters, etcd members, the external LB and every distinct path nodes take to the apiserver and etcd",
+          responses: { "200": ok(S.DiagramResponse), ...errors },
+        },
+      },
       "/v1/clusters/{c}/reachability": {
         get: { security: admin, responses: { "200": ok(S.ReachabilityResponse), ...errors } },
       },
