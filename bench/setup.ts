@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { ControlPlane } from "../scripts/control-plane.ts";
 import type { Topology } from "../shared/topology/schema.ts";
 
@@ -7,10 +9,24 @@ export type Api = (
   body?: unknown,
 ) => Promise<Record<string, unknown>>;
 
+/**
+ * fetch, once more on a fresh socket when a pooled keep-alive socket that wrangler dev closed
+ * while idle fails before the request is read ("other side closed"), as any HTTP client does.
+ */
+export async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") return fetch(url, init);
+    throw e;
+  }
+}
+
 /** The admin API of a benchmark's control plane (token "bench"); a non-2xx answer throws. */
 export function benchApi(cp: ControlPlane): Api {
   return async (method, path, body) => {
-    const r = await fetch(`${cp.url}${path}`, {
+    const r = await fetchOnce(`${cp.url}${path}`, {
       method,
       headers: { authorization: "Bearer bench", "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -31,7 +47,7 @@ export async function registerAll(
   for (let i = 0; i < hosts.length; i += 16)
     await Promise.all(
       hosts.slice(i, i + 16).map(async (host) => {
-        const reg = await fetch(`${cp.url}/v1/register`, {
+        const reg = await fetchOnce(`${cp.url}/v1/register`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
@@ -41,4 +57,19 @@ export async function registerAll(
       }),
     );
   return out;
+}
+
+/** Resident memory of every workerd process (the hub lives in one), in MB. */
+export function workerdRssMb(): number {
+  const pids = spawnSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).stdout.split("\n");
+  let kb = 0;
+  for (const pid of pids.filter(Boolean)) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round(kb / 1024);
 }

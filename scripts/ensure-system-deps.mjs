@@ -8,13 +8,15 @@ const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const stream =
   existsSync("/usr/lib/nginx/modules/ngx_stream_module.so") ||
   spawnSync("sh", ["-c", "nginx -V 2>&1 | grep -q with-stream=dynamic"]).status !== 0;
-const missing = ["nginx", "haproxy", "etcd", "etcdctl", "chromium"].filter((c) => !has(c));
+const missing = ["nginx", "haproxy", "etcd", "etcdctl", "chromium", "keepalived"].filter(
+  (c) => !has(c),
+);
 if (missing.length === 0 && stream) process.exit(0);
 
 if (process.getuid?.() !== 0 || !has("apt-get")) {
   console.error(
     `halo: missing ${missing.join(", ") || "nginx's stream module"}; install Debian's ` +
-      "nginx libnginx-mod-stream haproxy etcd-server etcd-client chromium (the tests need them)",
+      "nginx libnginx-mod-stream haproxy etcd-server etcd-client chromium keepalived (the tests need them)",
   );
   process.exit(1);
 }
@@ -31,6 +33,10 @@ execSync(
   },
 );
 // Debian starts the packaged services on install; the tests run their own instances.
-spawnSync("sh", ["-c", "service nginx stop; service haproxy stop; service etcd stop"], {
-  stdio: "ignore",
-});
+spawnSync(
+  "sh",
+  ["-c", "service nginx stop; service haproxy stop; service etcd stop; service keepalived stop"],
+  {
+    stdio: "ignore",
+  },
+);

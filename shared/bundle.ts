@@ -17,6 +17,7 @@ import { err, ok, type Issue, type Result } from "./result.ts";
 import type { Topology } from "./topology/schema.ts";
 import type { Settings } from "./topology/settings.ts";
 import { bundleHash, type Artifact, type Bundle } from "./bundle-schema.ts";
+import { vrrpApplies, vrrpPeer } from "./vrrp.ts";
 
 export {
   ARTIFACT_KINDS,
@@ -60,7 +61,9 @@ export function compileCluster(
   const plans = new Map<string, NodePlan>();
   for (const host of m.hosts) {
     const s = settingsOf(m, host);
-    const key = (m.groupsOf.get(host) ?? []).join(",");
+    // An lb host running keepalived has a VRRP instance of its own (priority, address).
+    const key =
+      (m.groupsOf.get(host) ?? []).join(",") + (vrrpApplies(m, host) ? `\u0000${host}` : "");
     let byGroups = roles.get(s);
     if (!byGroups) roles.set(s, (byGroups = new Map()));
     let role = byGroups.get(key);
@@ -134,6 +137,7 @@ function artifactsFor(
     backends: ctx.backends,
     etcd: ctx.etcd,
     endpoints: shared,
+    vrrp: vrrpApplies(m, host) ? vrrpPeer(m, host) : null,
   };
   const out: Artifact[] = [];
   for (const k of KINDS as ReadonlyArray<KindModule<unknown>>) {

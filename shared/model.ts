@@ -3,6 +3,7 @@ import { err, ok, type Issue, type Result } from "./result.ts";
 import { GROUPS, type Topology, type Vars } from "./topology/schema.ts";
 import { ETCD_CLIENT_PORT, resolveSettings, type Settings } from "./topology/settings.ts";
 import { resolveGroup } from "./topology/validate.ts";
+import { checkVrrp } from "./vrrp.ts";
 
 /** Addresses the agents reported when they registered: the fallback for a host without `ip`. */
 export type RegisteredAddresses = Readonly<Record<string, string>>;
@@ -84,7 +85,7 @@ export function buildModel(
     access,
     addresses,
   };
-  const clashes = checkListeners(model);
+  const clashes = [...checkListeners(model), ...checkVrrp(model)];
   return clashes.length > 0 ? err(clashes) : ok(model);
 }
 

@@ -2,6 +2,7 @@ import { endpointsKind } from "./endpoints.ts";
 import { etcdProxyKind } from "./etcd-proxy.ts";
 import { haproxyKind } from "./haproxy.ts";
 import { hostsKind } from "./hosts.ts";
+import { keepalivedKind } from "./keepalived.ts";
 import { kubeconfigKind } from "./kubeconfig.ts";
 import { nginxKind } from "./nginx.ts";
 import type { KindModule } from "./types.ts";
@@ -15,6 +16,7 @@ export const KINDS = [
   etcdProxyKind,
   haproxyKind,
   hostsKind,
+  keepalivedKind,
   kubeconfigKind,
   nginxKind,
 ] as const;

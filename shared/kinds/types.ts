@@ -1,6 +1,7 @@
 import type { $ZodType } from "zod/v4/core";
 import type { Backend, NodeEndpoints } from "../endpoints.ts";
 import type { Settings } from "../topology/settings.ts";
+import type { VrrpPeer } from "../vrrp.ts";
 
 /** What the control plane knows about one host's role: the input every kind selects on. */
 export interface HostRole {
@@ -14,6 +15,8 @@ export interface HostRole {
   /** every etcd member's aip:2379 */
   etcd: string[];
   endpoints: Omit<NodeEndpoints, "host">;
+  /** on an lb host that keepalived runs on: its VRRP instance (null elsewhere) */
+  vrrp: VrrpPeer | null;
 }
 
 /** Where a kind lands on a node and how it is checked and reloaded: the node's own config. */

@@ -21,6 +21,8 @@ export interface Settings {
   lbHealthPort: number;
   /** where the localhost LB listens: loadbalancer_apiserver_port, else sp */
   lbPort: number;
+  /** keepalived on the lb hosts: halo_vip_interface, halo_vip_router_id, halo_vip_advert_int */
+  vip: { interface: string | null; routerId: number | null; advertInt: number };
 }
 
 export const ETCD_CLIENT_PORT = 2379;
@@ -35,6 +37,19 @@ const port = (min: number) =>
         .int("must be an integer")
         .min(min, `must be a port from ${min} to 65535`)
         .max(65535, `must be a port from ${min} to 65535`),
+    );
+
+const int = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], {
+      error: "must be a whole number",
+    })
+    .pipe(
+      z
+        .number()
+        .int("must be a whole number")
+        .min(min, `must be from ${min} to ${max}`)
+        .max(max, `must be from ${min} to ${max}`),
     );
 
 const bool = z.union([
@@ -70,6 +85,15 @@ const KnownVars = {
         "must end in a label with a letter: an all-numeric name reads as an address",
       ),
   ]),
+  // A network interface name as the kernel allows it (IFNAMSIZ): never free text in a config.
+  halo_vip_interface: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/,
+      "must be an interface name: up to 15 letters, digits, '_', '.' or '-'",
+    ),
+  halo_vip_router_id: int(1, 255),
+  halo_vip_advert_int: int(1, 255),
   loadbalancer_apiserver: z.strictObject({
     address: z.string().refine(isIp, "must be an IPv4 or IPv6 literal").transform(canonicalIp),
     port: port(1).optional(),
@@ -144,5 +168,10 @@ export function resolveSettings(vars: Vars): Settings {
       (kubespray && lb !== undefined ? lb.address : DEFAULT_LB_DOMAIN),
     lbHealthPort: k.loadbalancer_apiserver_healthcheck_port ?? 8081,
     lbPort: k.loadbalancer_apiserver_port ?? securePort,
+    vip: {
+      interface: k.halo_vip_interface ?? null,
+      routerId: k.halo_vip_router_id ?? null,
+      advertInt: k.halo_vip_advert_int ?? 1,
+    },
   };
 }
