@@ -1,6 +1,6 @@
 // Simulated agents for the benchmarks (runs under Bun, whose WebSocket takes headers): each
 // opens a real WebSocket, says hello with what it has, and acks every config at once.
-// Prints "ready" when all are connected, then one line per ack: "<host> <ms since epoch>".
+// Prints "ready" when all are connected, then one line per ack: "<host> <ms since epoch> <version>".
 // With a third argument K, each then sends K probe reports (the last one with ms 999) and
 // prints "sent".
 import { readFileSync } from "node:fs";
@@ -68,7 +68,7 @@ for (const s of sims) {
       ws.send(
         JSON.stringify({ type: "applied", version: msg.bundle.version, hash: msg.bundle.hash }),
       );
-      console.log(`${s.host} ${Date.now()}`);
+      console.log(`${s.host} ${Date.now()} ${msg.bundle.version}`);
     }
   });
   ws.addEventListener("close", (e) => console.error(`${s.host} closed ${e.code}`));

@@ -83,9 +83,14 @@ export async function startControlPlane(opts: {
     ],
     { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
+  // The last 256 KB of what wrangler printed (it logs every request: a long run is gigabytes).
   let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 512 * 1024) out = out.slice(-256 * 1024);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const deadline = Date.now() + 60_000;

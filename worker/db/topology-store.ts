@@ -27,22 +27,31 @@ export async function readTopology(
   version: number,
 ): Promise<StoredTopology> {
   if (version === 0) return { version: 0, topology: null, registered: [] };
-  const row = await d
-    .select()
+  const at = and(eq(topologyVersions.cluster, cluster), eq(topologyVersions.version, version));
+  // The topology text (hundreds of KB at 5,000 hosts) is read only when this isolate has not
+  // parsed that version yet: most calls need only the small columns.
+  const head = await d
+    .select({ createdAt: topologyVersions.createdAt, registered: topologyVersions.registered })
     .from(topologyVersions)
-    .where(and(eq(topologyVersions.cluster, cluster), eq(topologyVersions.version, version)))
+    .where(at)
     .get();
-  if (!row) throw notFound(`topology version ${version} of cluster '${cluster}'`);
-  const key = `${cluster}@${version}@${row.createdAt}`;
+  if (!head) throw notFound(`topology version ${version} of cluster '${cluster}'`);
+  const key = `${cluster}@${version}@${head.createdAt}`;
   let topology = parsedCache.get(key);
   if (!topology) {
+    const row = await d
+      .select({ topology: topologyVersions.topology })
+      .from(topologyVersions)
+      .where(at)
+      .get();
+    if (!row) throw notFound(`topology version ${version} of cluster '${cluster}'`);
     const parsed = parseTopology(JSON.parse(row.topology));
     if (!parsed.ok) throw new Error(`stored topology ${cluster}@${version} no longer validates`);
     topology = parsed.value;
     if (parsedCache.size >= 32) parsedCache.delete(parsedCache.keys().next().value ?? "");
     parsedCache.set(key, topology);
   }
-  return { version, topology, registered: JSON.parse(row.registered) as string[] };
+  return { version, topology, registered: JSON.parse(head.registered) as string[] };
 }
 
 /** Stored versions never change: an isolate validates each one once. */
