@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startControlPlane } from "../scripts/control-plane.ts";
+import { JSON_OUTPUT } from "./report.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 const RSS_TARGET_MB = 40;
@@ -101,6 +102,29 @@ export async function benchFootprint(seconds = 60): Promise<void> {
         `  ${r.name.padEnd(48)} RSS ${r.rssMb.toFixed(1).padStart(5)} MB ${r.rssMb <= RSS_TARGET_MB ? "ok  " : "MISS"}` +
           `  CPU ${r.cpuPct.toFixed(3)}% ${r.cpuPct < CPU_TARGET_PCT ? "ok" : "MISS"}`,
       );
+    if (JSON_OUTPUT)
+      for (const r of results) {
+        const rss = Number(r.rssMb.toFixed(1));
+        const cpu = Number(r.cpuPct.toFixed(3));
+        console.log(
+          JSON.stringify({
+            figure: `agent idle RSS: ${r.name}`,
+            value: rss,
+            unit: "MB",
+            target: RSS_TARGET_MB,
+            ok: rss <= RSS_TARGET_MB,
+          }),
+        );
+        console.log(
+          JSON.stringify({
+            figure: `agent idle CPU: ${r.name}`,
+            value: cpu,
+            unit: "%",
+            target: CPU_TARGET_PCT,
+            ok: cpu < CPU_TARGET_PCT,
+          }),
+        );
+      }
   } finally {
     for (const p of running) if (p.exitCode === null) p.kill("SIGKILL");
     await cp.stop();

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { benchApi, registerAll } from "./setup.ts";
+import { JSON_OUTPUT } from "./report.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 
@@ -85,6 +86,16 @@ export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4):
         `${seconds.toFixed(2)} s after the last was sent (${Math.round(total / seconds)} reports/s); ` +
         `workerd CPU ${cpu.toFixed(1)} s over ${((performance.now() - t0) / 1000).toFixed(1)} s (connect + burst)`,
     );
+    if (JSON_OUTPUT)
+      console.log(
+        JSON.stringify({
+          figure: `probe reports handled per second (${sims.length} agents)`,
+          value: Math.round(total / seconds),
+          unit: "reports/s",
+          target: null,
+          ok: null,
+        }),
+      );
   } finally {
     for (const p of procs) p.kill("SIGKILL");
     await cp.stop();

@@ -1,9 +1,12 @@
-// Simulated agents for the benchmarks (runs under Bun, whose WebSocket takes headers): each
-// opens a real WebSocket, says hello with what it has, and acks every config at once.
-// Prints "ready" when all are connected, then one line per ack: "<host> <ms since epoch> <version>".
-// With a third argument K, each then sends K probe reports (the last one with ms 999) and
-// prints "sent".
+// Simulated agents for the benchmarks and scale tests (runs under Bun, whose WebSocket takes
+// headers): each opens a real WebSocket, says hello with what it has, and acks every config at
+// once. Prints "ready" when all are connected, then one line per ack:
+// "<host> <ms since epoch> <version>". With a third argument K, each then sends K probe
+// reports (the last one with ms 999) and prints "sent". With SIM_RECONNECT=1 a closed socket
+// reconnects as the real agent does (capped exponential backoff, full jitter), printing
+// "attempt <host> <ms>" per try and "back <host> <ms>" when the hub answers its hello again.
 import { readFileSync } from "node:fs";
+import { backoffDelay } from "../agent/backoff.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol.ts";
 
 interface Sim {
@@ -13,6 +16,7 @@ interface Sim {
   version: number;
 }
 const [server, file, reports] = process.argv.slice(2);
+const reconnect = process.env.SIM_RECONNECT === "1";
 const sockets: WebSocket[] = [];
 
 /** K probe reports from every agent, as a burst: what the hub sees when a master goes down. */
@@ -37,13 +41,16 @@ function burst(k: number): void {
     }
   console.log("sent");
 }
+
 const sims = JSON.parse(readFileSync(file ?? "", "utf8")) as Sim[];
 let open = 0;
-for (const s of sims) {
+
+function connect(s: Sim, attempt: number, wasUp: boolean): void {
   const ws = new WebSocket(`${server?.replace(/^http/, "ws")}/v1/agent/connect`, {
     headers: { authorization: `Bearer ${s.token}` },
   });
-  sockets.push(ws);
+  if (attempt === 0 && !wasUp) sockets.push(ws);
+  let up = false;
   ws.addEventListener("open", () => {
     ws.send(
       JSON.stringify({
@@ -58,18 +65,33 @@ for (const s of sims) {
     const msg = JSON.parse(String(e.data)) as {
       type: string;
       bundle?: { version: number; hash: string };
-      version?: number;
     };
-    if (msg.type === "current" && ++open === sims.length) {
-      console.log("ready");
-      if (reports) burst(Number(reports));
+    if ((msg.type === "current" || msg.type === "config") && !up) {
+      up = true;
+      if (wasUp) console.log(`back ${s.host} ${Date.now()}`);
+      else if (++open === sims.length) {
+        console.log("ready");
+        if (reports) burst(Number(reports));
+      }
     }
     if (msg.type === "config" && msg.bundle) {
       ws.send(
         JSON.stringify({ type: "applied", version: msg.bundle.version, hash: msg.bundle.hash }),
       );
+      s.version = msg.bundle.version;
+      s.hash = msg.bundle.hash;
       console.log(`${s.host} ${Date.now()} ${msg.bundle.version}`);
     }
   });
-  ws.addEventListener("close", (e) => console.error(`${s.host} closed ${e.code}`));
+  ws.addEventListener("close", (e) => {
+    if (!reconnect) return void console.error(`${s.host} closed ${e.code}`);
+    // A socket that was up starts the backoff again; one that never came up backs off further.
+    const next = up ? 0 : attempt + 1;
+    setTimeout(() => {
+      console.log(`attempt ${s.host} ${Date.now()}`);
+      connect(s, next, wasUp || up);
+    }, backoffDelay(next));
+  });
 }
+
+for (const s of sims) connect(s, 0, false);

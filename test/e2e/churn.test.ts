@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerAll } from "../../bench/setup.ts";
 import { syntheticCluster } from "../../bench/compile.ts";
-import { ALL_AT_ONCE, BUN, Fleet, waitFor } from "./fleet.ts";
+import { ALL_AT_ONCE, Fleet, waitFor } from "./fleet.ts";
+import { simFleet } from "./sims.ts";
 
 /**
  * Operators push faster than a rollout finishes: 50 agents (real WebSockets, simulated agents
@@ -17,44 +13,6 @@ import { ALL_AT_ONCE, BUN, Fleet, waitFor } from "./fleet.ts";
 const AGENTS = 50;
 const CHANGES = 20;
 const fleet = new Fleet();
-const sims: ChildProcess[] = [];
-
-/** Each simulated host's acked versions, in the order it acked them. */
-async function fleetOf(cluster: string, policy: object): Promise<Map<string, number[]>> {
-  await fleet.api("POST", "/v1/clusters", { name: cluster, rolloutPolicy: policy });
-  const topology = syntheticCluster(AGENTS + 3, { loadbalancer_apiserver_localhost: true });
-  await fleet.api("PUT", `/v1/clusters/${cluster}/topology`, topology);
-  const { body } = await fleet.api<{ token: string }>(
-    "POST",
-    `/v1/clusters/${cluster}/join-tokens`,
-    {},
-  );
-  const hosts = Object.keys(topology.hosts).filter((h) => h.startsWith("node"));
-  const creds = await registerAll(fleet.cp, body.token, topology, hosts);
-  // They start on what they should have: a hello with it is answered `current`.
-  const { body: bundle } = await fleet.api<{ version: number; hash: string }>(
-    "GET",
-    `/v1/clusters/${cluster}/nodes/${hosts[0]}/config`,
-  );
-  const file = join(fleet.dir, `${cluster}-sims.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(creds.map((c) => ({ ...c, hash: bundle.hash, version: bundle.version }))),
-  );
-  const child = spawn(BUN, ["bench/sim-agents.ts", fleet.cp.url, file], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  sims.push(child);
-  const acked = new Map<string, number[]>(hosts.map((h) => [h, []]));
-  await new Promise<void>((ready) =>
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line === "ready") return ready();
-      const [host, , version] = line.split(" ");
-      acked.get(host ?? "")?.push(Number(version));
-    }),
-  );
-  return acked;
-}
 
 async function churn(cluster: string): Promise<number> {
   let last = 0;
@@ -98,17 +56,14 @@ type Rollout = {
 };
 
 beforeAll(() => fleet.start(), 60_000);
-afterAll(async () => {
-  for (const s of sims) s.kill("SIGKILL");
-  await fleet.stop();
-});
+afterAll(() => fleet.stop());
 
 describe.each([
   ["the default policy", "churn-default", { bakeSeconds: 1 }],
   ["all at once", "churn-all", ALL_AT_ONCE],
 ])("one change every 0.5 s under %s", (_name, cluster, policy) => {
   it(`ends every node on the last version, never going back, and explains every step`, async () => {
-    const acked = await fleetOf(cluster, policy);
+    const { acked } = await simFleet(fleet, cluster, policy, AGENTS);
     const last = await churn(cluster);
     await settled(cluster, last);
     await fleet.rollout(cluster, ["completed"], 90_000);
