@@ -66,7 +66,18 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
       );
     }
     const rssBefore = workerdRssMb();
-    await Promise.all(ready);
+    // Every socket connected and told it is current, or a failure that says so (no hang).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(ready),
+      new Promise((_, fail) => {
+        timer = setTimeout(
+          () => fail(new Error(`not every one of ${sims.length} agents was connected after 180 s`)),
+          180_000,
+        );
+      }),
+    ]);
+    clearTimeout(timer);
     const rssConnected = workerdRssMb();
 
     const changed = { ...topology, vars: { loadbalancer_apiserver_localhost: true } };
@@ -113,7 +124,9 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
       null,
     );
   } catch (e) {
-    console.error(`fan-out failed; the control plane's last words:\n${cp.output().slice(-3000)}`);
+    const log = join(tmpdir(), `halo-fanout-${agents}.log`);
+    writeFileSync(log, cp.output());
+    console.error(`fan-out failed; the control plane's last 256 KB of output are in ${log}`);
     throw e;
   } finally {
     for (const p of procs) p.kill("SIGKILL");

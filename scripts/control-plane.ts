@@ -64,9 +64,14 @@ export async function startControlPlane(opts: {
 }): Promise<ControlPlane> {
   applyMigrations(opts.persistDir);
   const port = opts.port ?? (await freePort());
+  // Every agent socket costs workerd (behind wrangler dev's proxy) several descriptors: 5,000
+  // agents need more than a default soft limit allows: raise it to the hard limit.
   const child = spawn(
-    WRANGLER,
+    "sh",
     [
+      "-c",
+      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+      WRANGLER,
       "dev",
       "--ip",
       "127.0.0.1",

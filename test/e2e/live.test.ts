@@ -12,9 +12,12 @@ const CLUSTER = "live";
 const SP = 17443;
 const INTERVAL = 2;
 const MASTERS = { m1: "127.0.41.1", m2: "127.0.41.2", m3: "127.0.41.3" } as const;
-/** Each node's localhost LB on its own ports (host vars), so two nginx share this machine. */
-const N1 = { ip: "127.0.42.1", lb: 36443, health: 38081 };
-const N2 = { ip: "127.0.42.2", lb: 36444, health: 38082 };
+/**
+ * Each node's localhost LB on its own ports (host vars), so two nginx share this machine; below
+ * the ephemeral range (32768+), where another test's client socket could already hold them.
+ */
+const N1 = { ip: "127.0.42.1", lb: 29443, health: 29081 };
+const N2 = { ip: "127.0.42.2", lb: 29444, health: 29082 };
 
 const topology = {
   hosts: {

@@ -40,6 +40,7 @@ function send(ws: WebSocket, msg: ServerMessage): void {
 export class ClusterHub extends DurableObject<Env> {
   private readonly updates: NodeUpdates;
   private desired: Map<string, NodePlan> | null = null;
+  private loading: Promise<void> | null = null;
   private policy: LivePolicy = DEFAULT_LIVE_POLICY;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -160,7 +161,7 @@ export class ClusterHub extends DurableObject<Env> {
             ? { appliedVersion: msg.applied.version, appliedHash: msg.applied.hash }
             : {}),
         });
-        if (!this.desired) await this.load(state.cluster);
+        if (!this.desired) await this.loadOnce(state.cluster);
         const desired = this.desired?.get(state.host)?.bundle;
         if (!this.dispatch(ws, state) && desired) {
           send(ws, { type: "current", version: desired.version, hash: desired.hash });
@@ -325,6 +326,18 @@ export class ClusterHub extends DurableObject<Env> {
       this.dispatch(ws, state, encoded);
       this.sendTargets(ws, state);
     }
+  }
+
+  /**
+   * The desired state for hellos: thousands of agents reconnecting after a deploy (or a wake
+   * from hibernation) share one read instead of each starting its own. Changes (notify, alarm)
+   * call load() and always read afresh.
+   */
+  private loadOnce(cluster: string): Promise<void> {
+    this.loading ??= this.load(cluster).finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
   }
 
   private async load(cluster: string): Promise<void> {
