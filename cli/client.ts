@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { loadConfig } from "./config.ts";
 
 /** Exit codes scripts can rely on. */
@@ -16,7 +17,17 @@ export class CliError extends Error {
 export interface Client {
   server: string;
   token: string;
-  call<T>(method: string, path: string, body?: unknown, type?: string): Promise<T>;
+  /**
+   * Calls the API and parses the answer with the route's schema from shared/api-schemas.ts, the
+   * same schema the route is documented with: what the CLI reads is checked, never cast.
+   */
+  call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+    type?: string,
+  ): Promise<z.output<S>>;
 }
 
 /** The API client: server and token from flags, then HALO_SERVER/HALO_TOKEN, then `halo login`. */
@@ -29,12 +40,13 @@ export function client(flags: { server?: string; token?: string }): Client {
   return {
     server,
     token,
-    async call<T>(
+    async call<S extends z.ZodType>(
+      schema: S,
       method: string,
       path: string,
       body?: unknown,
       type = "application/json",
-    ): Promise<T> {
+    ): Promise<z.output<S>> {
       let res: Response;
       try {
         res = await fetch(new URL(path, server), {
@@ -74,7 +86,16 @@ export function client(flags: { server?: string; token?: string }): Client {
           code,
         );
       }
-      return doc as T;
+      if (res.status === 204) return undefined as z.output<S>;
+      const parsed = schema.safeParse(doc);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new CliError(
+          `${server} answered ${method} ${path} with a body that is not halo's (${i?.path.join(".") || "body"}: ${i?.message}): is it another version of the control plane?`,
+          EXIT.error,
+        );
+      }
+      return parsed.data;
     },
   };
 }

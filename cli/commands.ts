@@ -1,13 +1,6 @@
+import * as S from "../shared/api-schemas.ts";
 import { client, CliError, EXIT } from "./client.ts";
-import {
-  clusterOf,
-  confirm,
-  type Flags,
-  type NodeRow,
-  type Out,
-  type Plan,
-  type Summary,
-} from "./common.ts";
+import { clusterOf, confirm, type Flags, type Out } from "./common.ts";
 import { saveConfig } from "./config.ts";
 import { table } from "./format.ts";
 
@@ -16,7 +9,7 @@ export type { Flags };
 export async function login(f: Flags, out: Out): Promise<number> {
   if (!f.server || !f.token)
     throw new CliError("login needs --server URL and --token T", EXIT.usage);
-  await client(f).call("GET", "/v1/clusters");
+  await client(f).call(S.ClusterList, "GET", "/v1/clusters");
   saveConfig({ server: f.server, token: f.token, cluster: f.cluster });
   out(`logged in to ${f.server}`);
   return EXIT.ok;
@@ -31,12 +24,12 @@ export async function clusterCmd(
   const api = client(f);
   if (sub === "create") {
     if (!name) throw new CliError("cluster create needs a NAME", EXIT.usage);
-    const s = await api.call<Summary>("POST", "/v1/clusters", { name });
+    const s = await api.call(S.ClusterSummary, "POST", "/v1/clusters", { name });
     out(f.json ? JSON.stringify(s) : `created cluster ${s.name}`);
     return EXIT.ok;
   }
   if (sub === "list") {
-    const { clusters } = await api.call<{ clusters: Summary[] }>("GET", "/v1/clusters");
+    const { clusters } = await api.call(S.ClusterList, "GET", "/v1/clusters");
     if (f.json) out(JSON.stringify(clusters));
     else
       out(
@@ -60,7 +53,7 @@ export async function clusterCmd(
     if (!name) throw new CliError("cluster rm needs a NAME", EXIT.usage);
     if (!f.yes && !(await confirm(`delete cluster ${name}, its versions, nodes and tokens?`)))
       return (out("not deleted"), EXIT.declined);
-    await api.call("DELETE", `/v1/clusters/${name}`);
+    await api.call(S.NoContent, "DELETE", `/v1/clusters/${name}`);
     out(`deleted cluster ${name}`);
     return EXIT.ok;
   }
@@ -68,10 +61,7 @@ export async function clusterCmd(
 }
 
 export async function status(f: Flags, out: Out): Promise<number> {
-  const { nodes } = await client(f).call<{ nodes: NodeRow[] }>(
-    "GET",
-    `/v1/clusters/${clusterOf(f)}/nodes`,
-  );
+  const { nodes } = await client(f).call(S.NodeList, "GET", `/v1/clusters/${clusterOf(f)}/nodes`);
   if (f.json) out(JSON.stringify(nodes));
   else
     out(
@@ -112,21 +102,12 @@ export async function tokenCmd(
       if (!/^\d+$/.test(f.maxUses)) throw new CliError("--max-uses takes a number", EXIT.usage);
       body.maxUses = Number(f.maxUses);
     }
-    const r = await api.call<{ token: string; expiresAt: string }>("POST", base, body);
+    const r = await api.call(S.JoinTokenResponse, "POST", base, body);
     out(f.json ? JSON.stringify(r) : r.token);
     return EXIT.ok;
   }
   if (sub === "list") {
-    type Token = {
-      id: string;
-      groups: string[];
-      hosts: string[];
-      expiresAt: string;
-      uses: number;
-      maxUses: number | null;
-      expired: boolean;
-    };
-    const { tokens } = await api.call<{ tokens: Token[] }>("GET", base);
+    const { tokens } = await api.call(S.JoinTokenList, "GET", base);
     if (f.json) out(JSON.stringify(tokens));
     else
       out(
@@ -147,7 +128,7 @@ export async function tokenCmd(
   if (sub === "revoke") {
     if (!id || !/^[0-9a-f]{16}$/.test(id))
       throw new CliError("usage: halo token revoke ID (from `halo token list`)", EXIT.usage);
-    await api.call("DELETE", `${base}/${id}`);
+    await api.call(S.NoContent, "DELETE", `${base}/${id}`);
     out(`revoked join token ${id}`);
     return EXIT.ok;
   }
@@ -165,11 +146,8 @@ export async function hostCmd(
   const api = client(f);
   const base = `/v1/clusters/${clusterOf(f)}`;
   if (sub === "list") {
-    const t = await api.call<{
-      topology: { hosts: Record<string, { ip?: string; access_ip?: string }> } | null;
-      registered: string[];
-    }>("GET", `${base}/topology`);
-    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `${base}/nodes`);
+    const t = await api.call(S.TopologyResponse, "GET", `${base}/topology`);
+    const { nodes } = await api.call(S.NodeList, "GET", `${base}/nodes`);
     const rows = Object.entries(t.topology?.hosts ?? {}).map(([h, e]) => {
       const n = nodes.find((x) => x.host === h);
       return [
@@ -199,7 +177,11 @@ export async function hostCmd(
     if (!name) throw new CliError("host rm needs a NAME", EXIT.usage);
     if (!f.yes && !(await confirm(`remove ${name}? its agent loses its credential`)))
       return (out("not removed"), EXIT.declined);
-    const r = await api.call<Plan>("DELETE", `${base}/hosts/${encodeURIComponent(name)}`);
+    const r = await api.call(
+      S.PutTopologyResponse,
+      "DELETE",
+      `${base}/hosts/${encodeURIComponent(name)}`,
+    );
     out(f.json ? JSON.stringify(r) : `removed ${name} as version ${r.version}`);
     return EXIT.ok;
   }
@@ -210,9 +192,11 @@ export async function hostCmd(
 export async function auditCmd(f: Flags, out: Out): Promise<number> {
   const limit = f.limit ?? "20";
   if (!/^\d+$/.test(limit)) throw new CliError("--limit takes a number", EXIT.usage);
-  const { entries } = await client(f).call<{
-    entries: Array<{ id: number; at: string; actor: string; action: string; detail: unknown }>;
-  }>("GET", `/v1/clusters/${clusterOf(f)}/audit?limit=${limit}`);
+  const { entries } = await client(f).call(
+    S.AuditList,
+    "GET",
+    `/v1/clusters/${clusterOf(f)}/audit?limit=${limit}`,
+  );
   if (f.json) out(JSON.stringify(entries));
   else
     out(

@@ -1,3 +1,5 @@
+import type { z } from "zod";
+import * as S from "../shared/api-schemas.ts";
 /** What every command shares: flags, the cluster chosen, asking, the API's shapes. */
 import { createInterface } from "node:readline/promises";
 import { CliError, EXIT } from "./client.ts";
@@ -33,27 +35,9 @@ export function clusterOf(f: Flags): string {
   return c;
 }
 
-export interface Summary {
-  name: string;
-  version: number;
-  stableVersion: number;
-  nodes: { hosts: number; registered: number; connected: number; applied: number; failed: number };
-  rollout: { id: number; state: string; wave: number; waveCount: number } | null;
-}
-
-export interface Plan {
-  version: number;
-  changed: string[];
-  removed: string[];
-  retried?: boolean;
-  profile?: { name: string; reason: string };
-  preview: Array<{
-    host: string;
-    kinds: string[];
-    retired: string[];
-    apiserver: { before: string | null; after: string | null };
-  }>;
-}
+/** Response types, inferred from the schemas the API documents and the client parses with. */
+export type Plan = z.output<typeof S.PutTopologyResponse>;
+export type NodeRow = z.output<typeof S.NodeStatus>;
 
 /** What a PUT would do, in plain words: changed hosts, removed hosts on their own. */
 
@@ -67,15 +51,3 @@ export async function confirm(question: string): Promise<boolean> {
 }
 
 /** The body to PUT: a file as it is, or an Ansible inventory directory merged into JSON. */
-
-export interface NodeRow {
-  host: string;
-  groups: string[];
-  desired: { version: number; hash: string };
-  applied: { version: number; hash: string } | null;
-  status: string;
-  connected: boolean;
-  lastError: string | null;
-  apiserver: { url: string; ok: boolean | null; ms: number | null };
-  drift: string[];
-}

@@ -1,8 +1,9 @@
+import * as S from "../shared/api-schemas.ts";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { printable } from "../shared/text.ts";
 import { readInventoryDir } from "../shared/topology/inventory-dir.ts";
 import { client, CliError, EXIT } from "./client.ts";
-import { clusterOf, confirm, type Flags, type NodeRow, type Out, type Plan } from "./common.ts";
+import { clusterOf, confirm, type Flags, type Out, type Plan } from "./common.ts";
 import { readDir } from "./inventory-dir.ts";
 
 const TYPES: Record<string, string> = {
@@ -16,7 +17,7 @@ function describePlan(plan: Plan, connected: Set<string>, out: Out): void {
   if (plan.retried)
     out(`version ${plan.version} again: the fleet is not on it, so it is rolled out again`);
   if (plan.changed.length > 0) out(`${plan.changed.length} host(s) change:`);
-  for (const p of plan.preview) {
+  for (const p of plan.preview ?? []) {
     const url =
       p.apiserver.before === p.apiserver.after
         ? ""
@@ -59,12 +60,18 @@ export async function plan(f: Flags, out: Out): Promise<number> {
   const { body, type } = inventoryBody(f.file);
   const api = client(f);
   const q = `?dryRun=true${f.prune ? "&prune=true" : ""}`;
-  const p = await api.call<Plan>("PUT", `/v1/clusters/${cluster}/topology${q}`, body, type);
+  const p = await api.call(
+    S.PutTopologyResponse,
+    "PUT",
+    `/v1/clusters/${cluster}/topology${q}`,
+    body,
+    type,
+  );
   if (f.json) return (out(JSON.stringify(p)), EXIT.ok);
   if (p.profile) out(`profile ${p.profile.name}: ${p.profile.reason}`);
   let connected = new Set<string>();
   if (p.removed.length > 0) {
-    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `/v1/clusters/${cluster}/nodes`);
+    const { nodes } = await api.call(S.NodeList, "GET", `/v1/clusters/${cluster}/nodes`);
     connected = new Set(nodes.filter((n) => n.connected).map((n) => n.host));
   }
   if (p.changed.length === 0 && p.removed.length === 0 && !p.retried) out("no host changes");
@@ -82,7 +89,13 @@ export async function apply(f: Flags, out: Out): Promise<number> {
   const { body, type } = inventoryBody(f.file);
   const api = client(f);
   const path = `/v1/clusters/${cluster}/topology${f.prune ? "?prune=true" : ""}`;
-  const plan = await api.call<Plan>("PUT", `${path}${f.prune ? "&" : "?"}dryRun=true`, body, type);
+  const plan = await api.call(
+    S.PutTopologyResponse,
+    "PUT",
+    `${path}${f.prune ? "&" : "?"}dryRun=true`,
+    body,
+    type,
+  );
   if (plan.changed.length === 0 && plan.removed.length === 0 && !plan.retried) {
     out(
       f.json
@@ -93,7 +106,7 @@ export async function apply(f: Flags, out: Out): Promise<number> {
   }
   let connected = new Set<string>();
   if (plan.removed.length > 0) {
-    const { nodes } = await api.call<{ nodes: NodeRow[] }>("GET", `/v1/clusters/${cluster}/nodes`);
+    const { nodes } = await api.call(S.NodeList, "GET", `/v1/clusters/${cluster}/nodes`);
     connected = new Set(nodes.filter((n) => n.connected).map((n) => n.host));
   }
   if (!f.json) describePlan(plan, connected, out);
@@ -103,7 +116,7 @@ export async function apply(f: Flags, out: Out): Promise<number> {
       ? `remove ${live.join(", ")}, whose agents are connected, and apply?`
       : "apply?";
   if (!f.yes && !(await confirm(question))) return (out("not applied"), EXIT.declined);
-  const r = await api.call<Plan>("PUT", path, body, type);
+  const r = await api.call(S.PutTopologyResponse, "PUT", path, body, type);
   out(
     f.json
       ? JSON.stringify(r)

@@ -1,6 +1,7 @@
+import * as S from "../shared/api-schemas.ts";
 import { printable } from "../shared/text.ts";
 import { client, CliError, EXIT } from "./client.ts";
-import { clusterOf, type Flags, type NodeRow, type Out } from "./common.ts";
+import { clusterOf, type Flags, type Out } from "./common.ts";
 import { followEvents } from "./events.ts";
 import { table } from "./format.ts";
 
@@ -15,14 +16,13 @@ export async function watchCmd(f: Flags, out: Out): Promise<number> {
   return EXIT.ok;
 }
 
-interface Reachability {
-  targets: Array<{ id: string; kind: string; host?: string; address: string }>;
-  nodes: Array<{ host: string; at: string; results: Record<string, { ok: boolean; ms: number }> }>;
-}
-
 /** halo reachability: node x target, as each node last probed it. */
 export async function reachabilityCmd(f: Flags, out: Out): Promise<number> {
-  const r = await client(f).call<Reachability>("GET", `/v1/clusters/${clusterOf(f)}/reachability`);
+  const r = await client(f).call(
+    S.ReachabilityResponse,
+    "GET",
+    `/v1/clusters/${clusterOf(f)}/reachability`,
+  );
   if (f.json) return (out(JSON.stringify(r)), EXIT.ok);
   const tty = process.stdout.isTTY === true;
   const paint = (ok: boolean, s: string) => (tty ? `\u001b[${ok ? 32 : 31}m${s}\u001b[0m` : s);
@@ -52,8 +52,8 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
   const base = `/v1/clusters/${clusterOf(f)}`;
   if (sub === "get") {
     const [rollout, live] = await Promise.all([
-      api.call<Record<string, unknown>>("GET", `${base}/rollout-policy`),
-      api.call<Record<string, unknown>>("GET", `${base}/live-policy`),
+      api.call(S.RolloutPolicySchema, "GET", `${base}/rollout-policy`),
+      api.call(S.LivePolicyResponse, "GET", `${base}/live-policy`),
     ]);
     out(
       f.json
@@ -63,10 +63,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
     return EXIT.ok;
   }
   if (sub === "set") {
-    const live = await api.call<{ probeIntervalSeconds: number; driftPolicy: string }>(
-      "GET",
-      `${base}/live-policy`,
-    );
+    const live = await api.call(S.LivePolicyResponse, "GET", `${base}/live-policy`);
     if (f.drift !== undefined && f.drift !== "heal" && f.drift !== "report")
       throw new CliError("--drift takes heal or report", EXIT.usage);
     if (f.probeInterval !== undefined && !/^\d+$/.test(f.probeInterval))
@@ -76,7 +73,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
         f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
       driftPolicy: f.drift ?? live.driftPolicy,
     };
-    const r = await api.call("PUT", `${base}/live-policy`, next);
+    const r = await api.call(S.LivePolicyResponse, "PUT", `${base}/live-policy`, next);
     out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
     return EXIT.ok;
   }
@@ -99,17 +96,10 @@ export async function describeCmd(
   const base = `/v1/clusters/${clusterOf(f)}`;
   const h = encodeURIComponent(host);
   const [{ nodes }, endpoints, config, reach] = await Promise.all([
-    api.call<{ nodes: Array<NodeRow & Record<string, unknown>> }>("GET", `${base}/nodes`),
-    api.call<{
-      apiserver: { url: string; via: string };
-      etcd: { endpoints: string[]; flannel: string; via: string };
-      certSANs?: string[];
-    }>("GET", `${base}/nodes/${h}/endpoints`),
-    api.call<{ version: number; hash: string; artifacts: Array<{ kind: string; sha256: string }> }>(
-      "GET",
-      `${base}/nodes/${h}/config`,
-    ),
-    api.call<Reachability>("GET", `${base}/reachability`),
+    api.call(S.NodeList, "GET", `${base}/nodes`),
+    api.call(S.EndpointsResponse, "GET", `${base}/nodes/${h}/endpoints`),
+    api.call(S.BundleSchema, "GET", `${base}/nodes/${h}/config`),
+    api.call(S.ReachabilityResponse, "GET", `${base}/reachability`),
   ]);
   const node = nodes.find((n) => n.host === host);
   const probes = reach.nodes.find((n) => n.host === host);

@@ -1,21 +1,14 @@
+import type { z } from "zod";
+import * as S from "../shared/api-schemas.ts";
 import { client, CliError, EXIT, type Client } from "./client.ts";
-import { clusterOf, type Flags, type Out, type Summary } from "./common.ts";
+import { clusterOf, type Flags, type Out } from "./common.ts";
 import { followEvents } from "./events.ts";
 import { bar } from "./format.ts";
 
-interface RolloutDetail {
-  id: number;
-  state: string;
-  toVersion: number;
-  fromVersion: number;
-  wave: number;
-  waveCount: number;
-  reason: string | null;
-  waves: Array<{ name: string; state: string; nodes: Array<{ host: string; status: string }> }>;
-}
+type RolloutDetail = z.output<typeof S.RolloutDetail>;
 
 async function currentRollout(api: Client, cluster: string): Promise<number> {
-  const s = await api.call<Summary>("GET", `/v1/clusters/${cluster}`);
+  const s = await api.call(S.ClusterSummary, "GET", `/v1/clusters/${cluster}`);
   if (!s.rollout) throw new CliError(`cluster ${cluster} has no rollout`, EXIT.error);
   return s.rollout.id;
 }
@@ -37,7 +30,8 @@ export async function rolloutCmd(
   const cluster = clusterOf(f);
   const rid = id ?? String(await currentRollout(api, cluster));
   if (sub === "pause" || sub === "resume" || sub === "abort") {
-    const r = await api.call<RolloutDetail>(
+    const r = await api.call(
+      S.RolloutDetail,
       "POST",
       `/v1/clusters/${cluster}/rollouts/${rid}/${sub}`,
     );
@@ -48,7 +42,7 @@ export async function rolloutCmd(
     let last = "";
     /** Reads the rollout and prints it if it changed; its exit code once it has ended. */
     const step = async (): Promise<number | null> => {
-      const r = await api.call<RolloutDetail>("GET", `/v1/clusters/${cluster}/rollouts/${rid}`);
+      const r = await api.call(S.RolloutDetail, "GET", `/v1/clusters/${cluster}/rollouts/${rid}`);
       const ended = r.state in ENDED || (sub === "watch" && r.state === "paused");
       if (f.json) {
         if (sub === "show" || ended) out(JSON.stringify(r));
@@ -120,7 +114,8 @@ function renderRollout(r: RolloutDetail): string {
 export async function rollback(version: string | undefined, f: Flags, out: Out): Promise<number> {
   if (!version || !/^\d+$/.test(version))
     throw new CliError("usage: halo rollback VERSION", EXIT.usage);
-  const r = await client(f).call<{ version: number; changed: string[] }>(
+  const r = await client(f).call(
+    S.PutTopologyResponse,
     "POST",
     `/v1/clusters/${clusterOf(f)}/rollback`,
     { version: Number(version) },

@@ -215,11 +215,10 @@ describe("the halo CLI against wrangler dev", () => {
     expect((await fleet.api("GET", "/v1/clusters/ks")).status).toBe(404);
   });
 
-  it("explains a server that is not a halo control plane", async () => {
+  /** Runs `halo status` against a fake server that answers every request with `body`. */
+  async function statusAgainst(type: string, body: string) {
     const { createServer } = await import("node:http");
-    const s = createServer((_q, r) =>
-      r.writeHead(200, { "content-type": "text/html" }).end("<html>"),
-    );
+    const s = createServer((_q, r) => r.writeHead(200, { "content-type": type }).end(body));
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
     const port = (s.address() as { port: number }).port;
     // Not spawnSync: this process must stay free to answer as the fake server.
@@ -241,7 +240,20 @@ describe("the halo CLI against wrangler dev", () => {
       p.on("exit", (code) => resolve({ code, err }));
     });
     s.close();
+    return r;
+  }
+
+  it("explains a server that is not a halo control plane", async () => {
+    const r = await statusAgainst("text/html", "<html>");
     expect(r.code).toBe(1);
     expect(r.err).toContain("not JSON: is it a halo control plane?");
+  });
+
+  it("parses every answer with the API's schema: JSON of another shape is named, not used", async () => {
+    const r = await statusAgainst("application/json", JSON.stringify({ nodes: [{ host: 7 }] }));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /answered GET \/v1\/clusters\/c\/nodes with a body that is not halo's \(nodes\.0\.host: .*\): is it another version/,
+    );
   });
 });

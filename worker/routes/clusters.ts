@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { CreateClusterBody } from "../api-schemas.ts";
+import { CreateClusterBody } from "../../shared/api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";

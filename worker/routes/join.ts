@@ -9,7 +9,7 @@ import {
   type Membership,
 } from "../../shared/topology/membership.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { JoinTokenBody, RegisterBody } from "../api-schemas.ts";
+import { JoinTokenBody, RegisterBody } from "../../shared/api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";

@@ -4,7 +4,7 @@ import type { $ZodType } from "zod/v4/core";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { LivePolicySchema } from "../../shared/live.ts";
-import * as S from "../api-schemas.ts";
+import * as S from "../../shared/api-schemas.ts";
 import type { AppEnv } from "../env.ts";
 
 /** Schemas that refer to themselves (vars nest), hoisted into components, keyed by content. */

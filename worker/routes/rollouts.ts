@@ -2,7 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { RolloutPolicySchema, waveLabel } from "../../shared/rollout.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { RollbackBody } from "../api-schemas.ts";
+import { RollbackBody } from "../../shared/api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";

@@ -10,7 +10,7 @@ import {
 } from "../../shared/topology/membership.ts";
 import { HostNameSchema, type Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
-import { HostBody } from "../api-schemas.ts";
+import { HostBody } from "../../shared/api-schemas.ts";
 import { requireAdmin } from "../auth.ts";
 import { ifMatch, readJson, readTopologyBody } from "../body.ts";
 import { db } from "../db/client.ts";

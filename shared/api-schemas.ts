@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ARTIFACT_KINDS, WireBundleSchema } from "../shared/bundle.ts";
-import { RolloutPolicySchema } from "../shared/rollout.ts";
+import { ARTIFACT_KINDS, WireBundleSchema } from "./bundle.ts";
+import { RolloutPolicySchema } from "./rollout.ts";
 import {
   GroupNameSchema,
   HostNameSchema,
@@ -8,9 +8,12 @@ import {
   IpSchema,
   TopologySchema,
   VarsSchema,
-} from "../shared/topology/schema.ts";
+} from "./topology/schema.ts";
 
-/** Request and response bodies: the routes validate with these and the OpenAPI document shows them. */
+/**
+ * Request and response bodies: the routes validate with these, the OpenAPI document shows them,
+ * and the CLI parses every answer with them (no hand-copied response types).
+ */
 export const ClusterName = z
   .string()
   .regex(
@@ -72,11 +75,25 @@ export const TopologyResponse = z.object({
   topology: TopologySchema.nullable(),
   registered: z.array(z.string()),
 });
+export const ClusterList = z.object({ clusters: z.array(ClusterSummary) });
+
+/** How one host's bundle would change (a dry run): kinds that differ, retired kinds, its apiserver URL. */
+export const HostChange = z.object({
+  host: z.string(),
+  kinds: z.array(z.string()),
+  retired: z.array(z.string()),
+  apiserver: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
+});
+
 export const PutTopologyResponse = z.object({
   version: z.number().int(),
   changed: z.array(z.string()),
   removed: z.array(z.string()),
   retried: z.boolean().optional(),
+  /** with dryRun=true: per host, what would change */
+  preview: z.array(HostChange).optional(),
+  /** the endpoint profile an inventory chose (dry run) */
+  profile: z.object({ name: z.string(), reason: z.string() }).optional(),
 });
 
 export const EndpointsResponse = z.object({
@@ -106,7 +123,18 @@ export const NodeStatus = z.object({
   lastSeen: z.string().nullable(),
   lastError: z.string().nullable(),
   agentVersion: z.string().nullable(),
+  /** the node's own path to the apiserver, as it last probed it */
+  apiserver: z.object({
+    url: z.string(),
+    ok: z.boolean().nullable(),
+    ms: z.number().nullable(),
+  }),
+  drift: z.array(z.string()),
+  lastDrift: z
+    .object({ at: z.string(), kinds: z.array(z.string()), healed: z.boolean() })
+    .nullable(),
 });
+export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 
 export const JoinTokenInfo = z.object({
   id: z.string(),
@@ -136,6 +164,16 @@ export const AuditEntry = z.object({
   action: z.string(),
   detail: z.record(z.string(), z.unknown()),
 });
+
+export const AuditList = z.object({ entries: z.array(AuditEntry) });
+
+export const LivePolicyResponse = z.object({
+  probeIntervalSeconds: z.number().int(),
+  driftPolicy: z.enum(["heal", "report"]),
+});
+
+/** A 204: no body to parse. */
+export const NoContent = z.unknown();
 
 export const Problem = z.object({
   type: z.string(),
