@@ -146,6 +146,7 @@ export class AgentLoop {
         this.opts.log(`hub error ${msg.code}: ${msg.message}`);
         break;
       case "welcome":
+        this.live.protocol(msg.protocol);
         break;
       case "targets":
         if (!this.opts.once) this.live.update(msg);

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import type { DriftPolicy, ProbeResult, Target } from "../shared/live.ts";
@@ -17,6 +18,17 @@ const HEARTBEAT_MS = 60_000;
 
 type Report = Extract<ClientMessage, { type: "report" }>;
 type TargetsFrame = Extract<ServerMessage, { type: "targets" }>;
+
+/** The VIP this host's keepalived holds or backs up, from the last bundle applied; null if none. */
+function vipOf(stateDir: string): string | null {
+  const text = readOrNull(bundlePath(stateDir));
+  if (text === null) return null;
+  const wire = JSON.parse(text) as WireBundle;
+  const k = (wire.artifacts as Array<{ kind?: string; spec?: { vip?: unknown } }>).find(
+    (a) => a.kind === "keepalived",
+  );
+  return typeof k?.spec?.vip === "string" ? k.spec.vip : null;
+}
 
 /** The bundle this node last applied, as it came: what drift is measured against. */
 export const bundlePath = (stateDir: string) => join(stateDir, "bundle.json");
@@ -64,6 +76,9 @@ export class LiveView {
   private results: Record<string, ProbeResult> = {};
   private own: ProbeResult | null = null;
   private checking = false;
+  /** the protocol the hub chose; `vip` reports need 3 */
+  private hubProtocol = 1;
+  private lastVip: boolean | null = null;
   private pendingCheck: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -88,6 +103,12 @@ export class LiveView {
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.pendingCheck) clearTimeout(this.pendingCheck);
     for (const w of this.watchers) w.close();
+  }
+
+  /** The protocol the hub chose in welcome (a new connection: what it knew is news again). */
+  protocol(n: number): void {
+    this.hubProtocol = n;
+    this.lastVip = null;
   }
 
   /** The hub's targets frame: what to probe, how often, what to do about drift. */
@@ -132,6 +153,21 @@ export class LiveView {
       own?.ok ?? null,
     ]);
     if (shape !== this.last) this.sendProbes(shape);
+    this.reportVip();
+  }
+
+  /** On an lb host running keepalived: whether the VIP is on one of this host's interfaces. */
+  private reportVip(): void {
+    if (this.hubProtocol < 3) return;
+    const vip = vipOf(this.ctx.stateDir);
+    if (vip === null) return;
+    const held = Object.values(networkInterfaces()).some((addrs) =>
+      (addrs ?? []).some((a) => a.address === vip),
+    );
+    if (held === this.lastVip) return;
+    this.lastVip = held;
+    this.io.log(held ? `this host holds the VIP ${vip}` : `the VIP ${vip} is not on this host`);
+    this.io.send({ type: "report", vip: { held } });
   }
 
   private sendProbes(shape: string): void {

@@ -6,12 +6,7 @@ export const JSON_OUTPUT = process.argv.includes("--json");
 
 export function figure(name: string, value: number, unit: string, target: number | null): void {
   const ok = target === null ? null : value <= target;
-  const verdict =
-    ok === null
-      ? ""
-      : ok
-        ? ` (target < ${target} ${unit}: met)`
-        : ` (target < ${target} ${unit}: MISSED)`;
+  const verdict = ok === null ? "" : ` (target <= ${target} ${unit}: ${ok ? "met" : "MISSED"})`;
   console.log(`${name}: ${value} ${unit}${verdict}`);
   if (JSON_OUTPUT) console.log(JSON.stringify({ figure: name, value, unit, target, ok }));
 }

@@ -32,6 +32,14 @@ function verdict(outcomes) {
   return { state: "ok", text: `reachable from ${known.length} node(s)` };
 }
 
+/** With keepalived, which lb host says it holds the VIP now (from the agents' own reports). */
+function vipLine(hosts, byHost) {
+  const said = hosts.filter((h) => typeof byHost.get(h)?.vipHeld === "boolean");
+  if (said.length === 0) return [];
+  const holders = said.filter((h) => byHost.get(h).vipHeld);
+  return [holders.length > 0 ? `VIP held by ${holders.join(", ")}` : "VIP held by no lb host"];
+}
+
 export function renderDiagram(box, d, nodes, reach) {
   const byHost = new Map(nodes.map((n) => [n.host, n]));
   const results = (id) => reach.nodes.map((n) => n.results[id]);
@@ -88,6 +96,7 @@ export function renderDiagram(box, d, nodes, reach) {
           ? `HAProxy on ${names(d.lb.hosts, 3)}`
           : "no lb hosts in the inventory",
         `name → VIP: ${nameProbe.text}`,
+        ...vipLine(d.lb.hosts, byHost),
       ],
       nameProbe.state,
     );

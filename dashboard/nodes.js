@@ -25,7 +25,13 @@ const view = { filter: "", sort: "host", desc: false, open: new Set() };
 function cells(n) {
   const a = n.apiserver;
   return [
-    el("td", {}, el("strong", {}, n.host), el("div", { class: "dim" }, n.groups.join(", "))),
+    el(
+      "td",
+      {},
+      el("strong", {}, n.host),
+      n.vipHeld === true ? [" ", mark("ok", "holds the VIP")] : null,
+      el("div", { class: "dim" }, n.groups.join(", ")),
+    ),
     el("td", {}, mark(STATUS[n.status] ?? "unknown", n.status)),
     el("td", {}, `v${n.desired?.version ?? "-"} / ${n.applied ? `v${n.applied.version}` : "-"}`),
     el(

@@ -54,14 +54,17 @@ export interface ControlPlane {
 
 /**
  * Starts the control plane as operators do: migrations applied, then `wrangler dev` (workerd
- * + D1 on local disk) on 127.0.0.1; resolves once /healthz answers.
+ * + D1 on local disk) on 127.0.0.1 (or `ip`: an address a test's network namespaces reach);
+ * resolves once /healthz answers.
  */
 export async function startControlPlane(opts: {
   persistDir: string;
   adminToken: string;
   port?: number;
   quiet?: boolean;
+  ip?: string;
 }): Promise<ControlPlane> {
+  const ip = opts.ip ?? "127.0.0.1";
   applyMigrations(opts.persistDir);
   const port = opts.port ?? (await freePort());
   // Every agent socket costs workerd (behind wrangler dev's proxy) several descriptors: 5,000
@@ -74,7 +77,7 @@ export async function startControlPlane(opts: {
       WRANGLER,
       "dev",
       "--ip",
-      "127.0.0.1",
+      ip,
       "--port",
       String(port),
       "--persist-to",
@@ -96,7 +99,7 @@ export async function startControlPlane(opts: {
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${ip}:${port}`;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const deadline = Date.now() + 60_000;
   for (;;) {

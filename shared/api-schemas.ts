@@ -133,6 +133,8 @@ export const NodeStatus = z.object({
   lastDrift: z
     .object({ at: z.string(), kinds: z.array(z.string()), healed: z.boolean() })
     .nullable(),
+  /** on an lb host running keepalived: whether it held the VIP at its last report */
+  vipHeld: z.boolean().nullable(),
 });
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 

@@ -6,10 +6,11 @@ import { HostName } from "./names.ts";
 
 /**
  * The newest protocol this code speaks, and the oldest it still accepts. Version 2 adds the
- * live view (targets, probe and drift reports). Agents say both in hello; the hub picks the
- * highest version both speak, so either side can be upgraded first.
+ * live view (targets, probe and drift reports); 3 lets an lb host report whether it holds the
+ * VIP. Agents say both in hello; the hub picks the highest version both speak, so either side
+ * can be upgraded first (an agent sends `vip` only once the hub said 3 in welcome).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const PROTOCOL_MIN = 1;
 /** Frames larger than this are refused before parsing. */
 export const MAX_FRAME_BYTES = 1_048_576;
@@ -71,6 +72,8 @@ export const ClientMessage = z.discriminatedUnion("type", [
     drift: z.optional(
       z.strictObject({ kinds: z.array(Text(64)).check(z.maxLength(64)), healed: z.boolean() }),
     ),
+    /** protocol 3, on an lb host running keepalived: whether this host holds the VIP now */
+    vip: z.optional(z.strictObject({ held: z.boolean() })),
   }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;

@@ -46,6 +46,8 @@ export async function nodeStatuses(d: Db, cluster: string) {
       },
       drift: r ? (JSON.parse(r.drift) as string[]) : [],
       lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as unknown) : null,
+      // Only lb hosts running keepalived (protocol 3 agents) say; null elsewhere.
+      vipHeld: r?.vipHeld ?? null,
     };
   });
 }

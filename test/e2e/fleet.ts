@@ -41,10 +41,15 @@ export class Fleet {
   cp!: ControlPlane;
   private cert: { key: string; cert: string } | null = null;
 
-  async start(): Promise<this> {
+  private ip: string | undefined;
+
+  /** Starts the control plane, on 127.0.0.1 or on `ip` (a bridge the test's namespaces reach). */
+  async start(opts: { ip?: string } = {}): Promise<this> {
+    this.ip = opts.ip;
     this.cp = await startControlPlane({
       persistDir: join(this.dir, "d1"),
       adminToken: "e2e-admin",
+      ip: this.ip,
     });
     return this;
   }
@@ -56,6 +61,7 @@ export class Fleet {
       persistDir: join(this.dir, "d1"),
       adminToken: "e2e-admin",
       port,
+      ip: this.ip,
     });
   }
 

@@ -1,7 +1,8 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALL_AT_ONCE, EVERY_ROLE, Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { AGENT, ALL_AT_ONCE, BUN, EVERY_ROLE, Fleet, reach, waitFor, type Node } from "./fleet.ts";
 
 /**
  * The external LB made HA, for real: two network namespaces (lb1, lb2) on a bridge this test
@@ -72,6 +73,7 @@ const holder = (): Lb | null => {
 };
 
 const fleet = new Fleet();
+let browser: Browser | null = null;
 const lbs = new Map<Lb, Node>();
 const haproxy = new Map<Lb, ChildProcess>();
 
@@ -85,10 +87,12 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
     teardown();
     network();
     fleet.onStop(teardown);
-    await fleet.start();
+    // On the bridge: the agents run inside the namespaces, where they see whether they hold the VIP.
+    await fleet.start({ ip: `${NET}.1` });
     // The master: an apiserver stand-in on the bridge, reachable from both namespaces.
     await fleet.apiserver("m1", `${NET}.1`, SP);
     await fleet.createCluster(CLUSTER, ALL_AT_ONCE);
+    await fleet.api("PUT", `/v1/clusters/${CLUSTER}/live-policy`, { probeIntervalSeconds: 2 });
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, {
       hosts: { m1: { ip: `${NET}.1` }, lb1: { ip: LBS.lb1 }, lb2: { ip: LBS.lb2 } },
       groups: {
@@ -107,8 +111,9 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
       `/v1/clusters/${CLUSTER}/join-tokens`,
       EVERY_ROLE,
     );
-    // Real agents render and check both files (haproxy -c, keepalived --config-test); the
-    // test starts the daemons in each namespace, as systemd would on a real lb host.
+    // Real agents, each inside its namespace, render and check both files (haproxy -c,
+    // keepalived --config-test) and report whether their host holds the VIP; the test starts
+    // the daemons in each namespace, as systemd would on a real lb host.
     for (const lb of Object.keys(LBS) as Lb[]) {
       const n = fleet.node(lb, {
         hosts: null,
@@ -128,8 +133,29 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
           reload: null,
         },
       });
-      n.join(body.token, LBS[lb]);
-      n.run(["--once"]);
+      const inNs = (cmd: string[]) => ["netns", "exec", ns(lb), BUN, AGENT, ...cmd];
+      const joined = spawnSync(
+        "ip",
+        inNs([
+          "join",
+          "--server",
+          fleet.cp.url,
+          "--token",
+          body.token,
+          "--hostname",
+          lb,
+          "--ip",
+          LBS[lb],
+          "--state",
+          n.state,
+        ]),
+        { encoding: "utf8" },
+      );
+      if (joined.status !== 0) throw new Error(`join ${lb}: ${joined.stderr}`);
+      n.agent = fleet.spawn(
+        "ip",
+        inNs(["run", "--root", n.root, "--state", n.state, "--config", n.config]),
+      );
       lbs.set(lb, n);
     }
     await fleet.converged(CLUSTER, ["lb1", "lb2"]);
@@ -156,7 +182,25 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
       ]);
     }
   }, 120_000);
-  afterAll(() => fleet.stop());
+  afterAll(async () => {
+    await browser?.close();
+    await fleet.stop();
+  });
+
+  /** The dashboard's LB box, as an operator sees it. */
+  const lbBox = async (): Promise<string> => {
+    browser ??= await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox"],
+    });
+    const page = await browser.newPage();
+    await page.addInitScript(() => sessionStorage.setItem("halo.adminToken", "e2e-admin"));
+    await page.goto(`${fleet.cp.url}/clusters/${CLUSTER}`);
+    await page.locator("body[data-ready=true]").waitFor();
+    const text = (await page.locator('[data-box="lb"]').textContent()) ?? "";
+    await page.close();
+    return text;
+  };
 
   it("renders keepalived for both, lb1 preferred, with the other as its unicast peer", () => {
     const conf = lbs.get("lb1")?.file("etc/keepalived/keepalived.conf") ?? "";
@@ -166,9 +210,25 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
     expect(lbs.get("lb2")?.file("etc/keepalived/keepalived.conf")).toContain("priority 140");
   });
 
+  /** Which lb host the control plane says holds the VIP, from the agents' own reports. */
+  const reported = async (): Promise<string> => {
+    const { body } = await fleet.api<{ nodes: Array<{ host: string; vipHeld: boolean | null }> }>(
+      "GET",
+      `/v1/clusters/${CLUSTER}/nodes`,
+    );
+    return body.nodes
+      .filter((n) => n.vipHeld === true)
+      .map((n) => n.host)
+      .join(",");
+  };
+
   it("the VIP answers through lb1, moves to lb2 when lb1's HAProxy stops, and comes back", async () => {
     await fleet.explain(waitFor("lb1 holds the VIP", () => holder() === "lb1", 20_000));
     expect(await reach(VIP, LBP)).toBe("m1");
+    await fleet.explain(
+      waitFor("the agents report lb1", async () => (await reported()) === "lb1", 20_000),
+    );
+    expect(await lbBox()).toContain("VIP held by lb1");
 
     const stopped = Date.now();
     haproxy.get("lb1")?.kill("SIGKILL");
@@ -182,6 +242,10 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
     console.log(
       `keepalived failover: lb1's HAProxy killed -> VIP answering through lb2 in ${failover} ms`,
     );
+    await fleet.explain(
+      waitFor("the agents report lb2", async () => (await reported()) === "lb2", 20_000),
+    );
+    expect(await lbBox()).toContain("VIP held by lb2");
     expect(failover).toBeLessThan(15_000);
 
     const back = Date.now();
@@ -194,6 +258,9 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
     );
     console.log(
       `keepalived failback: lb1's HAProxy started -> VIP back on lb1 in ${Date.now() - back} ms`,
+    );
+    await fleet.explain(
+      waitFor("the agents report lb1 again", async () => (await reported()) === "lb1", 20_000),
     );
   }, 60_000);
 });

@@ -201,6 +201,7 @@ describe("nodes and config", () => {
       apiserver: { url: "https://10.0.0.1:443", ok: null, ms: null },
       drift: [],
       lastDrift: null,
+      vipHeld: null,
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });

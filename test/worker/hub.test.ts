@@ -147,11 +147,18 @@ describe("the cluster hub", () => {
     old.send({ type: "hello", protocol: 1, host: "n1", applied: null });
     expect((await old.next()).type).toBe("config");
     const fresh = await connect(await register(c, "n2", "10.0.1.2"));
-    fresh.send({ type: "hello", protocol: 3, protocolMin: 1, host: "n2", applied: null });
+    // A newer agent than this hub: they settle on the hub's newest.
+    fresh.send({
+      type: "hello",
+      protocol: PROTOCOL_VERSION + 1,
+      protocolMin: 1,
+      host: "n2",
+      applied: null,
+    });
     expect((await fresh.next()).type).toBe("config");
     await until("targets", async () => fresh.live.length === 2);
     expect(fresh.live).toEqual([
-      { type: "welcome", protocol: 2 },
+      { type: "welcome", protocol: PROTOCOL_VERSION },
       {
         type: "targets",
         intervalSeconds: 10,

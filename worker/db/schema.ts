@@ -68,6 +68,8 @@ export const nodes = sqliteTable(
     drift: text("drift").notNull().default("[]"),
     /** the last drift seen: {at, kinds, healed} (JSON) */
     lastDrift: text("last_drift"),
+    /** on an lb host running keepalived: whether it held the VIP at its last report */
+    vipHeld: integer("vip_held", { mode: "boolean" }),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],

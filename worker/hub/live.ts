@@ -41,6 +41,7 @@ export function reportPatch(
     patch.apiserverOk = r.probes.apiserver.ok;
     patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;
   }
+  if (r.vip) patch.vipHeld = r.vip.held;
   let drift: { kinds: string[]; healed: boolean } | null = null;
   if (r.drift) {
     const kinds = [...r.drift.kinds].sort();

@@ -20,6 +20,7 @@ export interface NodePatch {
   apiserverMs?: number;
   drift?: string;
   lastDrift?: string;
+  vipHeld?: boolean;
 }
 
 const BATCH = 400;

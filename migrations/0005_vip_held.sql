@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `vip_held` integer;
