@@ -23,7 +23,10 @@ export async function benchChurn(agents = 1000, seconds = 60, processes = 4): Pr
     let sims: BenchSims | null = null;
     try {
       const api = benchApi(cp);
-      sims = await benchSims(cp, api, dir, "churn", policy, agents, processes);
+      // They reconnect as real agents do: a socket dropped under load is part of the story.
+      sims = await benchSims(cp, api, dir, "churn", policy, agents, processes, {
+        SIM_RECONNECT: "1",
+      });
       let last = 0;
       for (let i = 1; i <= seconds; i++) {
         const t0 = Date.now();
@@ -70,6 +73,8 @@ export async function benchChurn(agents = 1000, seconds = 60, processes = 4): Pr
         "nodes",
         0,
       );
+      const back = sims.lines.filter((l) => l.startsWith("back ")).length;
+      figure(`churn ${agents} (${name}): sockets dropped and reconnected`, back, "sockets", null);
     } finally {
       for (const p of sims?.procs ?? []) p.kill("SIGKILL");
       await cp.stop();

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { compileCluster, type NodePlan } from "../../shared/bundle.ts";
+import { importTopology } from "../../shared/topology/import.ts";
 import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 
@@ -42,4 +44,14 @@ export function plan(t: unknown, host: string): NodePlan {
   const p = plans(t).get(host);
   if (!p) throw new Error(`no plan for ${host}`);
   return p;
+}
+
+/** The seed's own cluster, as `examples/seed-cluster.ini` declares it. */
+export function seedCluster(): Topology {
+  const r = importTopology(
+    readFileSync(new URL("../../examples/seed-cluster.ini", import.meta.url), "utf8"),
+    "ini",
+  );
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
 }

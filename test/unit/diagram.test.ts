@@ -1,17 +1,8 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { trafficDiagram } from "../../shared/diagram.ts";
-import { importTopology } from "../../shared/topology/import.ts";
-import { plans } from "../support/topologies.ts";
+import { plans, seedCluster } from "../support/topologies.ts";
 
-const seed = () => {
-  const r = importTopology(
-    readFileSync(new URL("../../examples/seed-cluster.ini", import.meta.url), "utf8"),
-    "ini",
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  return r.value;
-};
+const seed = seedCluster;
 
 describe("the traffic diagram", () => {
   it("draws the seed's cluster: masters, etcd members, the LB's name, VIP and hosts, each path", () => {

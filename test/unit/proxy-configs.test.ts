@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { importTopology } from "../../shared/topology/import.ts";
 import { run } from "../support/binaries.ts";
-import { cluster, plans } from "../support/topologies.ts";
+import { cluster, plans, seedCluster } from "../support/topologies.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "halo-configs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,14 +15,7 @@ const v6Masters = () => {
   return t;
 };
 
-const seed = () => {
-  const r = importTopology(
-    readFileSync(new URL("../../examples/seed-cluster.ini", import.meta.url), "utf8"),
-    "ini",
-  );
-  if (!r.ok) throw new Error(JSON.stringify(r.error));
-  return r.value;
-};
+const seed = seedCluster;
 
 /** Every way a proxy config gets rendered; each must satisfy the real binary's own check. */
 const SCENARIOS: Array<[string, unknown]> = [
