@@ -15,7 +15,7 @@ import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "./apply.ts";
-import { backoffDelay } from "./backoff.ts";
+import { reconnectDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
 
@@ -165,7 +165,7 @@ export class AgentLoop {
       );
       return this.finish(EXIT.revoked);
     }
-    const delay = backoffDelay(this.attempt++);
+    const delay = reconnectDelay(this.attempt++);
     this.opts.log(
       `disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting in ${delay} ms`,
       { event: "disconnected" },

@@ -3,10 +3,10 @@
 // once. Prints "ready" when all are connected, then one line per ack:
 // "<host> <ms since epoch> <version>". With a third argument K, each then sends K probe
 // reports (the last one with ms 999) and prints "sent". With SIM_RECONNECT=1 a closed socket
-// reconnects as the real agent does (capped exponential backoff, full jitter), printing
+// reconnects as the real agent does (its reconnectDelay: full jitter, a 5 s window at least), printing
 // "attempt <host> <ms>" per try and "back <host> <ms>" when the hub answers its hello again.
 import { readFileSync } from "node:fs";
-import { backoffDelay } from "../agent/backoff.ts";
+import { reconnectDelay } from "../agent/backoff.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol.ts";
 
 interface Sim {
@@ -90,7 +90,7 @@ function connect(s: Sim, attempt: number, wasUp: boolean): void {
     setTimeout(() => {
       console.log(`attempt ${s.host} ${Date.now()}`);
       connect(s, next, wasUp || up);
-    }, backoffDelay(next));
+    }, reconnectDelay(next));
   });
 }
 
