@@ -47,19 +47,25 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
     for (const s of sims) Object.assign(s, { hash: bundle.hash, version: bundle.version });
 
     const acks: number[] = [];
+    let reconnected = 0;
     const ready: Promise<void>[] = [];
     const per = Math.ceil(sims.length / processes);
     for (let p = 0; p < processes; p++) {
       const file = join(dir, `sims-${p}.json`);
       writeFileSync(file, JSON.stringify(sims.slice(p * per, (p + 1) * per)));
+      // As a fleet after a deploy: connections spread over the agents' reconnect window, and a
+      // dropped socket reconnects (the bench counts how many did).
       const child = spawn(BUN, ["bench/sim-agents.ts", cp.url, file], {
         stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, SIM_RECONNECT: "1", SIM_SPREAD: "1" },
       });
       procs.push(child);
       ready.push(
         new Promise((res) => {
           createInterface({ input: child.stdout! }).on("line", (line) => {
             if (line === "ready") return res();
+            if (line.startsWith("back ")) return void reconnected++;
+            if (line.startsWith("attempt ")) return;
             acks.push(Number(line.split(" ")[1]));
           });
         }),
@@ -117,6 +123,7 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
       n >= 5000 ? 5000 : null,
     );
     figure(`fan-out ${n}: workerd RSS with every socket open`, rssConnected, "MB", null);
+    figure(`fan-out ${n}: sockets dropped and reconnected`, reconnected, "sockets", null);
     figure(
       `fan-out ${n}: workerd RSS growth for the sockets`,
       rssConnected - rssBefore,

@@ -94,4 +94,9 @@ function connect(s: Sim, attempt: number, wasUp: boolean): void {
   });
 }
 
-for (const s of sims) connect(s, 0, false);
+// SIM_SPREAD=1: the first connections come as a fleet's do after a deploy, spread over the
+// agent's reconnect window, not all in the same millisecond.
+const spread = process.env.SIM_SPREAD === "1";
+for (const s of sims)
+  if (spread) setTimeout(() => connect(s, 0, false), reconnectDelay(0));
+  else connect(s, 0, false);

@@ -191,6 +191,43 @@ describe("the dashboard in a real browser", () => {
       .toMatch(/^Conflict: the topology changed since this plan/);
   });
 
+  it("pauses, resumes and aborts a live rollout, each after a confirmation", async () => {
+    await fleet.api("PUT", `/v1/clusters/${CLUSTER}/rollout-policy`, {
+      canary: 1,
+      waves: ["100%"],
+      bakeSeconds: 120,
+    });
+    const { body } = await fleet.api<{ topology: ReturnType<typeof topology> }>(
+      "GET",
+      `/v1/clusters/${CLUSTER}/topology`,
+    );
+    const t = body.topology;
+    await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, {
+      ...t,
+      // Every node dials m[0] directly now: a new port changes every bundle.
+      vars: { ...t.vars, kube_apiserver_port: SP + 1 },
+    });
+    const state = () => page.locator("#rollout-state").textContent();
+    await expect.poll(state, { timeout: 20_000 }).toMatch(/in_progress/);
+    const asked: string[] = [];
+    page.on("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await page.getByRole("button", { name: "Pause" }).click();
+    await expect.poll(state, { timeout: 20_000 }).toMatch(/paused/);
+    await page.getByRole("button", { name: "Resume" }).click();
+    await expect.poll(state, { timeout: 20_000 }).toMatch(/in_progress/);
+    await shot("7-rollout");
+    await page.getByRole("button", { name: "Abort" }).click();
+    await expect.poll(state, { timeout: 20_000 }).toMatch(/aborted/);
+    expect(asked).toEqual([
+      expect.stringMatching(/^Pause this rollout\?/),
+      expect.stringMatching(/^Resume this rollout\?/),
+      expect.stringMatching(/^Abort this rollout\?/),
+    ]);
+  });
+
   it("labels every control and reaches them all with the keyboard", async () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll("input, select, textarea, button")]
