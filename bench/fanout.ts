@@ -78,8 +78,8 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
       Promise.all(ready),
       new Promise((_, fail) => {
         timer = setTimeout(
-          () => fail(new Error(`not every one of ${sims.length} agents was connected after 180 s`)),
-          180_000,
+          () => fail(new Error(`not every one of ${sims.length} agents was connected after 60 s`)),
+          60_000,
         );
       }),
     ]);
