@@ -3,7 +3,6 @@ import { parseArgs, USAGE } from "./args.ts";
 import { join, leave, run, status, useLogFormat } from "./commands.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { EXIT } from "./connection.ts";
-import { doctor } from "./doctor.ts";
 
 /** halo-agent: `join`, `run`, `status`, `leave` and `doctor`; see USAGE. */
 async function main(argv: string[]): Promise<number> {
@@ -23,7 +22,8 @@ async function main(argv: string[]): Promise<number> {
     case "leave":
       return leave(args.value);
     case "doctor":
-      return doctor(args.value);
+      // Loaded only when asked for: the long-running agent does not carry it.
+      return (await import("./doctor.ts")).doctor(args.value);
     case "version":
       console.log(`halo-agent ${AGENT_VERSION}`);
       return EXIT.ok;
