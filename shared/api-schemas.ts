@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ARTIFACT_KINDS, WireBundleSchema } from "./bundle.ts";
-import { RolloutPolicySchema } from "./rollout.ts";
+import { ROLLOUT_STATES, RolloutPolicySchema } from "./rollout.ts";
 import {
   GroupNameSchema,
   HostNameSchema,
@@ -209,7 +209,7 @@ export const RolloutSummary = z.object({
   cluster: z.string(),
   fromVersion: z.number().int(),
   toVersion: z.number().int(),
-  state: z.enum(["in_progress", "paused", "completed", "reverted", "aborted", "superseded"]),
+  state: z.enum(ROLLOUT_STATES),
   wave: z.number().int(),
   waveCount: z.number().int(),
   reason: z.string().nullable(),

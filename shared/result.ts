@@ -10,11 +10,6 @@ export interface Issue {
   message: string;
 }
 
-/** Joins a path made of keys and indices the way problem+json bodies and CLI errors show it. */
-export function joinPath(parts: ReadonlyArray<PropertyKey>): string {
-  return parts.map((p) => String(p)).join(".");
-}
-
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

@@ -1,7 +1,7 @@
 import { family } from "../shared/prometheus.ts";
+import { ROLLOUT_STATES } from "../shared/rollout.ts";
 
 const STATUSES = ["applied", "pending", "failed", "registered", "unregistered"];
-const ROLLOUT_STATES = ["in_progress", "paused", "completed", "reverted", "aborted", "superseded"];
 
 interface NodeView {
   status: string;

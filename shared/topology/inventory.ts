@@ -1,5 +1,3 @@
-import type { Issue } from "../result.ts";
-
 /** The host fields an inventory carries as vars; every other var stays a var. */
 const HOST_FIELDS = ["ip", "access_ip", "ip6", "access_ip6"] as const;
 
@@ -32,11 +30,4 @@ export function declareHost(raw: RawTopology, name: string, vars: Record<string,
 
 export function group(raw: RawTopology, name: string): RawTopology["groups"][string] {
   return (raw.groups[name] ??= { hosts: [], children: [] });
-}
-
-/** An inventory that could not be read at all; `path` says where, e.g. `line.12`. */
-export class InventoryError extends Error {
-  constructor(readonly issues: Issue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join("; "));
-  }
 }
