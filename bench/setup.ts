@@ -23,12 +23,12 @@ export async function fetchOnce(url: string, init: RequestInit): Promise<Respons
   }
 }
 
-/** The admin API of a benchmark's control plane (token "bench"); a non-2xx answer throws. */
+/** The admin API of a control plane (its own admin token); a non-2xx answer throws. */
 export function benchApi(cp: ControlPlane): Api {
   return async (method, path, body) => {
     const r = await fetchOnce(`${cp.url}${path}`, {
       method,
-      headers: { authorization: "Bearer bench", "content-type": "application/json" },
+      headers: { authorization: `Bearer ${cp.adminToken}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);

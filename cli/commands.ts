@@ -135,8 +135,7 @@ export async function tokenCmd(
   throw new CliError("usage: halo token create|list|revoke", EXIT.usage);
 }
 
-/** halo watch: the cluster's event stream, one line per event (JSON with --json). */
-
+/** halo host list | halo host rm NAME: the cluster's hosts, declared or registered. */
 export async function hostCmd(
   sub: string | undefined,
   name: string | undefined,

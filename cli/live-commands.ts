@@ -5,6 +5,7 @@ import { clusterOf, type Flags, type Out } from "./common.ts";
 import { followEvents } from "./events.ts";
 import { table } from "./format.ts";
 
+/** halo watch: the cluster's event stream, one line per event (JSON with --json). */
 export async function watchCmd(f: Flags, out: Out): Promise<number> {
   const api = client(f);
   const cluster = clusterOf(f);
@@ -83,8 +84,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
   );
 }
 
-/** halo host list | halo host rm NAME: the cluster's hosts, declared or registered. */
-
+/** halo describe node HOST: groups, endpoints, kinds and hashes, desired vs applied, probes. */
 export async function describeCmd(
   what: string | undefined,
   host: string | undefined,

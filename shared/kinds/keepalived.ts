@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { INTERFACE_NAME, INTERFACE_NAME_MESSAGE } from "../names.ts";
 import { renderKeepalived } from "../render/keepalived.ts";
 import { Address, list, Port } from "./fields.ts";
 import { defineKind } from "./types.ts";
@@ -6,9 +7,7 @@ import { defineKind } from "./types.ts";
 const Byte = z.int().check(z.gte(1), z.lte(255));
 const Spec = z.strictObject({
   vip: Address,
-  interface: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "must be an interface name")),
+  interface: z.string().check(z.regex(INTERFACE_NAME, INTERFACE_NAME_MESSAGE)),
   routerId: Byte,
   priority: Byte,
   advertInt: Byte,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { canonicalIp, isHostName, isIp } from "../net.ts";
+import { INTERFACE_NAME, INTERFACE_NAME_MESSAGE } from "../names.ts";
 import type { Issue } from "../result.ts";
 import type { Vars } from "./schema.ts";
 
@@ -85,13 +86,7 @@ const KnownVars = {
         "must end in a label with a letter: an all-numeric name reads as an address",
       ),
   ]),
-  // A network interface name as the kernel allows it (IFNAMSIZ): never free text in a config.
-  halo_vip_interface: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/,
-      "must be an interface name: up to 15 letters, digits, '_', '.' or '-'",
-    ),
+  halo_vip_interface: z.string().regex(INTERFACE_NAME, INTERFACE_NAME_MESSAGE),
   halo_vip_router_id: int(1, 255),
   halo_vip_advert_int: int(1, 255),
   loadbalancer_apiserver: z.strictObject({

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { connect as tlsConnect, createServer as tlsServer, type Server } from "node:tls";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fetchOnce } from "../../bench/setup.ts";
 import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
@@ -83,19 +84,10 @@ export class Fleet {
     body?: unknown,
     type = "application/json",
   ): Promise<{ status: number; body: T }> {
-    const send = () =>
-      fetch(`${this.cp.url}${path}`, {
-        method,
-        headers: { authorization: "Bearer e2e-admin", "content-type": type },
-        body:
-          body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      });
-    // A pooled keep-alive socket that wrangler dev closed while idle fails before the request is
-    // read ("other side closed"); one retry on a fresh socket is what any HTTP client does.
-    const res = await send().catch((e: unknown) => {
-      const code = (e as { cause?: { code?: string } }).cause?.code;
-      if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") return send();
-      throw e;
+    const res = await fetchOnce(`${this.cp.url}${path}`, {
+      method,
+      headers: { authorization: "Bearer e2e-admin", "content-type": type },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json().catch(() => null)) as T };
   }
