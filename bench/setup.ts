@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { ControlPlane } from "../scripts/control-plane.ts";
 import type { Topology } from "../shared/topology/schema.ts";
 
@@ -38,7 +38,7 @@ export function benchApi(cp: ControlPlane): Api {
 
 /** Registers every host with the join token, 16 at a time; their node credentials. */
 export async function registerAll(
-  cp: ControlPlane,
+  cp: { url: string },
   token: string,
   topology: Topology,
   hosts: string[],
@@ -59,17 +59,52 @@ export async function registerAll(
   return out;
 }
 
-/** Resident memory of every workerd process (the hub lives in one), in MB. */
-export function workerdRssMb(): number {
-  const pids = spawnSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).stdout.split("\n");
-  let kb = 0;
-  for (const pid of pids.filter(Boolean)) {
+/** A workerd process of a control plane: its pid, listening ports, RSS (MB) and descriptors. */
+export type Workerd = { pid: number; ports: number[]; rssMb: number; fds: number };
+
+/** The workerd processes `wrangler dev` started for `cp` (its process group), as they are now. */
+export function workerdsOf(cp: ControlPlane): Workerd[] {
+  const group = cp.process.pid;
+  const listening = spawnSync("ss", ["-Htlnp"], { encoding: "utf8" }).stdout;
+  const out: Workerd[] = [];
+  for (const pid of spawnSync("pgrep", ["workerd"], { encoding: "utf8" }).stdout.split("\n")) {
+    if (pid === "") continue;
     try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      kb += Number(m?.[1] ?? 0);
+      // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm has no spaces here.
+      const pgrp = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[4]);
+      if (pgrp !== group) continue;
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      const ports = [...listening.matchAll(new RegExp(`:(\\d+)\\s.*pid=${pid},`, "g"))].map((m) =>
+        Number(m[1]),
+      );
+      out.push({
+        pid: Number(pid),
+        ports,
+        rssMb: Math.round(Number(rss?.[1] ?? 0) / 1024),
+        fds: readdirSync(`/proc/${pid}/fd`).length,
+      });
     } catch {
       // gone
     }
   }
-  return Math.round(kb / 1024);
+  return out;
+}
+
+/**
+ * Where the Worker itself listens under `wrangler dev`: workerd's own entry socket, behind the
+ * dev proxy that `cp.url` is (a second workerd, which does not exist on Cloudflare, and holds
+ * about six descriptors per WebSocket: at 5,000 agents more than this machine's 20,000 allow).
+ * The port that is not `cp.port` and answers /healthz.
+ */
+export async function workerdEntry(cp: ControlPlane): Promise<{ url: string; pid: number }> {
+  for (const w of workerdsOf(cp))
+    for (const port of w.ports.filter((p) => p !== cp.port)) {
+      const url = `http://127.0.0.1:${port}`;
+      const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+        async (r) => r.ok && (await r.text()) === "ok\n",
+        () => false,
+      );
+      if (ok) return { url, pid: w.pid };
+    }
+  throw new Error("no workerd entry socket answered /healthz");
 }

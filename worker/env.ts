@@ -1,7 +1,9 @@
+import type { ClusterHub } from "./hub/cluster-hub.ts";
+
 /** The Worker's bindings, as wrangler.toml declares them. */
 export interface Env {
   DB: D1Database;
-  HUB: DurableObjectNamespace;
+  HUB: DurableObjectNamespace<ClusterHub>;
   /** the dashboard's static files (wrangler.toml [assets]) */
   ASSETS: Fetcher;
   HALO_ADMIN_TOKEN?: string;

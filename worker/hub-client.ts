@@ -1,21 +1,20 @@
 import type { Env } from "./env.ts";
+import type { ClusterHub } from "./hub/cluster-hub.ts";
 
 /** The hub of a cluster: one Durable Object per cluster name. */
-export function hubOf(env: Env, cluster: string): DurableObjectStub {
+export function hubOf(env: Env, cluster: string): DurableObjectStub<ClusterHub> {
   return env.HUB.get(env.HUB.idFromName(cluster));
 }
 
-async function call(env: Env, cluster: string, path: string, body: unknown): Promise<void> {
+/**
+ * Calls the hub after a committed change. A failure is logged, not thrown: the change stands,
+ * and connected agents also catch up on their next hello or poll.
+ */
+async function tell(cluster: string, what: string, call: () => Promise<unknown>): Promise<void> {
   try {
-    const res = await hubOf(env, cluster).fetch(`https://hub${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-halo-cluster": cluster },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) console.error(`hub ${cluster}${path}: ${res.status} ${await res.text()}`);
+    await call();
   } catch (e) {
-    // The change is committed; connected agents also catch up on their next hello or poll.
-    console.error(`hub ${cluster}${path} unreachable`, e);
+    console.error(`hub ${cluster}: ${what} failed`, e);
   }
 }
 
@@ -28,15 +27,15 @@ export function notifyHub(
   cluster: string,
   opts: { retry?: boolean } = {},
 ): Promise<void> {
-  return call(env, cluster, "/notify", opts);
+  return tell(cluster, "notify", () => hubOf(env, cluster).notify(cluster, opts));
 }
 
 /** Tells the hub to close revoked nodes' sockets (4001). */
 export async function revokeNodes(env: Env, cluster: string, hosts: string[]): Promise<void> {
-  if (hosts.length > 0) await call(env, cluster, "/revoke", { hosts });
+  if (hosts.length > 0) await tell(cluster, "revoke", () => hubOf(env, cluster).revoke(hosts));
 }
 
 /** Closes every socket of a deleted cluster; their credentials are gone with it. */
 export function closeAll(env: Env, cluster: string): Promise<void> {
-  return call(env, cluster, "/close-all", {});
+  return tell(cluster, "close-all", () => hubOf(env, cluster).closeAll());
 }

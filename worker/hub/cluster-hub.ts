@@ -49,33 +49,38 @@ export class ClusterHub extends DurableObject<Env> {
     this.updates = new NodeUpdates(ctx.storage.sql);
   }
 
+  /** WebSocket upgrades only (an RPC cannot hand over a socket): agents and event watchers. */
   override async fetch(request: Request): Promise<Response> {
     const cluster = request.headers.get("x-halo-cluster") ?? "";
     const path = new URL(request.url).pathname;
     if (path === "/connect") return this.acceptAgent(request, cluster);
     if (path === "/events") return this.acceptWatcher(request, cluster);
-    if (path === "/notify") {
-      this.remember(cluster);
-      const { retry } = (await request.json().catch(() => ({}))) as { retry?: boolean };
-      await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
-      await this.load(cluster);
-      if (retry) this.forgetSent();
-      this.dispatchAll();
-      // A new version or an operator's pause/resume/abort: watchers re-read the rollout.
-      this.broadcast({ type: "rollout", at: new Date().toISOString() });
-      return new Response(null, { status: 204 });
-    }
-    if (path === "/close-all") {
-      for (const ws of this.ctx.getWebSockets()) ws.close(4001, "cluster deleted");
-      return new Response(null, { status: 204 });
-    }
-    if (path === "/revoke") {
-      const { hosts } = (await request.json()) as { hosts: string[] };
-      for (const host of hosts)
-        for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");
-      return new Response(null, { status: 204 });
-    }
     return new Response("not found", { status: 404 });
+  }
+
+  /**
+   * RPC: the desired state changed (a new version, an operator's pause/resume/abort): sends
+   * bundles to nodes that differ; with `retry`, also those sent and not applied.
+   */
+  async notify(cluster: string, opts: { retry?: boolean } = {}): Promise<void> {
+    this.remember(cluster);
+    await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
+    await this.load(cluster);
+    if (opts.retry === true) this.forgetSent();
+    this.dispatchAll();
+    // Watchers re-read the rollout.
+    this.broadcast({ type: "rollout", at: new Date().toISOString() });
+  }
+
+  /** RPC: closes revoked hosts' sockets (4001). */
+  revoke(hosts: string[]): void {
+    for (const host of hosts)
+      for (const ws of this.ctx.getWebSockets(host)) ws.close(4001, "credential revoked");
+  }
+
+  /** RPC: the cluster was deleted: every socket closes, their credentials are gone with it. */
+  closeAll(): void {
+    for (const ws of this.ctx.getWebSockets()) ws.close(4001, "cluster deleted");
   }
 
   private acceptAgent(request: Request, cluster: string): Response {
