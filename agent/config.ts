@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle-schema.ts";
 import { KINDS } from "../shared/kinds/registry.ts";
 import { parseYaml } from "./yaml.ts";
-import { err, ok, type Issue, type Result } from "../shared/result.ts";
+import { err, issuesOf, ok, type Issue, type Result } from "../shared/result.ts";
 
 /** How one artifact kind lands on this node. Every path and command comes from here, never the server. */
 const AbsolutePath = z.string().check(z.startsWith("/", "must be an absolute path"));
@@ -82,9 +82,7 @@ export function loadAgentConfig(file: string | undefined): Result<AgentConfig, I
   }
   const parsed = z.safeParse(AgentConfigSchema, { ...raw, artifacts });
   if (!parsed.success) {
-    return err(
-      parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
-    );
+    return err(issuesOf(parsed.error.issues));
   }
   return ok(parsed.data);
 }

@@ -54,7 +54,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
   if (sub === "get") {
     const [rollout, live] = await Promise.all([
       api.call(S.RolloutPolicySchema, "GET", `${base}/rollout-policy`),
-      api.call(S.LivePolicyResponse, "GET", `${base}/live-policy`),
+      api.call(S.LivePolicySchema, "GET", `${base}/live-policy`),
     ]);
     out(
       f.json
@@ -64,7 +64,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
     return EXIT.ok;
   }
   if (sub === "set") {
-    const live = await api.call(S.LivePolicyResponse, "GET", `${base}/live-policy`);
+    const live = await api.call(S.LivePolicySchema, "GET", `${base}/live-policy`);
     if (f.drift !== undefined && f.drift !== "heal" && f.drift !== "report")
       throw new CliError("--drift takes heal or report", EXIT.usage);
     if (f.probeInterval !== undefined && !/^\d+$/.test(f.probeInterval))
@@ -74,7 +74,7 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
         f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
       driftPolicy: f.drift ?? live.driftPolicy,
     };
-    const r = await api.call(S.LivePolicyResponse, "PUT", `${base}/live-policy`, next);
+    const r = await api.call(S.LivePolicySchema, "PUT", `${base}/live-policy`, next);
     out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
     return EXIT.ok;
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { ARTIFACT_KINDS, WireBundleSchema } from "./bundle.ts";
+import { ARTIFACT_KINDS } from "./bundle.ts";
 import { ROLLOUT_STATES, RolloutPolicySchema } from "./rollout.ts";
+import { DRIFT_POLICIES } from "./live.ts";
 import {
   GroupNameSchema,
   HostNameSchema,
@@ -75,6 +76,7 @@ export const TopologyResponse = z.object({
   topology: TopologySchema.nullable(),
   registered: z.array(z.string()),
 });
+export type ClusterSummary = z.infer<typeof ClusterSummary>;
 export const ClusterList = z.object({ clusters: z.array(ClusterSummary) });
 
 /** How one host's bundle would change (a dry run): kinds that differ, retired kinds, its apiserver URL. */
@@ -136,6 +138,7 @@ export const NodeStatus = z.object({
   /** on an lb host running keepalived: whether it held the VIP at its last report */
   vipHeld: z.boolean().nullable(),
 });
+export type NodeStatus = z.infer<typeof NodeStatus>;
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 
 export const JoinTokenInfo = z.object({
@@ -169,9 +172,10 @@ export const AuditEntry = z.object({
 
 export const AuditList = z.object({ entries: z.array(AuditEntry) });
 
-export const LivePolicyResponse = z.object({
-  probeIntervalSeconds: z.number().int(),
-  driftPolicy: z.enum(["heal", "report"]),
+/** Per cluster: how often agents probe, and what they do about drift. */
+export const LivePolicySchema = z.strictObject({
+  probeIntervalSeconds: z.number().int().min(2).max(300).default(10),
+  driftPolicy: z.enum(DRIFT_POLICIES).default("heal"),
 });
 
 /** A 204: no body to parse. */
@@ -200,7 +204,17 @@ export const BundleSchema = z.object({
   ),
 });
 
-export { RolloutPolicySchema, TopologySchema, VarsSchema, WireBundleSchema };
+/**
+ * What an agent pulls: specs only, never a file (the agent renders each spec itself and checks
+ * the sha256). The agent parses it with `WireBundleSchema` (zod/mini, in its own bundle).
+ */
+export const AgentConfig = BundleSchema.extend({
+  artifacts: z.array(
+    z.object({ kind: z.enum(ARTIFACT_KINDS), spec: z.unknown(), sha256: z.string() }),
+  ),
+});
+
+export { RolloutPolicySchema, TopologySchema, VarsSchema };
 
 export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
 
@@ -219,6 +233,9 @@ export const RolloutSummary = z.object({
   updatedAt: z.string(),
 });
 
+export type RolloutSummary = z.infer<typeof RolloutSummary>;
+export const RolloutList = z.object({ rollouts: z.array(RolloutSummary) });
+
 export const RolloutDetail = RolloutSummary.extend({
   waves: z.array(
     z.object({
@@ -235,6 +252,8 @@ export const RolloutDetail = RolloutSummary.extend({
     }),
   ),
 });
+
+export type RolloutDetail = z.infer<typeof RolloutDetail>;
 
 export const ReachabilityResponse = z.object({
   targets: z.array(

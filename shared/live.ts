@@ -28,15 +28,15 @@ export const ProbeResultSchema = z.strictObject({
 });
 export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 
-export const DriftPolicy = z.enum(["heal", "report"]);
+export const DRIFT_POLICIES = ["heal", "report"] as const;
+export const DriftPolicy = z.enum(DRIFT_POLICIES);
 export type DriftPolicy = z.infer<typeof DriftPolicy>;
 
-/** Per cluster: how often agents probe, and what they do about drift. */
-export const LivePolicySchema = z.strictObject({
-  probeIntervalSeconds: z._default(z.int().check(z.gte(2), z.lte(300)), 10),
-  driftPolicy: z._default(DriftPolicy, "heal"),
-});
-export type LivePolicy = z.infer<typeof LivePolicySchema>;
+/** Per cluster: how often agents probe, and what they do about drift (the API's schema is `LivePolicySchema`). */
+export interface LivePolicy {
+  probeIntervalSeconds: number;
+  driftPolicy: DriftPolicy;
+}
 export const DEFAULT_LIVE_POLICY: LivePolicy = { probeIntervalSeconds: 10, driftPolicy: "heal" };
 
 export const target = (kind: TargetKind, address: string, host?: string): Target => ({

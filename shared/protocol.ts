@@ -3,6 +3,7 @@ import type { $ZodType, output } from "zod/v4/core";
 import { WireBundleSchema } from "./bundle-schema.ts";
 import { DriftPolicy, ProbeResultSchema, TargetSchema } from "./live.ts";
 import { HostName } from "./names.ts";
+import { issuesOf } from "./result.ts";
 
 /**
  * The newest protocol this code speaks, and the oldest it still accepts. Version 2 adds the
@@ -124,11 +125,8 @@ export function parseFrame<S extends $ZodType>(
     };
   const r = z.safeParse(schema, doc);
   if (r.success) return { ok: true, value: r.data };
-  const i = r.error.issues[0];
-  return {
-    ok: false,
-    error: `${i?.path.map(String).join(".") || "frame"}: ${i?.message ?? "invalid"}`,
-  };
+  const i = issuesOf(r.error.issues.slice(0, 1))[0];
+  return { ok: false, error: `${i?.path || "frame"}: ${i?.message ?? "invalid"}` };
 }
 
 export const CLIENT_TYPES = ["hello", "applied", "failed", "report"] as const;

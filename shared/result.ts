@@ -10,6 +10,17 @@ export interface Issue {
   message: string;
 }
 
+/** Zod's issues (or any like them) as halo's: each path dotted, under `prefix`. */
+export function issuesOf(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  prefix: ReadonlyArray<string> = [],
+): Issue[] {
+  return issues.map((i) => ({
+    path: [...prefix, ...i.path.map(String)].filter((s) => s !== "").join("."),
+    message: i.message,
+  }));
+}
+
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

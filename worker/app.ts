@@ -1,7 +1,7 @@
-import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
+import { SECURITY_SCHEMES, router } from "./api.ts";
 import { authenticate } from "./auth.ts";
-import type { AppEnv } from "./env.ts";
 import { AppError, ErrorCode, problem } from "./errors.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { auditRoutes } from "./routes/audit.ts";
@@ -9,14 +9,15 @@ import { clusterRoutes } from "./routes/clusters.ts";
 import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
-import { openApiRoutes } from "./routes/openapi.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
 import { topologyRoutes } from "./routes/topology.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+const root = router();
+
 /** The v1 HTTP API. */
-export const app = new Hono<AppEnv>()
+export const app = root
   .use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -30,7 +31,6 @@ export const app = new Hono<AppEnv>()
     }),
   )
   .use(authenticate)
-  .route("/v1", openApiRoutes)
   .route("/v1/clusters", clusterRoutes)
   .route("/v1/clusters", topologyRoutes)
   .route("/v1/clusters", nodeRoutes)
@@ -44,12 +44,32 @@ export const app = new Hono<AppEnv>()
   // The dashboard is one page: its cluster view is the same document, routed in the browser.
   .get("/clusters/:c", (c) => c.env.ASSETS.fetch(new URL("/", c.req.url)));
 
+for (const [name, scheme] of Object.entries(SECURITY_SCHEMES))
+  root.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+
+const DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "halo control plane",
+    version: "1",
+    description:
+      "Errors are problem+json (RFC 9457); a 422 names each field in errors[].path. See DESIGN.md.",
+  },
+};
+
+/** The OpenAPI 3.1 document, generated from the routes' own declarations. */
+export const openApiDocument = () => root.getOpenAPI31Document(DOCUMENT);
+app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
+
 app.notFound((c) =>
   problem(c, new AppError(ErrorCode.notFound, 404, `no route for ${c.req.method} ${c.req.path}`)),
 );
 
 app.onError((e, c) => {
   if (e instanceof AppError) return problem(c, e);
+  // Hono's own refusals (a validator's media type gate) in the same problem+json.
+  if (e instanceof HTTPException && e.status === 415)
+    return problem(c, new AppError(ErrorCode.unsupportedMediaType, 415, e.message));
   console.error("unhandled error", e);
   return problem(c, new AppError(ErrorCode.internal, 500, "internal error; see the Worker's logs"));
 });

@@ -1,35 +1,11 @@
 import type { Context } from "hono";
-import * as z from "zod/mini";
-import type { $ZodType, output } from "zod/v4/core";
 import type { TopologyFormat } from "../shared/topology/import.ts";
 import type { AppEnv } from "./env.ts";
 import { AppError, ErrorCode, invalid } from "./errors.ts";
 
-const mediaType = (c: Context) =>
+/** The request's media type, lower case, without parameters. */
+export const mediaType = (c: Context) =>
   (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-
-/** Reads a JSON body and validates it; 415 for another media type, 422 naming the fields. */
-export async function readJson<S extends $ZodType>(
-  c: Context<AppEnv>,
-  schema: S,
-): Promise<output<S>> {
-  if (mediaType(c) !== "application/json") {
-    throw new AppError(ErrorCode.unsupportedMediaType, 415, "send Content-Type: application/json");
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await c.req.text());
-  } catch {
-    throw invalid([{ path: "body", message: "is not valid JSON" }]);
-  }
-  const parsed = z.safeParse(schema, doc);
-  if (!parsed.success) {
-    throw invalid(
-      parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
-    );
-  }
-  return parsed.data;
-}
 
 const TOPOLOGY_TYPES: Record<string, TopologyFormat> = {
   "application/json": "json",

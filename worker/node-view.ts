@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import type { NodeStatus } from "../shared/api-schemas.ts";
 import type { NodePlan } from "../shared/bundle.ts";
 import type { Db } from "./db/client.ts";
 import { nodes } from "./db/schema.ts";
@@ -14,7 +15,7 @@ export async function desiredPlan(d: Db, cluster: string, host: string): Promise
 }
 
 /** GET nodes: each topology host with what it should have and what its agent last reported. */
-export async function nodeStatuses(d: Db, cluster: string) {
+export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]> {
   const { desired } = await desiredState(d, cluster);
   const rows = await d
     .select()
@@ -45,23 +46,27 @@ export async function nodeStatuses(d: Db, cluster: string) {
         ms: r?.apiserverMs ?? null,
       },
       drift: r ? (JSON.parse(r.drift) as string[]) : [],
-      lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as unknown) : null,
+      lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as NodeStatus["lastDrift"]) : null,
       // Only lb hosts running keepalived (protocol 3 agents) say; null elsewhere.
       vipHeld: r?.vipHeld ?? null,
     };
   });
 }
 
+export type NodeState = "applied" | "failed" | "pending" | "registered" | "unregistered";
+
 /**
- * applied: runs its desired bundle; failed: its last apply failed; pending: registered, but
- * behind its desired bundle; registered: no apply reported yet; unregistered: no agent.
+ * The one answer to "where does this node stand against `desired`" (GET nodes, the cluster
+ * summary, a rollout's waves, the metrics): applied: runs it; failed: it failed to apply that
+ * very bundle; pending: registered, behind it; registered: no apply reported yet;
+ * unregistered: no agent.
  */
-function nodeStatus(
-  r: { appliedHash: string | null; status: string } | undefined,
-  desired: string,
-) {
+export function nodeStatus(
+  r: { appliedHash: string | null; failedHash: string | null } | undefined,
+  desired: string | undefined,
+): NodeState {
   if (!r) return "unregistered";
-  if (r.appliedHash === desired) return "applied";
-  if (r.status === "failed") return "failed";
+  if (desired !== undefined && r.appliedHash === desired) return "applied";
+  if (desired !== undefined && r.failedHash === desired) return "failed";
   return r.appliedHash === null ? "registered" : "pending";
 }

@@ -35,25 +35,27 @@ export const Ip6Schema = z
 /** Any control character (newline included) would let a value break out of a config line. */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export const VarValueSchema: z.ZodType<unknown> = z.lazy(() =>
-  z.union([
-    z
-      .string()
-      .max(4096)
-      .refine((s) => !CONTROL.test(s), "must not contain control characters"),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(VarValueSchema).max(1000),
-    z.record(
+export const VarValueSchema: z.ZodType<unknown> = z
+  .lazy(() =>
+    z.union([
       z
         .string()
-        .max(256)
-        .refine((k) => k !== "__proto__", "is a reserved name"),
-      VarValueSchema,
-    ),
-  ]),
-);
+        .max(4096)
+        .refine((s) => !CONTROL.test(s), "must not contain control characters"),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(VarValueSchema).max(1000),
+      z.record(
+        z
+          .string()
+          .max(256)
+          .refine((k) => k !== "__proto__", "is a reserved name"),
+        VarValueSchema,
+      ),
+    ]),
+  )
+  .meta({ id: "VarValue" });
 
 export const VarsSchema = z.record(
   z
@@ -78,11 +80,14 @@ export const GroupSchema = z.strictObject({
 });
 
 /** The JSON topology: an Ansible inventory's hosts, groups and vars. */
-export const TopologySchema = z.strictObject({
-  hosts: z.record(HostNameSchema, HostSchema),
-  groups: z.record(GroupNameSchema, GroupSchema),
-  vars: VarsSchema.default({}),
-});
+/** The canonical topology (`id`: the API document refers to it as one component). */
+export const TopologySchema = z
+  .strictObject({
+    hosts: z.record(HostNameSchema, HostSchema),
+    groups: z.record(GroupNameSchema, GroupSchema),
+    vars: VarsSchema.default({}),
+  })
+  .meta({ id: "Topology" });
 
 export type Host = z.infer<typeof HostSchema>;
 export type Group = z.infer<typeof GroupSchema>;

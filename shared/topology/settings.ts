@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { canonicalIp, isHostName, isIp } from "../net.ts";
 import { INTERFACE_NAME, INTERFACE_NAME_MESSAGE } from "../names.ts";
-import type { Issue } from "../result.ts";
+import { issuesOf, type Issue } from "../result.ts";
 import type { Vars } from "./schema.ts";
 
 /** What the seed's vars decide for one host, after profile defaults and fallbacks. */
@@ -121,10 +121,7 @@ export function checkKnownVars(vars: Vars | undefined, at: string): Issue[] {
     }
     const parsed = schema.safeParse(vars[name]);
     if (!parsed.success) {
-      for (const i of parsed.error.issues) {
-        const path = [at, name, ...i.path.map(String)].filter((s) => s !== "").join(".");
-        issues.push({ path, message: i.message });
-      }
+      issues.push(...issuesOf(parsed.error.issues, [at, name]));
     }
   }
   return issues;

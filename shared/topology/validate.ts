@@ -1,5 +1,5 @@
 import { hasOwn, own } from "../own.ts";
-import { err, ok, type Issue, type Result } from "../result.ts";
+import { err, issuesOf, ok, type Issue, type Result } from "../result.ts";
 import { MAX_GROUP_DEPTH, unsafeShape } from "./limits.ts";
 import { GROUPS, GROUP_ALIASES, TopologySchema, type Group, type Topology } from "./schema.ts";
 import { chooseProfile, type ProfileChoice } from "./profile.ts";
@@ -21,12 +21,7 @@ export function parseTopology(
   if (deep) return err([deep]);
   const parsed = TopologySchema.safeParse(input);
   if (!parsed.success) {
-    return err(
-      parsed.error.issues.map((i) => ({
-        path: i.path.map(String).join("."),
-        message: i.message,
-      })),
-    );
+    return err(issuesOf(parsed.error.issues));
   }
   const issues: Issue[] = [];
   const chosen = chooseProfile(parsed.data);

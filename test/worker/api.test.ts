@@ -311,7 +311,7 @@ describe("audit and OpenAPI", () => {
         >
       >;
     }>(await api("GET", "/v1/openapi.json", { token: null }));
-    expect(doc.openapi).toBe("3.0.3");
+    expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         "/v1/clusters/{c}/topology",

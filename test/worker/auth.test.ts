@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, clusterWith, json, register } from "./helpers.ts";
+import { ADMIN, api, clusterWith, json, register } from "./helpers.ts";
 
 /** Who calls: every kind of credential the auth matrix distinguishes. */
 interface Callers {
@@ -148,6 +148,23 @@ describe("the auth matrix", () => {
   it("refuses a join token used as a bearer on registration-free routes", async () => {
     const res = await api("GET", "/v1/agent/config", { token: callers.join });
     expect(await json(res)).toMatchObject({ status: 403, title: "Not allowed" });
+  });
+
+  it("checks the token before the input: a bad body or query tells an outsider nothing", async () => {
+    const tries = [
+      { method: "POST", path: "/v1/clusters", body: { name: "Not A Name" } },
+      { method: "PUT", path: `/v1/clusters/${c}/rollout-policy`, text: "<xml/>" },
+      { method: "GET", path: `/v1/clusters/${c}/audit?limit=lots` },
+      { method: "POST", path: `/v1/clusters/${c}/rollouts/x/explode` },
+    ];
+    for (const t of tries) {
+      const as = async (token: string | null) =>
+        (await api(t.method, t.path, { token, body: t.body, text: t.text })).status;
+      expect(await as(null), `${t.method} ${t.path}`).toBe(401);
+      expect(await as(callers.node), `${t.method} ${t.path}`).toBe(403);
+      // The admin, who may call it, is told what is wrong.
+      expect(await as(ADMIN), `${t.method} ${t.path}`).toBeOneOf([415, 422]);
+    }
   });
 
   it("refuses a malformed Authorization header with 401", async () => {

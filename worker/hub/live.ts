@@ -2,7 +2,8 @@ import * as z from "zod/mini";
 import type { NodePlan } from "../../shared/bundle.ts";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { sha256Hex } from "../../shared/hash.ts";
-import { DEFAULT_LIVE_POLICY, LivePolicySchema, type LivePolicy } from "../../shared/live.ts";
+import { LivePolicySchema } from "../../shared/api-schemas.ts";
+import { DEFAULT_LIVE_POLICY, type LivePolicy } from "../../shared/live.ts";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol.ts";
 import type { NodePatch } from "./node-updates.ts";
 

@@ -1,32 +1,55 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { AgentConfig } from "../../shared/api-schemas.ts";
 import { toWire } from "../../shared/bundle.ts";
 import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
+import { access, json, problems, router } from "../api.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
-import type { AppEnv } from "../env.ts";
 import { hubOf } from "../hub-client.ts";
 import { desiredPlan } from "../node-view.ts";
 
 /** The agent's side: the WebSocket to its cluster's hub, and the HTTP fallback for config. */
-export const agentRoutes = new Hono<AppEnv>()
-  .get("/config", async (c) => {
-    const node = requireNode(c.get("principal"));
-    const { bundle } = await desiredPlan(db(c.env.DB), node.cluster, node.host);
-    const tag = `"${bundle.hash}"`;
-    const inm = c.req.header("if-none-match");
-    if (inm !== undefined && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
-      return c.body(null, 304, { etag: tag });
-    }
-    return c.json(toWire(bundle, RENDERER_VERSION), 200, { etag: tag });
-  })
-  .get("/connect", async (c) => {
-    const node = requireNode(c.get("principal"));
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return c.json({ detail: "expected a WebSocket upgrade" }, 426);
-    }
-    const headers = new Headers(c.req.raw.headers);
-    headers.set("x-halo-cluster", node.cluster);
-    headers.set("x-halo-host", node.host);
-    headers.set("x-halo-token-id", node.actor.slice("node:".length));
-    return hubOf(c.env, node.cluster).fetch("https://hub/connect", { headers });
-  });
+export const agentRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/config",
+      ...access.node,
+      description: "the node's bundle: specs only; 304 when If-None-Match has its hash",
+      responses: {
+        200: json(AgentConfig),
+        304: { description: "unchanged (If-None-Match)" },
+        ...problems(),
+      },
+    }),
+    async (c) => {
+      const node = requireNode(c.get("principal"));
+      const { bundle } = await desiredPlan(db(c.env.DB), node.cluster, node.host);
+      const tag = `"${bundle.hash}"`;
+      const inm = c.req.header("if-none-match");
+      if (inm !== undefined && inm.split(",").some((t) => t.trim().replace(/^W\//, "") === tag)) {
+        return c.body(null, 304, { etag: tag });
+      }
+      return c.json(toWire(bundle, RENDERER_VERSION), 200, { etag: tag });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/connect",
+      ...access.node,
+      description: "the agent's WebSocket: frames of shared/protocol.ts",
+      responses: { 101: { description: "switching to the WebSocket" }, ...problems(426) },
+    }),
+    async (c) => {
+      const node = requireNode(c.get("principal"));
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+        return c.json({ detail: "expected a WebSocket upgrade" }, 426);
+      }
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("x-halo-cluster", node.cluster);
+      headers.set("x-halo-host", node.host);
+      headers.set("x-halo-token-id", node.actor.slice("node:".length));
+      return hubOf(c.env, node.cluster).fetch("https://hub/connect", { headers });
+    },
+  );

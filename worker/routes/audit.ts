@@ -1,38 +1,63 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
-import { Hono } from "hono";
-import { requireAdmin } from "../auth.ts";
+import { AuditList } from "../../shared/api-schemas.ts";
+import { access, json, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
 import { audit } from "../db/schema.ts";
 import { requireCluster } from "../db/topology-store.ts";
-import type { AppEnv } from "../env.ts";
-import { invalid } from "../errors.ts";
 
-/** GET /v1/clusters/:c/audit?before=ID&limit=N: newest first. */
-export const auditRoutes = new Hono<AppEnv>().get("/:c/audit", async (c) => {
-  requireAdmin(c.get("principal"));
-  const cluster = c.req.param("c");
-  const limit = Number(c.req.query("limit") ?? 100);
-  const before = c.req.query("before");
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw invalid([{ path: "limit", message: "must be an integer from 1 to 1000" }]);
-  }
-  if (before !== undefined && !/^\d+$/.test(before)) {
-    throw invalid([{ path: "before", message: "must be an audit entry id" }]);
-  }
-  const d = db(c.env.DB);
-  await requireCluster(d, cluster);
-  const where =
-    before === undefined
-      ? eq(audit.cluster, cluster)
-      : and(eq(audit.cluster, cluster), lt(audit.id, Number(before)));
-  const rows = await d.select().from(audit).where(where).orderBy(desc(audit.id)).limit(limit).all();
-  return c.json({
-    entries: rows.map((r) => ({
-      id: r.id,
-      at: new Date(r.at).toISOString(),
-      actor: r.actor,
-      action: r.action,
-      detail: JSON.parse(r.detail) as unknown,
-    })),
-  });
+const AuditQuery = z.object({
+  limit: z.coerce
+    .number({ error: "must be an integer from 1 to 1000" })
+    .int("must be an integer from 1 to 1000")
+    .min(1, "must be an integer from 1 to 1000")
+    .max(1000, "must be an integer from 1 to 1000")
+    .default(100)
+    .meta({ description: "at most this many entries (newest first)" }),
+  before: z
+    .string()
+    .regex(/^\d{1,15}$/, "must be an audit entry id")
+    .transform(Number)
+    .optional()
+    .meta({ description: "entries with an id below this one (the next page)" }),
 });
+
+/** GET /v1/clusters/:c/audit?before=ID&limit=N: who changed what, newest first. */
+export const auditRoutes = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/{c}/audit",
+    ...access.admin,
+    request: { params: z.object({ c: params.c }), query: AuditQuery },
+    responses: { 200: json(AuditList), ...problems() },
+  }),
+  async (c) => {
+    const cluster = c.req.valid("param").c;
+    const { limit, before } = c.req.valid("query");
+    const d = db(c.env.DB);
+    await requireCluster(d, cluster);
+    const where =
+      before === undefined
+        ? eq(audit.cluster, cluster)
+        : and(eq(audit.cluster, cluster), lt(audit.id, before));
+    const rows = await d
+      .select()
+      .from(audit)
+      .where(where)
+      .orderBy(desc(audit.id))
+      .limit(limit)
+      .all();
+    return c.json(
+      {
+        entries: rows.map((r) => ({
+          id: r.id,
+          at: new Date(r.at).toISOString(),
+          actor: r.actor,
+          action: r.action,
+          detail: JSON.parse(r.detail) as Record<string, unknown>,
+        })),
+      },
+      200,
+    );
+  },
+);

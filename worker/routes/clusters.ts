@@ -1,8 +1,8 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { CreateClusterBody } from "../../shared/api-schemas.ts";
+import { ClusterList, ClusterSummary, CreateClusterBody } from "../../shared/api-schemas.ts";
+import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
 import {
   audit,
@@ -16,69 +16,103 @@ import {
 import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { closeAll } from "../hub-client.ts";
+import { nodeStatus } from "../node-view.ts";
 import { showRollout } from "./rollouts.ts";
-import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 
+const cluster = { params: z.object({ c: params.c }) };
+
 /** Clusters: create, list, show a summary, delete with everything they own. */
-export const clusterRoutes = new Hono<AppEnv>()
-  .post("/", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const { name, rolloutPolicy } = await readJson(c, CreateClusterBody);
-    const d = db(c.env.DB);
-    const now = Date.now();
-    try {
+export const clusterRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      ...access.adminWithJson,
+      request: { body: jsonBody(CreateClusterBody) },
+      responses: { 201: json(ClusterSummary, "created"), ...problems(409) },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { name, rolloutPolicy } = c.req.valid("json");
+      const d = db(c.env.DB);
+      const now = Date.now();
+      try {
+        await d.batch([
+          d.insert(clusters).values({
+            name,
+            version: 0,
+            createdAt: now,
+            rolloutPolicy: JSON.stringify(rolloutPolicy ?? {}),
+          }),
+          d
+            .insert(audit)
+            .values({ cluster: name, at: now, actor, action: "cluster.create", detail: "{}" }),
+        ]);
+      } catch (e) {
+        if (String(e).includes("UNIQUE constraint failed")) {
+          throw new AppError(ErrorCode.conflict, 409, `cluster '${name}' already exists`);
+        }
+        throw e;
+      }
+      return c.json(await summary(d, name), 201, { location: `/v1/clusters/${name}` });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      ...access.admin,
+      responses: { 200: json(ClusterList), ...problems() },
+    }),
+    async (c) => {
+      const d = db(c.env.DB);
+      const rows = await d.select().from(clusters).orderBy(clusters.name).all();
+      return c.json({ clusters: await Promise.all(rows.map((r) => summary(d, r.name))) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}",
+      ...access.admin,
+      request: cluster,
+      responses: { 200: json(ClusterSummary), ...problems() },
+    }),
+    async (c) => c.json(await summary(db(c.env.DB), c.req.valid("param").c), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{c}",
+      ...access.admin,
+      description: "deletes the cluster with its versions, nodes, tokens and rollouts",
+      request: cluster,
+      responses: { 204: { description: "deleted" }, ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const name = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      await requireCluster(d, name);
       await d.batch([
-        d.insert(clusters).values({
-          name,
-          version: 0,
-          createdAt: now,
-          rolloutPolicy: JSON.stringify(rolloutPolicy ?? {}),
-        }),
+        d.delete(topologyVersions).where(eq(topologyVersions.cluster, name)),
+        d.delete(nodes).where(eq(nodes.cluster, name)),
+        d.delete(joinTokens).where(eq(joinTokens.cluster, name)),
+        d.delete(rollouts).where(eq(rollouts.cluster, name)),
+        d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
+        d.delete(clusters).where(eq(clusters.name, name)),
         d
           .insert(audit)
-          .values({ cluster: name, at: now, actor, action: "cluster.create", detail: "{}" }),
+          .values({ cluster: name, at: Date.now(), actor, action: "cluster.delete", detail: "{}" }),
       ]);
-    } catch (e) {
-      if (String(e).includes("UNIQUE constraint failed")) {
-        throw new AppError(ErrorCode.conflict, 409, `cluster '${name}' already exists`);
-      }
-      throw e;
-    }
-    return c.json(await summary(d, name), 201, { location: `/v1/clusters/${name}` });
-  })
-  .get("/", async (c) => {
-    requireAdmin(c.get("principal"));
-    const d = db(c.env.DB);
-    const rows = await d.select().from(clusters).orderBy(clusters.name).all();
-    return c.json({ clusters: await Promise.all(rows.map((r) => summary(d, r.name))) });
-  })
-  .get("/:c", async (c) => {
-    requireAdmin(c.get("principal"));
-    return c.json(await summary(db(c.env.DB), c.req.param("c")));
-  })
-  .delete("/:c", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const name = c.req.param("c");
-    const d = db(c.env.DB);
-    await requireCluster(d, name);
-    await d.batch([
-      d.delete(topologyVersions).where(eq(topologyVersions.cluster, name)),
-      d.delete(nodes).where(eq(nodes.cluster, name)),
-      d.delete(joinTokens).where(eq(joinTokens.cluster, name)),
-      d.delete(rollouts).where(eq(rollouts.cluster, name)),
-      d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
-      d.delete(clusters).where(eq(clusters.name, name)),
-      d
-        .insert(audit)
-        .values({ cluster: name, at: Date.now(), actor, action: "cluster.delete", detail: "{}" }),
-    ]);
-    await closeAll(c.env, name);
-    return c.body(null, 204);
-  });
+      await closeAll(c.env, name);
+      return c.body(null, 204);
+    },
+  );
 
 /** A cluster's version and how its nodes stand against it. */
-export async function summary(d: Db, name: string) {
+export async function summary(d: Db, name: string): Promise<ClusterSummary> {
   const { cluster, desired } = await desiredState(d, name);
   const rows = await d
     .select()
@@ -86,6 +120,7 @@ export async function summary(d: Db, name: string) {
     .where(and(eq(nodes.cluster, name)))
     .all();
   const inTopology = rows.filter((r) => desired.has(r.host));
+  const stateOf = (r: (typeof rows)[number]) => nodeStatus(r, desired.get(r.host)?.bundle.hash);
   const latest = await d
     .select()
     .from(rollouts)
@@ -101,11 +136,9 @@ export async function summary(d: Db, name: string) {
       hosts: desired.size,
       registered: inTopology.length,
       connected: inTopology.filter((r) => r.connected).length,
-      applied: inTopology.filter((r) => r.appliedHash === desired.get(r.host)?.bundle.hash).length,
-      failed: inTopology.filter(
-        (r) => r.status === "failed" && r.appliedHash !== desired.get(r.host)?.bundle.hash,
-      ).length,
+      applied: inTopology.filter((r) => stateOf(r) === "applied").length,
+      failed: inTopology.filter((r) => stateOf(r) === "failed").length,
     },
-    rollout: latest ? await showRollout(d, latest, false) : null,
+    rollout: latest ? showRollout(latest) : null,
   };
 }

@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { hasOwn, own } from "../../shared/own.ts";
 import {
   canonicalGroup,
@@ -9,13 +9,18 @@ import {
   type Membership,
 } from "../../shared/topology/membership.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { JoinTokenBody, RegisterBody } from "../../shared/api-schemas.ts";
+import {
+  JoinTokenBody,
+  JoinTokenList,
+  JoinTokenResponse,
+  RegisterBody,
+  RegisterResponse,
+} from "../../shared/api-schemas.ts";
+import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
 import { audit, joinTokens, nodes } from "../db/schema.ts";
 import { currentTopology, requireCluster } from "../db/topology-store.ts";
-import type { AppEnv } from "../env.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { serialized } from "../serialized.ts";
@@ -47,82 +52,112 @@ function showToken(r: TokenRow, now = Date.now()) {
 }
 
 /** Join tokens of a cluster: create (the secret is shown once), list, revoke. */
-export const joinTokenRoutes = new Hono<AppEnv>()
-  .post("/:c/join-tokens", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const body = await readJson(c, JoinTokenBody);
-    const d = db(c.env.DB);
-    const { topology } = await currentTopology(d, cluster);
-    const groups = [...new Set((body.groups ?? [GROUPS.node]).map(canonicalGroup))];
-    const unknown = groups.filter((g) => !BUILT_IN_GROUPS.has(g) && !hasOwn(topology?.groups, g));
-    if (unknown.length > 0)
-      throw invalid(
-        unknown.map((g) => ({
-          path: `groups.${(body.groups ?? []).findIndex((x) => canonicalGroup(x) === g)}`,
-          message: `unknown group '${g}': not a built-in group and not in the topology`,
-        })),
-      );
-    const { token, id, hash } = mintToken("join");
-    const now = Date.now();
-    const row: TokenRow = {
-      id,
-      cluster,
-      tokenHash: hash,
-      groups: JSON.stringify(groups),
-      hosts: JSON.stringify(body.hosts ?? []),
-      expiresAt: now + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
-      maxUses: body.maxUses ?? null,
-      uses: 0,
-      actor,
-      createdAt: now,
-    };
-    const shown = showToken(row, now);
-    const { cluster: _c, actor: _a, createdAt: _t, uses: _u, expired: _e, ...logged } = shown;
-    await d.batch([
-      d.insert(joinTokens).values(row),
-      d.insert(audit).values({
+export const joinTokenRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{c}/join-tokens",
+      ...access.adminWithJson,
+      description: "a join token; its secret is in this answer only",
+      request: { params: z.object({ c: params.c }), body: jsonBody(JoinTokenBody) },
+      responses: { 201: json(JoinTokenResponse, "created"), ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const cluster = c.req.valid("param").c;
+      const body = c.req.valid("json");
+      const d = db(c.env.DB);
+      const { topology } = await currentTopology(d, cluster);
+      const groups = [...new Set((body.groups ?? [GROUPS.node]).map(canonicalGroup))];
+      const unknown = groups.filter((g) => !BUILT_IN_GROUPS.has(g) && !hasOwn(topology?.groups, g));
+      if (unknown.length > 0)
+        throw invalid(
+          unknown.map((g) => ({
+            path: `groups.${(body.groups ?? []).findIndex((x) => canonicalGroup(x) === g)}`,
+            message: `unknown group '${g}': not a built-in group and not in the topology`,
+          })),
+        );
+      const { token, id, hash } = mintToken("join");
+      const now = Date.now();
+      const row: TokenRow = {
+        id,
         cluster,
-        at: now,
+        tokenHash: hash,
+        groups: JSON.stringify(groups),
+        hosts: JSON.stringify(body.hosts ?? []),
+        expiresAt: now + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
+        maxUses: body.maxUses ?? null,
+        uses: 0,
         actor,
-        action: "join-token.create",
-        detail: JSON.stringify(logged),
-      }),
-    ]);
-    return c.json({ token, ...shown }, 201);
-  })
-  .get("/:c/join-tokens", async (c) => {
-    requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const d = db(c.env.DB);
-    await requireCluster(d, cluster);
-    const rows = await d
-      .select()
-      .from(joinTokens)
-      .where(eq(joinTokens.cluster, cluster))
-      .orderBy(desc(joinTokens.createdAt))
-      .all();
-    return c.json({ tokens: rows.map((r) => showToken(r)) });
-  })
-  .delete("/:c/join-tokens/:id", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const { c: cluster, id } = c.req.param();
-    const d = db(c.env.DB);
-    const where = and(eq(joinTokens.cluster, cluster), eq(joinTokens.id, id));
-    const row = await d.select().from(joinTokens).where(where).get();
-    if (!row) throw notFound(`join token '${id}' of cluster '${cluster}'`);
-    await d.batch([
-      d.delete(joinTokens).where(where),
-      d.insert(audit).values({
-        cluster,
-        at: Date.now(),
-        actor,
-        action: "join-token.revoke",
-        detail: JSON.stringify({ id }),
-      }),
-    ]);
-    return c.body(null, 204);
-  });
+        createdAt: now,
+      };
+      const shown = showToken(row, now);
+      const { cluster: _c, actor: _a, createdAt: _t, uses: _u, expired: _e, ...logged } = shown;
+      await d.batch([
+        d.insert(joinTokens).values(row),
+        d.insert(audit).values({
+          cluster,
+          at: now,
+          actor,
+          action: "join-token.create",
+          detail: JSON.stringify(logged),
+        }),
+      ]);
+      return c.json({ token, ...shown }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/join-tokens",
+      ...access.admin,
+      request: { params: z.object({ c: params.c }) },
+      responses: { 200: json(JoinTokenList), ...problems() },
+    }),
+    async (c) => {
+      const cluster = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      await requireCluster(d, cluster);
+      const rows = await d
+        .select()
+        .from(joinTokens)
+        .where(eq(joinTokens.cluster, cluster))
+        .orderBy(desc(joinTokens.createdAt))
+        .all();
+      return c.json({ tokens: rows.map((r) => showToken(r)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{c}/join-tokens/{id}",
+      ...access.admin,
+      request: {
+        params: z.object({ c: params.c, id: z.string().meta({ description: "the token's id" }) }),
+      },
+      responses: { 204: { description: "revoked" }, ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { c: cluster, id } = c.req.valid("param");
+
+      const d = db(c.env.DB);
+      const where = and(eq(joinTokens.cluster, cluster), eq(joinTokens.id, id));
+      const row = await d.select().from(joinTokens).where(where).get();
+      if (!row) throw notFound(`join token '${id}' of cluster '${cluster}'`);
+      await d.batch([
+        d.delete(joinTokens).where(where),
+        d.insert(audit).values({
+          cluster,
+          at: Date.now(),
+          actor,
+          action: "join-token.revoke",
+          detail: JSON.stringify({ id }),
+        }),
+      ]);
+      return c.body(null, 204);
+    },
+  );
 
 const denied = (detail: string) => new AppError(ErrorCode.unauthorized, 401, detail);
 
@@ -134,35 +169,46 @@ const ATTEMPTS = 10;
  * host joins in the token's groups; a declared host that never registered is claimed if the
  * token's groups cover its groups; a host that has a credential only by a token naming it.
  */
-export const registerRoutes = new Hono<AppEnv>().post("/", async (c) => {
-  const body = await readJson(c, RegisterBody);
-  const t = readToken(body.token);
-  if (!t || t.kind !== "join") throw denied("token: not a join token");
-  const d = db(c.env.DB);
-  const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
-  if (!row || !timingSafeEqual(row.tokenHash, t.hash))
-    throw denied("token: not a valid join token");
-  if (row.expiresAt !== null && row.expiresAt <= Date.now())
-    throw denied("token: the join token has expired");
-  if (row.maxUses !== null && row.uses >= row.maxUses)
-    throw denied("token: the join token is used up");
-  // One registration at a time per cluster in this isolate; other isolates meet at the commit.
-  const result = await serialized(`register:${row.cluster}`, async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await register(d, row, body);
-      } catch (e) {
-        // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
-        if (String(e).includes("CHECK constraint failed"))
-          throw denied("token: the join token is used up");
-        if (attempt >= ATTEMPTS || !String(e).includes("UNIQUE constraint failed: nodes")) throw e;
+export const registerRoutes = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    ...access.anyoneWithJson,
+    description: "a join token (in the body) buys a node credential",
+    request: { body: jsonBody(RegisterBody) },
+    responses: { 201: json(RegisterResponse, "registered"), ...problems(409) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const t = readToken(body.token);
+    if (!t || t.kind !== "join") throw denied("token: not a join token");
+    const d = db(c.env.DB);
+    const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
+    if (!row || !timingSafeEqual(row.tokenHash, t.hash))
+      throw denied("token: not a valid join token");
+    if (row.expiresAt !== null && row.expiresAt <= Date.now())
+      throw denied("token: the join token has expired");
+    if (row.maxUses !== null && row.uses >= row.maxUses)
+      throw denied("token: the join token is used up");
+    // One registration at a time per cluster in this isolate; other isolates meet at the commit.
+    const result = await serialized(`register:${row.cluster}`, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await register(d, row, body);
+        } catch (e) {
+          // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
+          if (String(e).includes("CHECK constraint failed"))
+            throw denied("token: the join token is used up");
+          if (attempt >= ATTEMPTS || !String(e).includes("UNIQUE constraint failed: nodes"))
+            throw e;
+        }
       }
-    }
-  });
-  await revokeNodes(c.env, row.cluster, result.revoke);
-  if (result.changed) await notifyHub(c.env, row.cluster);
-  return c.json({ cluster: row.cluster, host: body.hostname, nodeToken: result.nodeToken }, 201);
-});
+    });
+    await revokeNodes(c.env, row.cluster, result.revoke);
+    if (result.changed) await notifyHub(c.env, row.cluster);
+    return c.json({ cluster: row.cluster, host: body.hostname, nodeToken: result.nodeToken }, 201);
+  },
+);
 
 type Claim = "new" | "declared" | "reimage";
 

@@ -1,106 +1,161 @@
 import { desc, eq } from "drizzle-orm";
-import { Hono } from "hono";
-
-import { LivePolicySchema, type ProbeResult, type Target } from "../../shared/live.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { ProbeResult, Target } from "../../shared/live.ts";
 import { requireAdmin } from "../auth.ts";
-import { readJson } from "../body.ts";
+import { LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
+import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
 import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
 import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
-import type { AppEnv } from "../env.ts";
 import { livePolicyOf } from "../hub/live.ts";
 import { hubOf, notifyHub } from "../hub-client.ts";
 import { resolvePrincipal } from "../auth.ts";
 import { fleetMetrics } from "../metrics.ts";
 import { nodeStatuses } from "../node-view.ts";
 
+const cluster = { params: z.object({ c: params.c }) };
+
 /** The live view: probe policy, the reachability matrix, fleet metrics. */
-export const liveRoutes = new Hono<AppEnv>()
-  .get("/:c/live-policy", async (c) => {
-    requireAdmin(c.get("principal"));
-    return c.json(livePolicyOf(await requireCluster(db(c.env.DB), c.req.param("c"))));
-  })
-  .put("/:c/live-policy", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const policy = await readJson(c, LivePolicySchema);
-    const d = db(c.env.DB);
-    await requireCluster(d, cluster);
-    await d.batch([
-      d
-        .update(clusters)
-        .set({ livePolicy: JSON.stringify(policy) })
-        .where(eq(clusters.name, cluster)),
-      d.insert(audit).values({
-        cluster,
-        at: Date.now(),
-        actor,
-        action: "live-policy.put",
-        detail: JSON.stringify(policy),
-      }),
-    ]);
-    // Agents get the new interval and drift policy with their targets; no bundle changes.
-    await notifyHub(c.env, cluster);
-    return c.json(policy);
-  })
-  .get("/:c/reachability", async (c) => {
-    requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const d = db(c.env.DB);
-    const { desired } = await desiredState(d, cluster);
-    const targets = new Map<string, Target>();
-    for (const plan of desired.values()) for (const t of plan.targets) targets.set(t.id, t);
-    const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
-    const probed = rows
-      .filter((r) => r.probes !== null && r.probedAt !== null)
-      .sort((a, b) => (a.host < b.host ? -1 : 1))
-      .map((r) => ({
-        host: r.host,
-        at: new Date(r.probedAt ?? 0).toISOString(),
-        results: JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
-      }));
-    return c.json({
-      targets: [...targets.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
-      nodes: probed,
-    });
-  })
-  .get("/:c/events", async (c) => {
-    // A browser cannot set headers on a WebSocket: the bearer may come as a subprotocol.
-    const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-    const bearer = offered.find((p) => p.startsWith("bearer."))?.slice("bearer.".length);
-    const principal =
-      c.get("principal").kind === "none" && bearer !== undefined
-        ? await resolvePrincipal(c.env, `Bearer ${bearer}`)
-        : c.get("principal");
-    requireAdmin(principal);
-    const cluster = c.req.param("c");
-    await requireCluster(db(c.env.DB), cluster);
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
-      return c.json({ detail: "expected a WebSocket upgrade" }, 426);
-    const headers = new Headers(c.req.raw.headers);
-    headers.set("x-halo-cluster", cluster);
-    if (offered.includes("halo.v1")) headers.set("x-halo-subprotocol", "halo.v1");
-    return hubOf(c.env, cluster).fetch("https://hub/events", { headers });
-  })
-  .get("/:c/metrics", async (c) => {
-    requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const d = db(c.env.DB);
-    const statuses = await nodeStatuses(d, cluster);
-    const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
-    const down = new Set<string>();
-    for (const r of rows)
-      for (const [id, p] of Object.entries(
-        JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
-      ))
-        if (!p.ok) down.add(id);
-    const newest = await d
-      .select({ state: rollouts.state })
-      .from(rollouts)
-      .where(eq(rollouts.cluster, cluster))
-      .orderBy(desc(rollouts.id))
-      .get();
-    const text = fleetMetrics(cluster, statuses, down.size, newest?.state ?? null);
-    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-  });
+export const liveRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/live-policy",
+      ...access.admin,
+      request: cluster,
+      responses: { 200: json(LivePolicySchema), ...problems() },
+    }),
+    async (c) =>
+      c.json(livePolicyOf(await requireCluster(db(c.env.DB), c.req.valid("param").c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/{c}/live-policy",
+      ...access.adminWithJson,
+      description: "the probe interval and the drift policy (heal or only report)",
+      request: { ...cluster, body: jsonBody(LivePolicySchema) },
+      responses: { 200: json(LivePolicySchema), ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const cluster = c.req.valid("param").c;
+      const policy = c.req.valid("json");
+      const d = db(c.env.DB);
+      await requireCluster(d, cluster);
+      await d.batch([
+        d
+          .update(clusters)
+          .set({ livePolicy: JSON.stringify(policy) })
+          .where(eq(clusters.name, cluster)),
+        d.insert(audit).values({
+          cluster,
+          at: Date.now(),
+          actor,
+          action: "live-policy.put",
+          detail: JSON.stringify(policy),
+        }),
+      ]);
+      // Agents get the new interval and drift policy with their targets; no bundle changes.
+      await notifyHub(c.env, cluster);
+      return c.json(policy, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/reachability",
+      ...access.admin,
+      description: "node x target, as each node last probed it",
+      request: cluster,
+      responses: { 200: json(ReachabilityResponse), ...problems() },
+    }),
+    async (c) => {
+      const cluster = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      const { desired } = await desiredState(d, cluster);
+      const targets = new Map<string, Target>();
+      for (const plan of desired.values()) for (const t of plan.targets) targets.set(t.id, t);
+      const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+      const probed = rows
+        .filter((r) => r.probes !== null && r.probedAt !== null)
+        .sort((a, b) => (a.host < b.host ? -1 : 1))
+        .map((r) => ({
+          host: r.host,
+          at: new Date(r.probedAt ?? 0).toISOString(),
+          results: JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
+        }));
+      return c.json(
+        { targets: [...targets.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), nodes: probed },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/events",
+      // The guard is in the handler: a browser's bearer may come as a subprotocol.
+      security: [{ admin: [] }],
+      description:
+        "a WebSocket of the cluster's events, JSON frames {type: node|probe|drift|rollout, at, ...}; a browser may send its bearer as the subprotocol bearer.TOKEN",
+      request: cluster,
+      responses: { 101: { description: "switching to the WebSocket" }, ...problems(426) },
+    }),
+    async (c) => {
+      // A browser cannot set headers on a WebSocket: the bearer may come as a subprotocol.
+      const offered = (c.req.header("sec-websocket-protocol") ?? "")
+        .split(",")
+        .map((p) => p.trim());
+      const bearer = offered.find((p) => p.startsWith("bearer."))?.slice("bearer.".length);
+      const principal =
+        c.get("principal").kind === "none" && bearer !== undefined
+          ? await resolvePrincipal(c.env, `Bearer ${bearer}`)
+          : c.get("principal");
+      requireAdmin(principal);
+      const cluster = c.req.valid("param").c;
+      await requireCluster(db(c.env.DB), cluster);
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+        return c.json({ detail: "expected a WebSocket upgrade" }, 426);
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("x-halo-cluster", cluster);
+      if (offered.includes("halo.v1")) headers.set("x-halo-subprotocol", "halo.v1");
+      return hubOf(c.env, cluster).fetch("https://hub/events", { headers });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/metrics",
+      ...access.admin,
+      request: cluster,
+      responses: {
+        200: {
+          description: "the fleet's gauges, in Prometheus' text format",
+          content: { "text/plain": { schema: z.string() } },
+        },
+        ...problems(),
+      },
+    }),
+    async (c) => {
+      const cluster = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      const statuses = await nodeStatuses(d, cluster);
+      const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+      const down = new Set<string>();
+      for (const r of rows)
+        for (const [id, p] of Object.entries(
+          JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
+        ))
+          if (!p.ok) down.add(id);
+      const newest = await d
+        .select({ state: rollouts.state })
+        .from(rollouts)
+        .where(eq(rollouts.cluster, cluster))
+        .orderBy(desc(rollouts.id))
+        .get();
+      const text = fleetMetrics(cluster, statuses, down.size, newest?.state ?? null);
+      return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    },
+  );

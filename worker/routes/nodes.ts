@@ -1,31 +1,74 @@
-import { Hono } from "hono";
-import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
-import { requireAdmin, requireAdminOrNode } from "../auth.ts";
-import { db } from "../db/client.ts";
-import type { AppEnv } from "../env.ts";
-import { desiredPlan, nodeStatuses } from "../node-view.ts";
-import { desiredState } from "../desired-state.ts";
+import { createRoute, z } from "@hono/zod-openapi";
 import { trafficDiagram } from "../../shared/diagram.ts";
+import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
+import {
+  BundleSchema,
+  DiagramResponse,
+  EndpointsResponse,
+  NodeList,
+} from "../../shared/api-schemas.ts";
+import { access, json, params, problems, router } from "../api.ts";
+import { db } from "../db/client.ts";
+import { desiredState } from "../desired-state.ts";
+import { desiredPlan, nodeStatuses } from "../node-view.ts";
+
+const cluster = { params: z.object({ c: params.c }) };
+const node = { params: z.object({ c: params.c, h: params.h }) };
 
 /** Per-node status, endpoints and config (the bundle), and the cluster's traffic diagram. */
-export const nodeRoutes = new Hono<AppEnv>()
-  .get("/:c/nodes", async (c) => {
-    requireAdmin(c.get("principal"));
-    return c.json({ nodes: await nodeStatuses(db(c.env.DB), c.req.param("c")) });
-  })
-  .get("/:c/diagram", async (c) => {
-    requireAdmin(c.get("principal"));
-    const state = await desiredState(db(c.env.DB), c.req.param("c"));
-    return c.json({ version: state.cluster.version, ...trafficDiagram(state.latest) });
-  })
-  .get("/:c/nodes/:h/endpoints", async (c) => {
-    const { c: cluster, h: host } = c.req.param();
-    requireAdminOrNode(c.get("principal"), cluster, host);
-    return c.json((await desiredPlan(db(c.env.DB), cluster, host)).endpoints);
-  })
-  .get("/:c/nodes/:h/config", async (c) => {
-    const { c: cluster, h: host } = c.req.param();
-    requireAdminOrNode(c.get("principal"), cluster, host);
-    const { bundle } = await desiredPlan(db(c.env.DB), cluster, host);
-    return c.json({ ...bundle, renderer: RENDERER_VERSION }, 200, { etag: `"${bundle.hash}"` });
-  });
+export const nodeRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/nodes",
+      ...access.admin,
+      request: cluster,
+      responses: { 200: json(NodeList), ...problems() },
+    }),
+    async (c) => c.json({ nodes: await nodeStatuses(db(c.env.DB), c.req.valid("param").c) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/diagram",
+      ...access.admin,
+      description:
+        "the traffic diagram: masters, etcd members, the external LB and every distinct path nodes take to the apiserver and etcd",
+      request: cluster,
+      responses: { 200: json(DiagramResponse), ...problems() },
+    }),
+    async (c) => {
+      const state = await desiredState(db(c.env.DB), c.req.valid("param").c);
+      return c.json({ version: state.cluster.version, ...trafficDiagram(state.latest) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/nodes/{h}/endpoints",
+      ...access.adminOrNode,
+      request: node,
+      responses: { 200: json(EndpointsResponse), ...problems() },
+    }),
+    async (c) => {
+      const { c: cluster, h: host } = c.req.valid("param");
+      return c.json((await desiredPlan(db(c.env.DB), cluster, host)).endpoints, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/nodes/{h}/config",
+      ...access.adminOrNode,
+      description: "the node's bundle: each artifact's kind, spec, rendered content and sha256",
+      request: node,
+      responses: { 200: json(BundleSchema), ...problems() },
+    }),
+    async (c) => {
+      const { c: cluster, h: host } = c.req.valid("param");
+      const { bundle } = await desiredPlan(db(c.env.DB), cluster, host);
+      return c.json({ ...bundle, renderer: RENDERER_VERSION }, 200, {
+        etag: `"${bundle.hash}"`,
+      });
+    },
+  );

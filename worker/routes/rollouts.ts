@@ -1,16 +1,23 @@
 import { and, desc, eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { RolloutPolicySchema, waveLabel } from "../../shared/rollout.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import { RolloutPolicySchema, waveLabel, type RolloutState } from "../../shared/rollout.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { RollbackBody } from "../../shared/api-schemas.ts";
+import {
+  PutTopologyResponse,
+  RollbackBody,
+  RolloutDetail,
+  RolloutList,
+  RolloutSummary,
+} from "../../shared/api-schemas.ts";
+import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { readJson } from "../body.ts";
 import { db, type Db } from "../db/client.ts";
 import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
-import type { AppEnv } from "../env.ts";
-import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
+import type { Env } from "../env.ts";
+import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
+import { nodeStatus } from "../node-view.ts";
 import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
 import { policyOf } from "../rollout/start.ts";
 import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
@@ -22,10 +29,13 @@ function policyOfRow(r: RolloutRow) {
   return RolloutPolicySchema.parse(JSON.parse(r.policy));
 }
 
-function rolloutId(raw: string): number {
-  if (!/^\d{1,12}$/.test(raw)) throw invalid([{ path: "id", message: "must be a rollout id" }]);
-  return Number(raw);
-}
+const cluster = { params: z.object({ c: params.c }) };
+const rolloutId = z
+  .string()
+  .regex(/^\d{1,12}$/, "must be a rollout id")
+  .transform(Number)
+  .meta({ description: "the rollout's id" });
+const ACTIONS = ["pause", "resume", "abort", "rollback"] as const;
 
 async function rolloutRow(d: Db, cluster: string, id: number): Promise<RolloutRow> {
   const r = await d
@@ -37,40 +47,41 @@ async function rolloutRow(d: Db, cluster: string, id: number): Promise<RolloutRo
   return r;
 }
 
-/** A rollout as the API shows it; with `detail`, each wave's hosts and where they stand. */
-export async function showRollout(d: Db, r: RolloutRow, detail: boolean) {
-  const waves = JSON.parse(r.waves) as string[][];
-  const base = {
+/** A rollout as the API lists it. */
+export function showRollout(r: RolloutRow): RolloutSummary {
+  return {
     id: r.id,
     cluster: r.cluster,
     fromVersion: r.fromVersion,
     toVersion: r.toVersion,
-    state: r.state,
+    state: r.state as RolloutState,
     wave: r.wave,
-    waveCount: waves.length,
+    waveCount: (JSON.parse(r.waves) as string[][]).length,
     reason: r.reason,
-    policy: JSON.parse(r.policy) as unknown,
+    policy: policyOfRow(r),
     actor: r.actor,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
   };
-  if (!detail) return base;
+}
+
+/** A rollout with each wave's hosts and where they stand. */
+export async function showRolloutDetail(d: Db, r: RolloutRow): Promise<RolloutDetail> {
+  const waves = JSON.parse(r.waves) as string[][];
   const { plans, byHost } = await rolloutNodes(d, r);
   const nodeState = (h: string) => {
-    const n = byHost.get(h);
-    const target = plans.get(h)?.bundle.hash;
-    if (n?.appliedHash === target) return "applied";
-    if (n?.failedHash === target) return "failed";
-    return "pending";
+    const s = nodeStatus(byHost.get(h), plans.get(h)?.bundle.hash);
+    return s === "applied" || s === "failed" ? s : "pending";
   };
+  const policy = policyOfRow(r);
   return {
-    ...base,
+    ...showRollout(r),
     waves: waves.map((hs, i) => ({
       index: i,
       name: waveLabel(
         i,
         hs,
-        policyOfRow(r),
+        policy,
         (h) => plans.get(h)?.endpoints.groups.includes(GROUPS.master) ?? false,
       ),
       state: i < r.wave || r.state === "completed" ? "done" : i === r.wave ? "current" : "pending",
@@ -84,120 +95,176 @@ export async function showRollout(d: Db, r: RolloutRow, detail: boolean) {
 }
 
 /** Rollouts: list, show, pause, resume, abort, rollback; and the cluster's rollout policy. */
-export const rolloutRoutes = new Hono<AppEnv>()
-  .get("/:c/rollouts", async (c) => {
-    requireAdmin(c.get("principal"));
-    const d = db(c.env.DB);
-    await requireCluster(d, c.req.param("c"));
-    const rows = await d
-      .select()
-      .from(rollouts)
-      .where(eq(rollouts.cluster, c.req.param("c")))
-      .orderBy(desc(rollouts.id))
-      .limit(100)
-      .all();
-    return c.json({ rollouts: await Promise.all(rows.map((r) => showRollout(d, r, false))) });
-  })
-  .get("/:c/rollouts/:id", async (c) => {
-    requireAdmin(c.get("principal"));
-    const d = db(c.env.DB);
-    return c.json(
-      await showRollout(
-        d,
-        await rolloutRow(d, c.req.param("c"), rolloutId(c.req.param("id"))),
-        true,
-      ),
-    );
-  })
-  .post("/:c/rollouts/:id/:action{pause|resume|abort|rollback}", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const { c: cluster, action } = c.req.param();
-    const d = db(c.env.DB);
-    const r = await rolloutRow(d, cluster, rolloutId(c.req.param("id")));
-    if (action === "rollback")
-      return c.json(await rollback(c.env, d, cluster, r.fromVersion, actor), 201);
-    const now = Date.now();
-    const allowed: Record<string, string[]> = {
-      pause: ["in_progress"],
-      resume: ["paused"],
-      abort: ["in_progress", "paused"],
-    };
-    if (!allowed[action]?.includes(r.state)) {
-      throw new AppError(ErrorCode.conflict, 409, `cannot ${action} a rollout that is ${r.state}`);
-    }
-    const next = { pause: "paused", resume: "in_progress", abort: "aborted" }[
-      action as "pause" | "resume" | "abort"
-    ];
-    const set = d
-      .update(rollouts)
-      .set({
-        state: next,
-        updatedAt: now,
-        reason: `${action} by ${actor}`,
-        ...(action === "resume" ? { waveStartedAt: now } : {}),
-      })
-      .where(eq(rollouts.id, r.id));
-    const log = d.insert(audit).values({
-      cluster,
-      at: now,
-      actor,
-      action: `rollout.${action}`,
-      detail: JSON.stringify({ id: r.id }),
-    });
-    // Aborting puts the nodes it already changed back on the last good version; resuming
-    // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
-    const extra = {
-      abort: [revertOps(d, r)],
-      resume: [d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, cluster))],
-      pause: [],
-    }[action as "pause" | "resume" | "abort"];
-    await d.batch([set, log, ...extra]);
-    await notifyHub(c.env, cluster, { retry: action === "resume" });
-    return c.json(await showRollout(d, await rolloutRow(d, cluster, r.id), true));
-  })
-  .post("/:c/rollback", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const { version } = await readJson(c, RollbackBody);
-    return c.json(await rollback(c.env, db(c.env.DB), c.req.param("c"), version, actor), 201);
-  })
-  .get("/:c/rollout-policy", async (c) => {
-    requireAdmin(c.get("principal"));
-    return c.json(policyOf(await requireCluster(db(c.env.DB), c.req.param("c"))));
-  })
-  .put("/:c/rollout-policy", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const policy = await readJson(c, RolloutPolicySchema);
-    const d = db(c.env.DB);
-    await requireCluster(d, cluster);
-    await d.batch([
-      d
-        .update(clusters)
-        .set({ rolloutPolicy: JSON.stringify(policy) })
-        .where(eq(clusters.name, cluster)),
-      d.insert(audit).values({
+export const rolloutRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/rollouts",
+      ...access.admin,
+      description: "the newest 100 rollouts, newest first",
+      request: cluster,
+      responses: { 200: json(RolloutList), ...problems() },
+    }),
+    async (c) => {
+      const cluster = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      await requireCluster(d, cluster);
+      const rows = await d
+        .select()
+        .from(rollouts)
+        .where(eq(rollouts.cluster, cluster))
+        .orderBy(desc(rollouts.id))
+        .limit(100)
+        .all();
+      return c.json({ rollouts: rows.map((r) => showRollout(r)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/rollouts/{id}",
+      ...access.admin,
+      request: { params: z.object({ c: params.c, id: rolloutId }) },
+      responses: { 200: json(RolloutDetail), ...problems() },
+    }),
+    async (c) => {
+      const { c: cluster, id } = c.req.valid("param");
+      const d = db(c.env.DB);
+      return c.json(await showRolloutDetail(d, await rolloutRow(d, cluster, id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{c}/rollouts/{id}/{action}",
+      ...access.admin,
+      description:
+        "pause, resume or abort the rollout; rollback rolls its old version out again as a new one",
+      request: {
+        params: z.object({ c: params.c, id: rolloutId, action: z.enum(ACTIONS) }),
+      },
+      responses: {
+        200: json(RolloutDetail),
+        201: json(PutTopologyResponse, "rollback started"),
+        ...problems(409),
+      },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { c: cluster, id, action } = c.req.valid("param");
+      const d = db(c.env.DB);
+      const r = await rolloutRow(d, cluster, id);
+      if (action === "rollback")
+        return c.json(await rollback(c.env, d, cluster, r.fromVersion, actor), 201);
+      const now = Date.now();
+      const allowed: Record<string, string[]> = {
+        pause: ["in_progress"],
+        resume: ["paused"],
+        abort: ["in_progress", "paused"],
+      };
+      if (!allowed[action]?.includes(r.state)) {
+        throw new AppError(
+          ErrorCode.conflict,
+          409,
+          `cannot ${action} a rollout that is ${r.state}`,
+        );
+      }
+      const next = { pause: "paused", resume: "in_progress", abort: "aborted" }[
+        action as "pause" | "resume" | "abort"
+      ];
+      const set = d
+        .update(rollouts)
+        .set({
+          state: next,
+          updatedAt: now,
+          reason: `${action} by ${actor}`,
+          ...(action === "resume" ? { waveStartedAt: now } : {}),
+        })
+        .where(eq(rollouts.id, r.id));
+      const log = d.insert(audit).values({
         cluster,
-        at: Date.now(),
+        at: now,
         actor,
-        action: "rollout-policy.put",
-        detail: JSON.stringify(policy),
-      }),
-    ]);
-    return c.json(policy);
-  });
+        action: `rollout.${action}`,
+        detail: JSON.stringify({ id: r.id }),
+      });
+      // Aborting puts the nodes it already changed back on the last good version; resuming
+      // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
+      const extra = {
+        abort: [revertOps(d, r)],
+        resume: [d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, cluster))],
+        pause: [],
+      }[action as "pause" | "resume" | "abort"];
+      await d.batch([set, log, ...extra]);
+      await notifyHub(c.env, cluster, { retry: action === "resume" });
+      return c.json(await showRolloutDetail(d, await rolloutRow(d, cluster, r.id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{c}/rollback",
+      ...access.adminWithJson,
+      description: "rolls the declared topology of an old version out again as a new version",
+      request: { ...cluster, body: jsonBody(RollbackBody) },
+      responses: { 201: json(PutTopologyResponse, "rollback started"), ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { version } = c.req.valid("json");
+      return c.json(
+        await rollback(c.env, db(c.env.DB), c.req.valid("param").c, version, actor),
+        201,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/rollout-policy",
+      ...access.admin,
+      request: cluster,
+      responses: { 200: json(RolloutPolicySchema), ...problems() },
+    }),
+    async (c) => c.json(policyOf(await requireCluster(db(c.env.DB), c.req.valid("param").c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/{c}/rollout-policy",
+      ...access.adminWithJson,
+      request: { ...cluster, body: jsonBody(RolloutPolicySchema) },
+      responses: { 200: json(RolloutPolicySchema), ...problems() },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const cluster = c.req.valid("param").c;
+      const policy = c.req.valid("json");
+      const d = db(c.env.DB);
+      await requireCluster(d, cluster);
+      await d.batch([
+        d
+          .update(clusters)
+          .set({ rolloutPolicy: JSON.stringify(policy) })
+          .where(eq(clusters.name, cluster)),
+        d.insert(audit).values({
+          cluster,
+          at: Date.now(),
+          actor,
+          action: "rollout-policy.put",
+          detail: JSON.stringify(policy),
+        }),
+      ]);
+      return c.json(policy, 200);
+    },
+  );
 
 /**
  * Rolling back is rolling forward to an old topology: a new version with its declared hosts,
  * as a rollout. Hosts registered since stay; hosts the old version had only by registration
  * do not come back without their agents.
  */
-async function rollback(
-  env: AppEnv["Bindings"],
-  d: Db,
-  cluster: string,
-  version: number,
-  actor: string,
-) {
+async function rollback(env: Env, d: Db, cluster: string, version: number, actor: string) {
   const old = await readTopology(d, cluster, version);
   if (!old.topology) throw notFound(`topology version ${version}`);
   const declared = declaredPart({ topology: old.topology, registered: old.registered });
@@ -218,6 +285,6 @@ async function rollback(
     .get();
   return {
     ...r,
-    rollout: latest && latest.toVersion === r.version ? await showRollout(d, latest, false) : null,
+    rollout: latest && latest.toVersion === r.version ? showRollout(latest) : null,
   };
 }

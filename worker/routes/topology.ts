@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { importTopology } from "../../shared/topology/import.ts";
 import type { ProfileChoice } from "../../shared/topology/profile.ts";
 import { hasOwn } from "../../shared/own.ts";
@@ -10,12 +10,12 @@ import {
 } from "../../shared/topology/membership.ts";
 import { HostNameSchema, type Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
-import { HostBody } from "../../shared/api-schemas.ts";
+import { HostBody, PutTopologyResponse, TopologyResponse } from "../../shared/api-schemas.ts";
+import { access, flag, ifMatchHeader, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { ifMatch, readJson, readTopologyBody } from "../body.ts";
+import { ifMatch, readTopologyBody } from "../body.ts";
 import { db } from "../db/client.ts";
 import { currentTopology, type StoredTopology } from "../db/topology-store.ts";
-import type { AppEnv } from "../env.ts";
 import { invalid, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { changeTopology } from "../topology-change.ts";
@@ -29,90 +29,144 @@ function hostParam(h: string): string {
   return h;
 }
 
+const cluster = { params: z.object({ c: params.c }) };
+const host = { params: z.object({ c: params.c, h: params.h }), headers: ifMatchHeader };
+
+/** A topology body is parsed by the importers (JSON, INI or YAML), so it is described, not validated here. */
+const topologyBody = {
+  required: true,
+  content: {
+    "application/json": { schema: { $ref: "#/components/schemas/Topology" } },
+    "text/plain": { schema: { type: "string" as const, description: "an Ansible INI inventory" } },
+    "application/yaml": {
+      schema: { type: "string" as const, description: "an Ansible YAML inventory" },
+    },
+  },
+};
+
 /** The cluster's topology as a whole, and one host at a time. */
-export const topologyRoutes = new Hono<AppEnv>()
-  .get("/:c/topology", async (c) => {
-    requireAdmin(c.get("principal"));
-    const t = await currentTopology(db(c.env.DB), c.req.param("c"));
-    return c.json(t, 200, { etag: etag(t.version) });
-  })
-  .put("/:c/topology", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const cluster = c.req.param("c");
-    const expected = ifMatch(c);
-    const prune = flag(c.req.query("prune"), "prune");
-    const dryRun = flag(c.req.query("dryRun"), "dryRun");
-    const { text, format } = await readTopologyBody(c);
-    const info: { profile?: ProfileChoice } = {};
-    const imported = importTopology(text, format, info);
-    if (!imported.ok) throw invalid(imported.error);
-    const r = await changeTopology(db(c.env.DB), {
-      cluster,
-      actor,
-      action: "topology.put",
-      expected,
-      next: (cur) => replaceDeclared(member(cur), imported.value, prune),
-      detail: { format, ...(prune ? { prune } : {}) },
-      dryRun,
-    });
-    if (dryRun) return c.json({ ...r, profile: info.profile });
-    await revokeNodes(c.env, cluster, r.removed);
-    await notifyHub(c.env, cluster, { retry: r.retried === true });
-    return c.json(r, 200, { etag: etag(r.version) });
-  })
-  .put("/:c/hosts/:h", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const host = hostParam(c.req.param("h"));
-    const expected = ifMatch(c);
-    const { groups, ...entry } = await readJson(c, HostBody);
-    const r = await changeTopology(db(c.env.DB), {
-      cluster: c.req.param("c"),
-      actor,
-      action: "host.put",
-      expected,
-      // A host the operator puts is declared from now on.
-      next: (cur) => ({
-        topology: revalidate(withHost(cur.topology, host, entry, groups)),
-        registered: cur.registered.filter((h) => h !== host),
-      }),
-      detail: { host },
-    });
-    await notifyHub(c.env, c.req.param("c"));
-    return c.json(r, 200, { etag: etag(r.version) });
-  })
-  .delete("/:c/hosts/:h", async (c) => {
-    const actor = requireAdmin(c.get("principal"));
-    const host = hostParam(c.req.param("h"));
-    const cluster = c.req.param("c");
-    const expected = ifMatch(c);
-    const r = await changeTopology(db(c.env.DB), {
-      cluster,
-      actor,
-      action: "host.delete",
-      expected,
-      next: (cur) => {
-        if (!cur.topology || !hasOwn(cur.topology.hosts, host)) throw notFound(`host '${host}'`);
-        return {
-          topology: revalidate(withoutHosts(cur.topology, new Set([host]))),
-          registered: cur.registered.filter((h) => h !== host),
-        };
+export const topologyRoutes = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/topology",
+      ...access.admin,
+      request: cluster,
+      responses: { 200: json(TopologyResponse), ...problems() },
+    }),
+    async (c) => {
+      const t = await currentTopology(db(c.env.DB), c.req.valid("param").c);
+      return c.json(t, 200, { etag: etag(t.version) });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/{c}/topology",
+      ...access.admin,
+      request: {
+        ...cluster,
+        headers: ifMatchHeader,
+        query: z.object({
+          dryRun: flag("describe the change per host (and the profile chosen), commit nothing"),
+          prune: flag("also remove registered hosts the body does not list"),
+        }),
+        body: topologyBody,
       },
-      detail: { host },
-    });
-    await revokeNodes(c.env, cluster, r.removed);
-    await notifyHub(c.env, cluster);
-    return c.json(r, 200, { etag: etag(r.version) });
-  });
+      responses: { 200: json(PutTopologyResponse), ...problems(412) },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const cluster = c.req.valid("param").c;
+      const expected = ifMatch(c);
+      const { prune, dryRun } = c.req.valid("query");
+      const { text, format } = await readTopologyBody(c);
+      const info: { profile?: ProfileChoice } = {};
+      const imported = importTopology(text, format, info);
+      if (!imported.ok) throw invalid(imported.error);
+      const r = await changeTopology(db(c.env.DB), {
+        cluster,
+        actor,
+        action: "topology.put",
+        expected,
+        next: (cur) => replaceDeclared(member(cur), imported.value, prune),
+        detail: { format, ...(prune ? { prune } : {}) },
+        dryRun,
+      });
+      if (dryRun) return c.json({ ...r, profile: info.profile }, 200);
+      await revokeNodes(c.env, cluster, r.removed);
+      await notifyHub(c.env, cluster, { retry: r.retried === true });
+      return c.json(r, 200, { etag: etag(r.version) });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/{c}/hosts/{h}",
+      ...access.adminWithJson,
+      description: "adds or replaces one host (declared from now on)",
+      request: { ...host, body: jsonBody(HostBody) },
+      responses: { 200: json(PutTopologyResponse), ...problems(412) },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { c: cluster, h } = c.req.valid("param");
+      const name = hostParam(h);
+      const expected = ifMatch(c);
+      const { groups, ...entry } = c.req.valid("json");
+      const r = await changeTopology(db(c.env.DB), {
+        cluster,
+        actor,
+        action: "host.put",
+        expected,
+        // A host the operator puts is declared from now on.
+        next: (cur) => ({
+          topology: revalidate(withHost(cur.topology, name, entry, groups)),
+          registered: cur.registered.filter((x) => x !== name),
+        }),
+        detail: { host: name },
+      });
+      await notifyHub(c.env, cluster);
+      return c.json(r, 200, { etag: etag(r.version) });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{c}/hosts/{h}",
+      ...access.admin,
+      description: "removes one host; its agent's credential goes with it",
+      request: host,
+      responses: { 200: json(PutTopologyResponse), ...problems(412) },
+    }),
+    async (c) => {
+      const actor = requireAdmin(c.get("principal"));
+      const { c: cluster, h } = c.req.valid("param");
+      const name = hostParam(h);
+      const expected = ifMatch(c);
+      const r = await changeTopology(db(c.env.DB), {
+        cluster,
+        actor,
+        action: "host.delete",
+        expected,
+        next: (cur) => {
+          if (!cur.topology || !hasOwn(cur.topology.hosts, name)) throw notFound(`host '${name}'`);
+          return {
+            topology: revalidate(withoutHosts(cur.topology, new Set([name]))),
+            registered: cur.registered.filter((x) => x !== name),
+          };
+        },
+        detail: { host: name },
+      });
+      await revokeNodes(c.env, cluster, r.removed);
+      await notifyHub(c.env, cluster);
+      return c.json(r, 200, { etag: etag(r.version) });
+    },
+  );
 
 /** The stored version as a membership (null before the first topology). */
 export function member(cur: StoredTopology): Membership | null {
   return cur.topology ? { topology: cur.topology, registered: cur.registered } : null;
-}
-
-function flag(value: string | undefined, name: string): boolean {
-  if (value === undefined || value === "false") return false;
-  if (value === "true" || value === "") return true;
-  throw invalid([{ path: name, message: "must be true or false" }]);
 }
 
 function revalidate(t: Topology): Topology {
