@@ -27,7 +27,7 @@ export const router = () =>
 /** 415 unless the body is JSON, 422 when it does not parse; the validator then reuses it. */
 const jsonOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (mediaType(c) !== "application/json")
-    throw new AppError(ErrorCode.unsupportedMediaType, 415, "send Content-Type: application/json");
+    throw new AppError(ErrorCode.unsupportedMediaType, "send Content-Type: application/json");
   try {
     await c.req.json();
   } catch {

@@ -24,7 +24,6 @@ export const app = root
       onError: () => {
         throw new AppError(
           ErrorCode.tooLarge,
-          413,
           `request bodies are limited to ${MAX_BODY_BYTES} bytes`,
         );
       },
@@ -62,14 +61,14 @@ export const openApiDocument = () => root.getOpenAPI31Document(DOCUMENT);
 app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
 
 app.notFound((c) =>
-  problem(c, new AppError(ErrorCode.notFound, 404, `no route for ${c.req.method} ${c.req.path}`)),
+  problem(c, new AppError(ErrorCode.notFound, `no route for ${c.req.method} ${c.req.path}`)),
 );
 
 app.onError((e, c) => {
   if (e instanceof AppError) return problem(c, e);
   // Hono's own refusals (a validator's media type gate) in the same problem+json.
   if (e instanceof HTTPException && e.status === 415)
-    return problem(c, new AppError(ErrorCode.unsupportedMediaType, 415, e.message));
+    return problem(c, new AppError(ErrorCode.unsupportedMediaType, e.message));
   console.error("unhandled error", e);
-  return problem(c, new AppError(ErrorCode.internal, 500, "internal error; see the Worker's logs"));
+  return problem(c, new AppError(ErrorCode.internal, "internal error; see the Worker's logs"));
 });

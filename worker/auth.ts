@@ -42,7 +42,6 @@ export async function resolvePrincipal(
 const unauthorized = (p: Principal) =>
   new AppError(
     ErrorCode.unauthorized,
-    401,
     p.kind === "none" ? "send Authorization: Bearer <token>" : "the bearer token is not valid",
   );
 
@@ -50,7 +49,7 @@ const unauthorized = (p: Principal) =>
 export function requireAdmin(p: Principal): string {
   if (p.kind === "admin") return p.actor;
   if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
-  throw new AppError(ErrorCode.forbidden, 403, `a ${p.kind} token cannot use the admin API`);
+  throw new AppError(ErrorCode.forbidden, `a ${p.kind} token cannot use the admin API`);
 }
 
 /** A node's own data: the admin, or that very node's credential. */
@@ -58,12 +57,12 @@ export function requireAdminOrNode(p: Principal, cluster: string, host: string):
   if (p.kind === "admin") return p.actor;
   if (p.kind === "node" && p.cluster === cluster && p.host === host) return p.actor;
   if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
-  throw new AppError(ErrorCode.forbidden, 403, "this token may not read this node");
+  throw new AppError(ErrorCode.forbidden, "this token may not read this node");
 }
 
 /** Agent routes: only a node credential. */
 export function requireNode(p: Principal): Extract<Principal, { kind: "node" }> {
   if (p.kind === "node") return p;
   if (p.kind === "none" || p.kind === "invalid") throw unauthorized(p);
-  throw new AppError(ErrorCode.forbidden, 403, "only a node credential can use the agent API");
+  throw new AppError(ErrorCode.forbidden, "only a node credential can use the agent API");
 }

@@ -23,7 +23,6 @@ export async function readTopologyBody(
   if (!format) {
     throw new AppError(
       ErrorCode.unsupportedMediaType,
-      415,
       "send the topology as application/json, an INI inventory as text/plain, or YAML as application/yaml",
     );
   }

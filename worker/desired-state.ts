@@ -1,11 +1,17 @@
 import { eq } from "drizzle-orm";
 import type { NodePlan } from "../shared/bundle.ts";
-import type { Db } from "./db/client.ts";
+import type { LivePolicy } from "../shared/live.ts";
+import { db, type Db } from "./db/client.ts";
 import { nodeTargets } from "./db/schema.ts";
 import { readTopology, requireCluster } from "./db/topology-store.ts";
+import { notFound } from "./errors.ts";
+import { livePolicyOf } from "./hub/live.ts";
 import { plansFor } from "./plans.ts";
 
-/** What every host should run now: its rollout target if a rollout reached it, else the stable version. */
+/**
+ * Desired state, in one module: what every host should run now (its rollout target if a
+ * rollout reached it, else the stable version), one host's plan, and what the hub holds.
+ */
 export interface DesiredState {
   cluster: Awaited<ReturnType<typeof requireCluster>>;
   latest: Map<string, NodePlan>;
@@ -36,4 +42,20 @@ export async function desiredState(d: Db, name: string): Promise<DesiredState> {
     desired.set(host, chosen ?? plan);
   }
   return { cluster, latest, desired, targets };
+}
+
+/** One host's desired plan; 404 for a host the topology does not have. */
+export async function desiredPlan(d: Db, cluster: string, host: string): Promise<NodePlan> {
+  const plan = (await desiredState(d, cluster)).desired.get(host);
+  if (!plan) throw notFound(`host '${host}' in cluster '${cluster}'`);
+  return plan;
+}
+
+/** What the hub holds: each host's desired plan, and the cluster's live policy. */
+export async function loadDesired(
+  d1: D1Database,
+  cluster: string,
+): Promise<{ plans: Map<string, NodePlan>; policy: LivePolicy }> {
+  const state = await desiredState(db(d1), cluster);
+  return { plans: state.desired, policy: livePolicyOf(state.cluster) };
 }

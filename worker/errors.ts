@@ -30,28 +30,44 @@ const TITLES: Record<ErrorCode, string> = {
   internal: "Internal error",
 };
 
-/** The one error type routes throw; `app.onError` turns it into problem+json. */
+/** Each error's HTTP status: the only place an error becomes HTTP. */
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  validation: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+  "host-registered": 409,
+  "precondition-failed": 412,
+  "payload-too-large": 413,
+  "unsupported-media-type": 415,
+  internal: 500,
+};
+
+/**
+ * The one error the shells throw (storage, the rollout alarm, routes), in halo's terms: its
+ * code; `app.onError` turns it into problem+json with the code's status.
+ */
 export class AppError extends Error {
+  readonly status: ContentfulStatusCode;
   constructor(
     readonly code: ErrorCode,
-    readonly status: ContentfulStatusCode,
     readonly detail: string,
     readonly errors: Issue[] = [],
   ) {
     super(detail);
+    this.status = STATUS[code];
   }
 }
 
 export const invalid = (issues: Issue[], detail?: string) =>
   new AppError(
     ErrorCode.validation,
-    422,
     detail ?? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; "),
     issues,
   );
 
-export const notFound = (what: string) =>
-  new AppError(ErrorCode.notFound, 404, `${what} not found`);
+export const notFound = (what: string) => new AppError(ErrorCode.notFound, `${what} not found`);
 
 /** Renders an RFC 9457 problem document; validation problems carry each field path. */
 export function problem(c: Context, e: AppError): Response {

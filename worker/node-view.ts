@@ -1,18 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import type { NodeStatus } from "../shared/api-schemas.ts";
-import type { NodePlan } from "../shared/bundle.ts";
 import type { Db } from "./db/client.ts";
 import { nodes } from "./db/schema.ts";
 import { desiredState } from "./desired-state.ts";
-import { notFound } from "./errors.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export async function desiredPlan(d: Db, cluster: string, host: string): Promise<NodePlan> {
-  const plan = (await desiredState(d, cluster)).desired.get(host);
-  if (!plan) throw notFound(`host '${host}' in cluster '${cluster}'`);
-  return plan;
-}
 
 /** GET nodes: each topology host with what it should have and what its agent last reported. */
 export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]> {

@@ -81,7 +81,6 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   if (ch.expected !== undefined && ch.expected !== "*" && ch.expected !== cluster.version) {
     throw new AppError(
       ErrorCode.preconditionFailed,
-      412,
       `If-Match names version ${ch.expected}, but the topology is at version ${cluster.version}`,
     );
   }

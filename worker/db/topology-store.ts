@@ -4,7 +4,7 @@ import { canonicalJson } from "../../shared/canonical-json.ts";
 import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
-import type { Db } from "./client.ts";
+import { constraintFailed, type Db } from "./client.ts";
 import { audit, clusters, topologyVersions } from "./schema.ts";
 
 export interface StoredTopology {
@@ -118,10 +118,9 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
       ...extra,
     ]);
   } catch (e) {
-    if (String(e).includes("UNIQUE constraint failed")) {
+    if (constraintFailed(e, "UNIQUE")) {
       throw new AppError(
         ErrorCode.preconditionFailed,
-        412,
         `topology changed concurrently: version ${version} exists; read it and try again`,
       );
     }

@@ -18,7 +18,7 @@ import type { Env } from "../env.ts";
 import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { audit } from "../db/schema.ts";
-import { loadDesired } from "./desired.ts";
+import { loadDesired } from "../desired-state.ts";
 import { EVENTS_TAG, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";

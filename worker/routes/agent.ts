@@ -6,7 +6,7 @@ import { access, json, problems, router } from "../api.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
 import { hubOf } from "../hub-client.ts";
-import { desiredPlan } from "../node-view.ts";
+import { desiredPlan } from "../desired-state.ts";
 
 /** The agent's side: the WebSocket to its cluster's hub, and the HTTP fallback for config. */
 export const agentRoutes = router()

@@ -3,7 +3,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { ClusterList, ClusterSummary, CreateClusterBody } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { db, type Db } from "../db/client.ts";
+import { constraintFailed, db, type Db } from "../db/client.ts";
 import {
   audit,
   clusters,
@@ -50,8 +50,8 @@ export const clusterRoutes = router()
             .values({ cluster: name, at: now, actor, action: "cluster.create", detail: "{}" }),
         ]);
       } catch (e) {
-        if (String(e).includes("UNIQUE constraint failed")) {
-          throw new AppError(ErrorCode.conflict, 409, `cluster '${name}' already exists`);
+        if (constraintFailed(e, "UNIQUE")) {
+          throw new AppError(ErrorCode.conflict, `cluster '${name}' already exists`);
         }
         throw e;
       }

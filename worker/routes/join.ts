@@ -18,7 +18,7 @@ import {
 } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
-import { db, type Db } from "../db/client.ts";
+import { constraintFailed, db, type Db } from "../db/client.ts";
 import { audit, joinTokens, nodes } from "../db/schema.ts";
 import { currentTopology, requireCluster } from "../db/topology-store.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
@@ -159,7 +159,7 @@ export const joinTokenRoutes = router()
     },
   );
 
-const denied = (detail: string) => new AppError(ErrorCode.unauthorized, 401, detail);
+const denied = (detail: string) => new AppError(ErrorCode.unauthorized, detail);
 
 /** Registration attempts that lost a race on the nodes table try again from the top. */
 const ATTEMPTS = 10;
@@ -197,10 +197,8 @@ export const registerRoutes = router().openapi(
           return await register(d, row, body);
         } catch (e) {
           // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
-          if (String(e).includes("CHECK constraint failed"))
-            throw denied("token: the join token is used up");
-          if (attempt >= ATTEMPTS || !String(e).includes("UNIQUE constraint failed: nodes"))
-            throw e;
+          if (constraintFailed(e, "CHECK")) throw denied("token: the join token is used up");
+          if (attempt >= ATTEMPTS || !constraintFailed(e, "UNIQUE", "nodes")) throw e;
         }
       }
     });
@@ -236,7 +234,6 @@ async function register(
       if (!reimage)
         throw new AppError(
           ErrorCode.hostRegistered,
-          409,
           `host '${host}' already has an agent; to replace its machine, create a join token with hosts: ["${host}"]`,
         );
       claim = "reimage";
@@ -245,7 +242,6 @@ async function register(
       if (missing.length > 0)
         throw new AppError(
           ErrorCode.forbidden,
-          403,
           `host '${host}' is declared in ${missing.map((g) => `'${g}'`).join(", ")}, which this join token does not grant`,
         );
       claim = "declared";

@@ -9,8 +9,8 @@ import {
 } from "../../shared/api-schemas.ts";
 import { access, json, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
-import { desiredState } from "../desired-state.ts";
-import { desiredPlan, nodeStatuses } from "../node-view.ts";
+import { desiredPlan, desiredState } from "../desired-state.ts";
+import { nodeStatuses } from "../node-view.ts";
 
 const cluster = { params: z.object({ c: params.c }) };
 const node = { params: z.object({ c: params.c, h: params.h }) };

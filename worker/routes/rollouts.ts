@@ -163,11 +163,7 @@ export const rolloutRoutes = router()
         abort: ["in_progress", "paused"],
       };
       if (!allowed[action]?.includes(r.state)) {
-        throw new AppError(
-          ErrorCode.conflict,
-          409,
-          `cannot ${action} a rollout that is ${r.state}`,
-        );
+        throw new AppError(ErrorCode.conflict, `cannot ${action} a rollout that is ${r.state}`);
       }
       const next = { pause: "paused", resume: "in_progress", abort: "aborted" }[
         action as "pause" | "resume" | "abort"
