@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { figure } from "./report.ts";
+import { NodeList, PutTopologyResponse } from "../shared/api-schemas.ts";
 import { benchApi } from "./setup.ts";
 import { benchSims, type BenchSims } from "./sim-fleet.ts";
 
@@ -34,16 +35,13 @@ export async function benchChurn(agents = 1000, seconds = 60, processes = 4): Pr
           loadbalancer_apiserver_localhost: true,
           loadbalancer_apiserver_healthcheck_port: 9000 + i,
         });
-        last = ((await api("PUT", "/v1/clusters/churn/topology", t)) as { version: number })
-          .version;
+        last = (await api("PUT", "/v1/clusters/churn/topology", t, PutTopologyResponse)).version;
         await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
       }
       const changesEnded = Date.now();
       const deadline = Date.now() + 300_000;
       for (;;) {
-        const { nodes } = (await api("GET", "/v1/clusters/churn/nodes")) as {
-          nodes: Array<{ host: string; status: string; applied: { version: number } | null }>;
-        };
+        const { nodes } = await api("GET", "/v1/clusters/churn/nodes", undefined, NodeList);
         const on = nodes.filter(
           (n) => n.host.startsWith("node") && n.status === "applied" && n.applied?.version === last,
         ).length;

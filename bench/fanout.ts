@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
+import { BundleSchema, JoinTokenResponse, NodeList } from "../shared/api-schemas.ts";
 import { figure } from "./report.ts";
 import { benchApi, registerAll, workerdEntry, workerdsOf } from "./setup.ts";
 
@@ -35,9 +36,7 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
     });
     const topology = syntheticCluster(agents + 3);
     await api("PUT", "/v1/clusters/bench/topology", topology);
-    const { token } = (await api("POST", "/v1/clusters/bench/join-tokens", {})) as {
-      token: string;
-    };
+    const { token } = await api("POST", "/v1/clusters/bench/join-tokens", {}, JoinTokenResponse);
     const hosts = Object.keys(topology.hosts).filter((h) => h.startsWith("node"));
     const sims: Array<{ host: string; token: string; hash: string; version: number }> = [];
     const entry = await workerdEntry(cp);
@@ -45,10 +44,12 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
     for (const r of await registerAll(entry, token, topology, hosts))
       sims.push({ ...r, hash: "", version: 0 });
     const regMs = performance.now() - t0;
-    const bundle = (await api("GET", `/v1/clusters/bench/nodes/${hosts[0]}/config`)) as {
-      version: number;
-      hash: string;
-    };
+    const bundle = await api(
+      "GET",
+      `/v1/clusters/bench/nodes/${hosts[0]}/config`,
+      undefined,
+      BundleSchema,
+    );
     for (const s of sims) Object.assign(s, { hash: bundle.hash, version: bundle.version });
 
     const acks: number[] = [];
@@ -99,9 +100,7 @@ export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
     const putMs = Date.now() - putSent;
     const start = performance.now();
     for (;;) {
-      const { nodes } = (await api("GET", "/v1/clusters/bench/nodes")) as {
-        nodes: Array<{ host: string; status: string }>;
-      };
+      const { nodes } = await api("GET", "/v1/clusters/bench/nodes", undefined, NodeList);
       if (
         nodes.filter((n) => n.host.startsWith("node") && n.status === "applied").length ===
         sims.length

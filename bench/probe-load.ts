@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
+import { BundleSchema, JoinTokenResponse, ReachabilityResponse } from "../shared/api-schemas.ts";
 import { benchApi, registerAll } from "./setup.ts";
 import { JSON_OUTPUT } from "./report.ts";
 
@@ -39,14 +40,14 @@ export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4):
     await api("POST", "/v1/clusters", { name: "probes" });
     const topology = syntheticCluster(agents + 3);
     await api("PUT", "/v1/clusters/probes/topology", topology);
-    const { token } = (await api("POST", "/v1/clusters/probes/join-tokens", {})) as {
-      token: string;
-    };
+    const { token } = await api("POST", "/v1/clusters/probes/join-tokens", {}, JoinTokenResponse);
     const hosts = Object.keys(topology.hosts).filter((h) => h.startsWith("node"));
-    const bundle = (await api("GET", `/v1/clusters/probes/nodes/${hosts[0]}/config`)) as {
-      version: number;
-      hash: string;
-    };
+    const bundle = await api(
+      "GET",
+      `/v1/clusters/probes/nodes/${hosts[0]}/config`,
+      undefined,
+      BundleSchema,
+    );
     const sims: Array<{ host: string; token: string; hash: string; version: number }> = [];
     for (const r of await registerAll(cp, token, topology, hosts))
       sims.push({ ...r, hash: bundle.hash, version: bundle.version });
@@ -70,9 +71,12 @@ export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4):
     await Promise.all(sent);
     const burstAt = performance.now();
     for (;;) {
-      const r = (await api("GET", "/v1/clusters/probes/reachability")) as {
-        nodes: Array<{ results: Record<string, { ms: number }> }>;
-      };
+      const r = await api(
+        "GET",
+        "/v1/clusters/probes/reachability",
+        undefined,
+        ReachabilityResponse,
+      );
       const done = r.nodes.filter((n) => n.results["etcd:127.0.0.1:2379"]?.ms === 999).length;
       if (done === sims.length) break;
       if (performance.now() - burstAt > 120_000) throw new Error("reports not visible in 120 s");

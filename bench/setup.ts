@@ -1,13 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import type { ZodType } from "zod";
 import type { ControlPlane } from "../scripts/control-plane.ts";
+import { RegisterResponse } from "../shared/api-schemas.ts";
 import type { Topology } from "../shared/topology/schema.ts";
 
-export type Api = (
-  method: string,
-  path: string,
-  body?: unknown,
-) => Promise<Record<string, unknown>>;
+/** The admin API; given a schema (from shared/api-schemas.ts), the answer is parsed with it. */
+export type Api = {
+  <T>(method: string, path: string, body: unknown, schema: ZodType<T>): Promise<T>;
+  (method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+};
 
 /**
  * fetch, once more on a fresh socket when a pooled keep-alive socket that wrangler dev closed
@@ -25,15 +27,19 @@ export async function fetchOnce(url: string, init: RequestInit): Promise<Respons
 
 /** The admin API of a control plane (its own admin token); a non-2xx answer throws. */
 export function benchApi(cp: ControlPlane): Api {
-  return async (method, path, body) => {
+  return (async (method: string, path: string, body?: unknown, schema?: ZodType) => {
     const r = await fetchOnce(`${cp.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${cp.adminToken}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return (await r.json()) as Record<string, unknown>;
-  };
+    const doc: unknown = await r.json();
+    if (schema === undefined) return doc;
+    const parsed = schema.safeParse(doc);
+    if (!parsed.success) throw new Error(`${method} ${path}: ${parsed.error.message}`);
+    return parsed.data;
+  }) as Api;
 }
 
 /** Registers every host with the join token, 16 at a time; their node credentials. */
@@ -52,7 +58,7 @@ export async function registerAll(
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
         });
-        const { nodeToken } = (await reg.json()) as { nodeToken: string };
+        const { nodeToken } = RegisterResponse.parse(await reg.json());
         out.push({ host, token: nodeToken });
       }),
     );

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { ControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
+import { BundleSchema, JoinTokenResponse } from "../shared/api-schemas.ts";
 import { registerAll, type Api } from "./setup.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
@@ -31,15 +32,15 @@ export async function benchSims(
   await api("POST", "/v1/clusters", { name: cluster, rolloutPolicy: policy });
   const topology = syntheticCluster(agents + 3, { loadbalancer_apiserver_localhost: true });
   await api("PUT", `/v1/clusters/${cluster}/topology`, topology);
-  const { token } = (await api("POST", `/v1/clusters/${cluster}/join-tokens`, {})) as {
-    token: string;
-  };
+  const { token } = await api("POST", `/v1/clusters/${cluster}/join-tokens`, {}, JoinTokenResponse);
   const hosts = Object.keys(topology.hosts).filter((h) => h.startsWith("node"));
   const creds = await registerAll(cp, token, topology, hosts);
-  const bundle = (await api("GET", `/v1/clusters/${cluster}/nodes/${hosts[0]}/config`)) as {
-    version: number;
-    hash: string;
-  };
+  const bundle = await api(
+    "GET",
+    `/v1/clusters/${cluster}/nodes/${hosts[0]}/config`,
+    undefined,
+    BundleSchema,
+  );
   const sims: BenchSims = {
     hosts,
     lines: [],

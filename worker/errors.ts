@@ -13,6 +13,7 @@ export const ErrorCode = {
   preconditionFailed: "precondition-failed",
   tooLarge: "payload-too-large",
   unsupportedMediaType: "unsupported-media-type",
+  upgradeRequired: "upgrade-required",
   internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -27,6 +28,7 @@ const TITLES: Record<ErrorCode, string> = {
   "precondition-failed": "Precondition failed",
   "payload-too-large": "Payload too large",
   "unsupported-media-type": "Unsupported media type",
+  "upgrade-required": "Upgrade required",
   internal: "Internal error",
 };
 
@@ -41,6 +43,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   "precondition-failed": 412,
   "payload-too-large": 413,
   "unsupported-media-type": 415,
+  "upgrade-required": 426,
   internal: 500,
 };
 

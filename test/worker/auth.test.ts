@@ -167,6 +167,18 @@ describe("the auth matrix", () => {
     }
   });
 
+  it("answers a plain GET on a WebSocket route with 426 problem+json", async () => {
+    for (const [path, token] of [
+      ["/v1/agent/connect", callers.node],
+      [`/v1/clusters/${c}/events`, ADMIN],
+    ] as const) {
+      const res = await api("GET", path, { token });
+      expect(res.status).toBe(426);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await json(res)).toMatchObject({ detail: "expected a WebSocket upgrade" });
+    }
+  });
+
   it("refuses a malformed Authorization header with 401", async () => {
     const res = await api("GET", "/v1/clusters", {
       token: null,

@@ -5,6 +5,7 @@ import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import { access, json, problems, router } from "../api.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
+import { AppError, ErrorCode } from "../errors.ts";
 import { hubOf } from "../hub-client.ts";
 import { desiredPlan } from "../desired-state.ts";
 
@@ -44,7 +45,7 @@ export const agentRoutes = router()
     async (c) => {
       const node = requireNode(c.get("principal"));
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-        return c.json({ detail: "expected a WebSocket upgrade" }, 426);
+        throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
       }
       const headers = new Headers(c.req.raw.headers);
       headers.set("x-halo-cluster", node.cluster);

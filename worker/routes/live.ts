@@ -8,6 +8,7 @@ import { db } from "../db/client.ts";
 import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
 import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
+import { AppError, ErrorCode } from "../errors.ts";
 import { livePolicyOf } from "../hub/live.ts";
 import { hubOf, notifyHub } from "../hub-client.ts";
 import { resolvePrincipal } from "../auth.ts";
@@ -117,7 +118,7 @@ export const liveRoutes = router()
       const cluster = c.req.valid("param").c;
       await requireCluster(db(c.env.DB), cluster);
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
-        return c.json({ detail: "expected a WebSocket upgrade" }, 426);
+        throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
       const headers = new Headers(c.req.raw.headers);
       headers.set("x-halo-cluster", cluster);
       if (offered.includes("halo.v1")) headers.set("x-halo-subprotocol", "halo.v1");
