@@ -20,6 +20,31 @@ export async function requireCluster(d: Db, name: string) {
   return row;
 }
 
+/** Stores a cluster's rollout or live policy, with its audit entry, in one batch. */
+export async function savePolicy(
+  d: Db,
+  cluster: string,
+  actor: string,
+  which: "rolloutPolicy" | "livePolicy",
+  policy: object,
+): Promise<void> {
+  await requireCluster(d, cluster);
+  const text = JSON.stringify(policy);
+  await d.batch([
+    d
+      .update(clusters)
+      .set({ [which]: text })
+      .where(eq(clusters.name, cluster)),
+    d.insert(audit).values({
+      cluster,
+      at: Date.now(),
+      actor,
+      action: which === "rolloutPolicy" ? "rollout-policy.put" : "live-policy.put",
+      detail: text,
+    }),
+  ]);
+}
+
 /** A topology version as stored; version 0 means the cluster has none yet. */
 export async function readTopology(
   d: Db,

@@ -5,8 +5,8 @@ import { requireAdmin } from "../auth.ts";
 import { LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
-import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
-import { requireCluster } from "../db/topology-store.ts";
+import { nodes, rollouts } from "../db/schema.ts";
+import { requireCluster, savePolicy } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { livePolicyOf } from "../hub/live.ts";
@@ -43,21 +43,7 @@ export const liveRoutes = router()
       const actor = requireAdmin(c.get("principal"));
       const cluster = c.req.valid("param").c;
       const policy = c.req.valid("json");
-      const d = db(c.env.DB);
-      await requireCluster(d, cluster);
-      await d.batch([
-        d
-          .update(clusters)
-          .set({ livePolicy: JSON.stringify(policy) })
-          .where(eq(clusters.name, cluster)),
-        d.insert(audit).values({
-          cluster,
-          at: Date.now(),
-          actor,
-          action: "live-policy.put",
-          detail: JSON.stringify(policy),
-        }),
-      ]);
+      await savePolicy(db(c.env.DB), cluster, actor, "livePolicy", policy);
       // Agents get the new interval and drift policy with their targets; no bundle changes.
       await notifyHub(c.env, cluster);
       return c.json(policy, 200);

@@ -12,8 +12,8 @@ import {
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { db, type Db } from "../db/client.ts";
-import { audit, clusters, nodes, rollouts } from "../db/schema.ts";
-import { readTopology, requireCluster } from "../db/topology-store.ts";
+import { audit, nodes, rollouts } from "../db/schema.ts";
+import { readTopology, requireCluster, savePolicy } from "../db/topology-store.ts";
 import type { Env } from "../env.ts";
 import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
@@ -236,21 +236,7 @@ export const rolloutRoutes = router()
       const actor = requireAdmin(c.get("principal"));
       const cluster = c.req.valid("param").c;
       const policy = c.req.valid("json");
-      const d = db(c.env.DB);
-      await requireCluster(d, cluster);
-      await d.batch([
-        d
-          .update(clusters)
-          .set({ rolloutPolicy: JSON.stringify(policy) })
-          .where(eq(clusters.name, cluster)),
-        d.insert(audit).values({
-          cluster,
-          at: Date.now(),
-          actor,
-          action: "rollout-policy.put",
-          detail: JSON.stringify(policy),
-        }),
-      ]);
+      await savePolicy(db(c.env.DB), cluster, actor, "rolloutPolicy", policy);
       return c.json(policy, 200);
     },
   );
