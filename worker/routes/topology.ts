@@ -22,15 +22,17 @@ import { changeTopology } from "../topology-change.ts";
 
 const etag = (version: number) => `"${version}"`;
 
-function hostParam(h: string): string {
-  if (!HostNameSchema.safeParse(h).success) {
-    throw invalid([{ path: "host", message: "must be an RFC 1123 host name" }]);
-  }
-  return h;
-}
-
 const cluster = { params: z.object({ c: params.c }) };
-const host = { params: z.object({ c: params.c, h: params.h }), headers: ifMatchHeader };
+const host = {
+  params: z.object({
+    c: params.c,
+    host: z
+      .string()
+      .refine((h) => HostNameSchema.safeParse(h).success, "must be an RFC 1123 host name")
+      .meta({ description: "the host's name" }),
+  }),
+  headers: ifMatchHeader,
+};
 
 /** A topology body is parsed by the importers (JSON, INI or YAML), so it is described, not validated here. */
 const topologyBody = {
@@ -102,7 +104,7 @@ export const topologyRoutes = router()
   .openapi(
     createRoute({
       method: "put",
-      path: "/{c}/hosts/{h}",
+      path: "/{c}/hosts/{host}",
       ...access.adminWithJson,
       description: "adds or replaces one host (declared from now on)",
       request: { ...host, body: jsonBody(HostBody) },
@@ -110,8 +112,7 @@ export const topologyRoutes = router()
     }),
     async (c) => {
       const actor = requireAdmin(c.get("principal"));
-      const { c: cluster, h } = c.req.valid("param");
-      const name = hostParam(h);
+      const { c: cluster, host: name } = c.req.valid("param");
       const expected = ifMatch(c);
       const { groups, ...entry } = c.req.valid("json");
       const r = await changeTopology(db(c.env.DB), {
@@ -133,7 +134,7 @@ export const topologyRoutes = router()
   .openapi(
     createRoute({
       method: "delete",
-      path: "/{c}/hosts/{h}",
+      path: "/{c}/hosts/{host}",
       ...access.admin,
       description: "removes one host; its agent's credential goes with it",
       request: host,
@@ -141,8 +142,7 @@ export const topologyRoutes = router()
     }),
     async (c) => {
       const actor = requireAdmin(c.get("principal"));
-      const { c: cluster, h } = c.req.valid("param");
-      const name = hostParam(h);
+      const { c: cluster, host: name } = c.req.valid("param");
       const expected = ifMatch(c);
       const r = await changeTopology(db(c.env.DB), {
         cluster,
