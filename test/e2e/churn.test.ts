@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeList, PutTopologyResponse, RolloutList } from "../../shared/api-schemas.ts";
 import { syntheticCluster } from "../../bench/compile.ts";
 import { ALL_AT_ONCE, Fleet, waitFor } from "./fleet.ts";
 import { simFleet } from "./sims.ts";
@@ -21,7 +22,7 @@ async function churn(cluster: string): Promise<number> {
       loadbalancer_apiserver_localhost: true,
       loadbalancer_apiserver_healthcheck_port: 9000 + i,
     });
-    const r = await fleet.api<{ version: number }>("PUT", `/v1/clusters/${cluster}/topology`, t);
+    const r = await fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${cluster}/topology`, t);
     expect(r.status).toBe(200);
     last = r.body.version;
     await new Promise((res) => setTimeout(res, 500));
@@ -30,12 +31,11 @@ async function churn(cluster: string): Promise<number> {
 }
 
 async function settled(cluster: string, version: number): Promise<void> {
-  type N = { host: string; status: string; applied: { version: number } | null };
   await fleet.explain(
     waitFor(
       `every node of ${cluster} on version ${version}`,
       async () => {
-        const { body } = await fleet.api<{ nodes: N[] }>("GET", `/v1/clusters/${cluster}/nodes`);
+        const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${cluster}/nodes`);
         const nodes = body.nodes.filter((n) => n.host.startsWith("node"));
         return (
           nodes.length === AGENTS &&
@@ -46,14 +46,6 @@ async function settled(cluster: string, version: number): Promise<void> {
     ),
   );
 }
-
-type Rollout = {
-  id: number;
-  fromVersion: number;
-  toVersion: number;
-  state: string;
-  reason: string | null;
-};
 
 beforeAll(() => fleet.start(), 60_000);
 afterAll(() => fleet.stop());
@@ -72,10 +64,7 @@ describe.each([
       // Non-decreasing: no node was handed an older version after a newer one.
       expect(versions, host).toEqual([...versions].sort((a, b) => a - b));
     }
-    const { body } = await fleet.api<{ rollouts: Rollout[] }>(
-      "GET",
-      `/v1/clusters/${cluster}/rollouts`,
-    );
+    const { body } = await fleet.call(RolloutList, "GET", `/v1/clusters/${cluster}/rollouts`);
     const steps = body.rollouts.filter((r) => r.toVersion > 1);
     expect(steps).toHaveLength(CHANGES);
     for (const r of steps) {

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { EndpointsResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,7 +69,7 @@ describe("the halo CLI against wrangler dev", () => {
     expect(asked.out).toContain(
       "  node1: endpoints, hosts, kubeconfig  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://10.10.1.11:443\n",
     );
-    const t = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+    const t = await fleet.call(TopologyResponse, "GET", "/v1/clusters/demo/topology");
     expect(t.body.version).toBe(1);
   });
 
@@ -148,7 +149,7 @@ describe("the halo CLI against wrangler dev", () => {
       "1 host(s) leave the cluster; their agents lose their credentials:\n  - node3 (agent connected now)\n",
     );
     expect(asked.err).toContain("pass --yes");
-    const before = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+    const before = await fleet.call(TopologyResponse, "GET", "/v1/clusters/demo/topology");
 
     const list = halo("token", "list");
     expect(list.code).toBe(0);
@@ -162,7 +163,7 @@ describe("the halo CLI against wrangler dev", () => {
     });
     expect(halo("token", "list", "--json").out).toBe("[]\n");
     expect(halo("token", "create", "--ttl", "abc").code).toBe(2);
-    const after = await fleet.api<{ version: number }>("GET", "/v1/clusters/demo/topology");
+    const after = await fleet.call(TopologyResponse, "GET", "/v1/clusters/demo/topology");
     expect(after.body.version).toBe(before.body.version);
   });
 
@@ -177,13 +178,10 @@ describe("the halo CLI against wrangler dev", () => {
     expect(p.out).toContain(
       "  node4: endpoints, hosts, kubeconfig, nginx  apiserver - -> https://localhost:6443\n",
     );
-    const t0 = await fleet.api<{ version: number }>("GET", "/v1/clusters/ks/topology");
+    const t0 = await fleet.call(TopologyResponse, "GET", "/v1/clusters/ks/topology");
     expect(t0.body.version).toBe(0);
     expect(halo("apply", "-f", dir, "--cluster", "ks", "--yes").code).toBe(0);
-    const e = await fleet.api<{ apiserver: { url: string } }>(
-      "GET",
-      "/v1/clusters/ks/nodes/node1/endpoints",
-    );
+    const e = await fleet.call(EndpointsResponse, "GET", "/v1/clusters/ks/nodes/node1/endpoints");
     expect(e.body.apiserver.url).toBe("https://127.0.0.1:6443");
   });
 

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { JoinTokenResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -55,7 +56,8 @@ beforeAll(async () => {
   await fleet.createCluster(CLUSTER, ALL_AT_ONCE);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/live-policy`, { probeIntervalSeconds: 2 });
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology());
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,
@@ -197,11 +199,9 @@ describe("the dashboard in a real browser", () => {
       waves: ["100%"],
       bakeSeconds: 120,
     });
-    const { body } = await fleet.api<{ topology: ReturnType<typeof topology> }>(
-      "GET",
-      `/v1/clusters/${CLUSTER}/topology`,
-    );
+    const { body } = await fleet.call(TopologyResponse, "GET", `/v1/clusters/${CLUSTER}/topology`);
     const t = body.topology;
+    if (!t) throw new Error("the cluster has no topology");
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, {
       ...t,
       // Every node dials m[0] directly now: a new port changes every bundle.

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,7 +41,8 @@ beforeAll(async () => {
     },
     vars: { kube_apiserver_port: 6443 },
   });
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,

@@ -1,4 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
+import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,7 +98,8 @@ beforeAll(async () => {
   for (const m of MEMBERS) members[m.name] = startMember(m);
   await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import type { Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
@@ -67,7 +68,8 @@ beforeAll(async () => {
   apiservers.m2 = await fleet.apiserver("m2", "127.0.0.42", SP);
   await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,

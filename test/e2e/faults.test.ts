@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from "node:fs";
+import { JoinTokenResponse, NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
@@ -34,7 +35,8 @@ beforeAll(async () => {
   await fleet.start();
   await fleet.createCluster(CLUSTER);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(6443));
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,
@@ -53,9 +55,7 @@ describe("faults", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(7443));
     await fleet.converged(CLUSTER, ["n2"]);
     await waitFor("n1 shown disconnected and behind", async () => {
-      const { body } = await fleet.api<{
-        nodes: Array<{ host: string; status: string; connected: boolean }>;
-      }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+      const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
       const n = body.nodes.find((x) => x.host === "n1");
       return n?.status === "pending" && !n.connected;
     });
@@ -69,16 +69,15 @@ describe("faults", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(8443));
     await fleet.converged(CLUSTER, ["m1", "n1", "n2"], 45_000);
     expectPort(8443);
-    type Row = { host: string; connected: boolean; applied: { version: number } };
     const rows = await waitFor(
       "every agent reconnected",
       async () => {
-        const { body } = await fleet.api<{ nodes: Row[] }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+        const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
         return body.nodes.every((n) => n.connected) && body.nodes;
       },
       60_000,
     );
-    expect(rows.map((n) => [n.host, n.connected, n.applied.version])).toEqual([
+    expect(rows.map((n) => [n.host, n.connected, n.applied?.version])).toEqual([
       ["m1", true, 1],
       ["n1", true, 3],
       ["n2", true, 3],
@@ -93,13 +92,13 @@ describe("faults", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(9443));
     const reverted = await fleet.rollout(CLUSTER, ["reverted"]);
     expect(reverted).toMatchObject({ state: "reverted" });
-    type Row = { host: string; lastError: string | null };
-    const { body } = await fleet.api<{ nodes: Row[] }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+    const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
     expect(body.nodes.find((n) => n.host === "n2")?.lastError).toMatch(/^stage: EISDIR/);
     expect(n2.agent?.exitCode).toBeNull();
     rmSync(endpoints, { recursive: true });
     // The same change again: the fleet is not on it, so it is rolled out again, and n2 takes it.
-    const again = await fleet.api<{ retried?: boolean }>(
+    const again = await fleet.call(
+      PutTopologyResponse,
       "PUT",
       `/v1/clusters/${CLUSTER}/topology`,
       topology(9443),

@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { connect as tlsConnect, createServer as tlsServer, type Server } from "node:tls";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { output, ZodType } from "zod";
 import { fetchOnce } from "../../bench/setup.ts";
+import { ClusterSummary, NodeList } from "../../shared/api-schemas.ts";
 import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
@@ -92,6 +94,22 @@ export class Fleet {
     return { status: res.status, body: (await res.json().catch(() => null)) as T };
   }
 
+  /**
+   * An admin call that must succeed, its answer parsed with the API's own schema (so a test
+   * reads the shape the API declares, not a copy of it).
+   */
+  async call<S extends ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: output<S> }> {
+    const r = await this.api<unknown>(method, path, body);
+    if (r.status >= 300)
+      throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { status: r.status, body: schema.parse(r.body) };
+  }
+
   /** Creates a cluster; the default policy sends a change to every node at once (no canary, no bake). */
   async createCluster(name: string, rolloutPolicy: object = ALL_AT_ONCE): Promise<void> {
     const r = await this.api("POST", "/v1/clusters", { name, rolloutPolicy });
@@ -100,12 +118,11 @@ export class Fleet {
 
   /** Waits until the cluster's newest rollout has ended in one of `states`. */
   async rollout(cluster: string, states = ["completed"], ms = 30_000) {
-    type S = { rollout: { id: number; state: string; toVersion: number } | null; version: number };
     return this.explain(
       waitFor(
         `rollout of ${cluster} ${states.join("/")}`,
         async () => {
-          const { body } = await this.api<S>("GET", `/v1/clusters/${cluster}`);
+          const { body } = await this.call(ClusterSummary, "GET", `/v1/clusters/${cluster}`);
           return (
             body.rollout?.toVersion === body.version &&
             states.includes(body.rollout.state) &&
@@ -123,10 +140,7 @@ export class Fleet {
       waitFor(
         `${hosts.join(",")} applied`,
         async () => {
-          const { body } = await this.api<{ nodes: Array<{ host: string; status: string }> }>(
-            "GET",
-            `/v1/clusters/${cluster}/nodes`,
-          );
+          const { body } = await this.call(NodeList, "GET", `/v1/clusters/${cluster}/nodes`);
           return hosts.every((h) => body.nodes.find((n) => n.host === h)?.status === "applied");
         },
         ms,

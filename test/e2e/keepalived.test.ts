@@ -1,4 +1,5 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
+import { JoinTokenResponse, NodeList } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -106,7 +107,8 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
         halo_vip_interface: "eth0",
       },
     });
-    const { body } = await fleet.api<{ token: string }>(
+    const { body } = await fleet.call(
+      JoinTokenResponse,
       "POST",
       `/v1/clusters/${CLUSTER}/join-tokens`,
       EVERY_ROLE,
@@ -212,10 +214,7 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
 
   /** Which lb host the control plane says holds the VIP, from the agents' own reports. */
   const reported = async (): Promise<string> => {
-    const { body } = await fleet.api<{ nodes: Array<{ host: string; vipHeld: boolean | null }> }>(
-      "GET",
-      `/v1/clusters/${CLUSTER}/nodes`,
-    );
+    const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
     return body.nodes
       .filter((n) => n.vipHeld === true)
       .map((n) => n.host)

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVERY_ROLE, Fleet, reach, waitFor, type Node } from "./fleet.ts";
@@ -44,7 +45,8 @@ beforeAll(async () => {
   await fleet.apiserver("m2", "127.0.31.2", PORT);
   await fleet.createCluster(CLUSTER);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology("m1"));
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,

@@ -1,4 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
+import type { output } from "zod";
+import {
+  AuditList,
+  JoinTokenResponse,
+  NodeList,
+  ReachabilityResponse,
+} from "../../shared/api-schemas.ts";
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
@@ -45,16 +52,7 @@ const topology = {
   vars: { loadbalancer_apiserver_localhost: true, kube_apiserver_port: SP, etcd_multiaccess: true },
 };
 
-type Reachability = {
-  targets: Array<{ id: string; kind: string; host?: string; address: string }>;
-  nodes: Array<{ host: string; at: string; results: Record<string, { ok: boolean; ms: number }> }>;
-};
-type NodeRow = {
-  host: string;
-  apiserver: { url: string; ok: boolean | null; ms: number | null };
-  drift: string[];
-  lastDrift: { at: string; kinds: string[]; healed: boolean } | null;
-};
+type Reachability = output<typeof ReachabilityResponse>;
 
 const fleet = new Fleet();
 const masters = new Map<string, Server>();
@@ -63,9 +61,9 @@ let n2: Node;
 let metricsPort = 0;
 
 const reachability = async () =>
-  (await fleet.api<Reachability>("GET", `/v1/clusters/${CLUSTER}/reachability`)).body;
+  (await fleet.call(ReachabilityResponse, "GET", `/v1/clusters/${CLUSTER}/reachability`)).body;
 const nodes = async () =>
-  (await fleet.api<{ nodes: NodeRow[] }>("GET", `/v1/clusters/${CLUSTER}/nodes`)).body.nodes;
+  (await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`)).body.nodes;
 const node = async (h: string) => (await nodes()).find((n) => n.host === h);
 /** Stops a master: no new connection is accepted (open ones are not waited for). */
 const stop = (m: string) => void masters.get(m)?.close();
@@ -90,7 +88,8 @@ beforeAll(async () => {
     driftPolicy: "heal",
   });
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology);
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,
@@ -195,9 +194,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
     expect(row.drift).toEqual([]);
     expect(readFileSync(nginxConf(n1), "utf8")).toBe(before);
     expect(nginxPid(n1)).toBe(pid);
-    const audit = await fleet.api<{
-      entries: Array<{ action: string; detail: { host?: string } }>;
-    }>("GET", `/v1/clusters/${CLUSTER}/audit?limit=20`);
+    const audit = await fleet.call(AuditList, "GET", `/v1/clusters/${CLUSTER}/audit?limit=20`);
     expect(audit.body.entries.find((e) => e.action === "node.drift")?.detail).toMatchObject({
       host: "n1",
       kinds: ["nginx"],

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JoinTokenResponse, NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { nginxNode, plainNode } from "./nginx.ts";
 
@@ -78,7 +79,8 @@ async function through(port: number, count = 12): Promise<Set<string>> {
 
 describe("a localhost LB fleet with real nginx", () => {
   it("from zero: agents join, files match roles, traffic reaches a master, every node applied", async () => {
-    const { body } = await fleet.api<{ token: string }>(
+    const { body } = await fleet.call(
+      JoinTokenResponse,
       "POST",
       `/v1/clusters/${CLUSTER}/join-tokens`,
       { ...EVERY_ROLE, maxUses: 3 },
@@ -110,9 +112,7 @@ describe("a localhost LB fleet with real nginx", () => {
 
     const reached = await through(N1.sp);
     expect([...reached].every((n) => ["m1", "m2"].includes(n))).toBe(true);
-    const { body: nodes } = await fleet.api<{
-      nodes: Array<{ host: string; status: string; connected: boolean }>;
-    }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+    const { body: nodes } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
     for (const h of ["n1", "n2", "m1"])
       expect(nodes.nodes.find((n) => n.host === h)).toMatchObject({
         status: "applied",
@@ -122,7 +122,8 @@ describe("a localhost LB fleet with real nginx", () => {
 
   it("replacing a master: every non-master's upstreams follow, nginx reloads in place, traffic reaches only live masters", async () => {
     const pids = [nginxPid(n1), nginxPid(n2)];
-    const put = await fleet.api<{ changed: string[] }>(
+    const put = await fleet.call(
+      PutTopologyResponse,
       "PUT",
       `/v1/clusters/${CLUSTER}/topology`,
       topology(["m3", "m2"]),
@@ -151,9 +152,7 @@ describe("a localhost LB fleet with real nginx", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(["m3", "m2", "m9"]));
     await fleet.converged(CLUSTER, ["n1"]);
     const failed = await waitFor("n2 failed", async () => {
-      const { body } = await fleet.api<{
-        nodes: Array<{ host: string; status: string; lastError: string | null }>;
-      }>("GET", `/v1/clusters/${CLUSTER}/nodes`);
+      const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
       const n = body.nodes.find((x) => x.host === "n2");
       return n?.status === "failed" && n;
     });

@@ -1,4 +1,9 @@
 import { spawn } from "node:child_process";
+import {
+  JoinTokenResponse,
+  PutTopologyResponse,
+  TopologyResponse,
+} from "../../shared/api-schemas.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +35,12 @@ const ARTIFACTS = {
 };
 
 async function token(cluster: string, body: object = {}): Promise<string> {
-  const r = await fleet.api<{ token: string }>("POST", `/v1/clusters/${cluster}/join-tokens`, body);
+  const r = await fleet.call(
+    JoinTokenResponse,
+    "POST",
+    `/v1/clusters/${cluster}/join-tokens`,
+    body,
+  );
   return r.body.token;
 }
 
@@ -53,7 +63,8 @@ describe("membership with real agents", () => {
     expect(agents.map(apiserverOf)).toEqual(["https://127.0.20.1:443", "https://127.0.20.1:443"]);
 
     // The operator replaces m1 with m3 and pushes an inventory that never mentions w1 and w2.
-    const put = await fleet.api<{ removed: string[] }>(
+    const put = await fleet.call(
+      PutTopologyResponse,
       "PUT",
       "/v1/clusters/joined/topology",
       topology(["m3", "m2"]),
@@ -64,11 +75,12 @@ describe("membership with real agents", () => {
         agents.every((n) => apiserverOf(n) === "https://127.0.20.3:443"),
       ),
     );
-    const topo = await fleet.api<{ registered: string[] }>("GET", "/v1/clusters/joined/topology");
+    const topo = await fleet.call(TopologyResponse, "GET", "/v1/clusters/joined/topology");
     expect(topo.body.registered).toEqual(["w1", "w2"]);
     await fleet.converged("joined", ["w1", "w2"]);
 
-    const pruned = await fleet.api<{ removed: string[] }>(
+    const pruned = await fleet.call(
+      PutTopologyResponse,
       "PUT",
       "/v1/clusters/joined/topology?prune=true",
       topology(["m3", "m2"]),
@@ -123,7 +135,7 @@ describe("membership with real agents", () => {
       (n) => JSON.parse(readFileSync(join(n.state, "credential.json"), "utf8")).nodeToken,
     );
     expect(new Set(tokens).size).toBe(20);
-    const topo = await fleet.api<{ registered: string[] }>("GET", "/v1/clusters/crowd/topology");
+    const topo = await fleet.call(TopologyResponse, "GET", "/v1/clusters/crowd/topology");
     expect(topo.body.registered).toHaveLength(20);
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterSummary, JoinTokenResponse, RolloutDetail } from "../../shared/api-schemas.ts";
 import { Fleet, type Node, EVERY_ROLE } from "./fleet.ts";
 
 const CLUSTER = "waves";
@@ -41,7 +42,8 @@ beforeAll(async () => {
   await fleet.start();
   await fleet.createCluster(CLUSTER, POLICY);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(6443));
-  const { body } = await fleet.api<{ token: string }>(
+  const { body } = await fleet.call(
+    JoinTokenResponse,
     "POST",
     `/v1/clusters/${CLUSTER}/join-tokens`,
     EVERY_ROLE,
@@ -78,7 +80,7 @@ describe("rollouts with real agents", () => {
     expect(nodes.n1?.output()).toContain("version 2 failed at check");
     expect(nodes.n2?.output()).not.toContain("version 2");
     expect(nodes.n3?.output()).not.toContain("version 2");
-    const { body } = await fleet.api<{ stableVersion: number }>("GET", `/v1/clusters/${CLUSTER}`);
+    const { body } = await fleet.call(ClusterSummary, "GET", `/v1/clusters/${CLUSTER}`);
     expect(body.stableVersion).toBe(1);
   });
 
@@ -86,9 +88,11 @@ describe("rollouts with real agents", () => {
     await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(7443));
     const r = await fleet.rollout(CLUSTER, ["completed"]);
     for (const h of ["n1", "n2", "n3"]) expect(url(nodes[h])).toBe("https://127.0.0.71:7443");
-    const detail = await fleet.api<{
-      waves: Array<{ name: string; state: string; nodes: Array<{ host: string }> }>;
-    }>("GET", `/v1/clusters/${CLUSTER}/rollouts/${r.id}`);
+    const detail = await fleet.call(
+      RolloutDetail,
+      "GET",
+      `/v1/clusters/${CLUSTER}/rollouts/${r.id}`,
+    );
     expect(detail.body.waves.map((w) => [w.name, w.state, w.nodes.map((n) => n.host)])).toEqual([
       ["canary", "done", ["n1"]],
       ["wave 1", "done", ["n2", "n3"]],

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeList, PutTopologyResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import { ALL_AT_ONCE, Fleet, waitFor } from "./fleet.ts";
 import { simFleet, type SimFleet } from "./sims.ts";
 
@@ -46,28 +47,19 @@ describe("a reconnect storm", () => {
     // Jitter spreads them: the retries are not one synchronized wave.
     expect(perSecond.size).toBeGreaterThan(1);
     expect(peak).toBeLessThan(attempts.length);
-    const { body } = await fleet.api<{ nodes: Array<{ host: string; connected: boolean }> }>(
-      "GET",
-      `/v1/clusters/${CLUSTER}/nodes`,
-    );
+    const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
     await waitFor("every node connected in GET nodes", async () => {
-      const r = await fleet.api<{ nodes: Array<{ host: string; connected: boolean }> }>(
-        "GET",
-        `/v1/clusters/${CLUSTER}/nodes`,
-      );
+      const r = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
       return r.body.nodes.filter((n) => n.host.startsWith("node") && n.connected).length === AGENTS;
     });
     expect(body.nodes.length).toBeGreaterThanOrEqual(AGENTS);
   }, 120_000);
 
   it("loses no ack: a change after the storm reaches and is acked by every agent", async () => {
-    const t = (
-      await fleet.api<{ topology: { hosts: object; groups: object; vars: object } }>(
-        "GET",
-        `/v1/clusters/${CLUSTER}/topology`,
-      )
-    ).body.topology;
-    const r = await fleet.api<{ version: number }>("PUT", `/v1/clusters/${CLUSTER}/topology`, {
+    const t = (await fleet.call(TopologyResponse, "GET", `/v1/clusters/${CLUSTER}/topology`)).body
+      .topology;
+    if (!t) throw new Error("the cluster has no topology");
+    const r = await fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${CLUSTER}/topology`, {
       ...t,
       vars: { ...t.vars, loadbalancer_apiserver_healthcheck_port: 9123 },
     });
