@@ -1,6 +1,6 @@
 import * as S from "../shared/api-schemas.ts";
 import { client, CliError, EXIT } from "./client.ts";
-import { clusterOf, confirm, type Flags, type Out } from "./common.ts";
+import { clusterOf, confirm, printList, type Flags, type Out, type SubCommand } from "./common.ts";
 import { saveConfig } from "./config.ts";
 import { table } from "./format.ts";
 
@@ -15,12 +15,7 @@ export async function login(f: Flags, out: Out): Promise<number> {
   return EXIT.ok;
 }
 
-export async function clusterCmd(
-  sub: string | undefined,
-  name: string | undefined,
-  f: Flags,
-  out: Out,
-): Promise<number> {
+export const clusterCmd: SubCommand = async (sub, name, f, out) => {
   const api = client(f);
   if (sub === "create") {
     if (!name) throw new CliError("cluster create needs a NAME", EXIT.usage);
@@ -30,23 +25,22 @@ export async function clusterCmd(
   }
   if (sub === "list") {
     const { clusters } = await api.call(S.ClusterList, "GET", "/v1/clusters");
-    if (f.json) out(JSON.stringify(clusters));
-    else
-      out(
-        table(
-          ["CLUSTER", "VERSION", "STABLE", "HOSTS", "CONNECTED", "APPLIED", "FAILED", "ROLLOUT"],
-          clusters.map((c) => [
-            c.name,
-            String(c.version),
-            String(c.stableVersion),
-            String(c.nodes.hosts),
-            String(c.nodes.connected),
-            String(c.nodes.applied),
-            String(c.nodes.failed),
-            c.rollout ? `#${c.rollout.id} ${c.rollout.state}` : "-",
-          ]),
-        ),
-      );
+    printList(
+      f,
+      out,
+      clusters,
+      ["CLUSTER", "VERSION", "STABLE", "HOSTS", "CONNECTED", "APPLIED", "FAILED", "ROLLOUT"],
+      (c) => [
+        c.name,
+        String(c.version),
+        String(c.stableVersion),
+        String(c.nodes.hosts),
+        String(c.nodes.connected),
+        String(c.nodes.applied),
+        String(c.nodes.failed),
+        c.rollout ? `#${c.rollout.id} ${c.rollout.state}` : "-",
+      ],
+    );
     return EXIT.ok;
   }
   if (sub === "rm") {
@@ -58,36 +52,30 @@ export async function clusterCmd(
     return EXIT.ok;
   }
   throw new CliError("usage: halo cluster create NAME | list | rm NAME", EXIT.usage);
-}
+};
 
 export async function status(f: Flags, out: Out): Promise<number> {
   const { nodes } = await client(f).call(S.NodeList, "GET", `/v1/clusters/${clusterOf(f)}/nodes`);
-  if (f.json) out(JSON.stringify(nodes));
-  else
-    out(
-      table(
-        ["HOST", "GROUPS", "DESIRED", "APPLIED", "STATUS", "CONNECTED", "APISERVER", "LAST ERROR"],
-        nodes.map((n) => [
-          n.host,
-          n.groups.join(","),
-          `v${n.desired.version}`,
-          n.applied ? `v${n.applied.version}` : "-",
-          n.status + (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : ""),
-          n.connected ? "yes" : "no",
-          `${n.apiserver.url} ${n.apiserver.ok === null ? "?" : n.apiserver.ok ? `ok ${n.apiserver.ms ?? 0}ms` : "FAILING"}`,
-          n.lastError ?? "",
-        ]),
-      ),
-    );
+  printList(
+    f,
+    out,
+    nodes,
+    ["HOST", "GROUPS", "DESIRED", "APPLIED", "STATUS", "CONNECTED", "APISERVER", "LAST ERROR"],
+    (n) => [
+      n.host,
+      n.groups.join(","),
+      `v${n.desired.version}`,
+      n.applied ? `v${n.applied.version}` : "-",
+      n.status + (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : ""),
+      n.connected ? "yes" : "no",
+      `${n.apiserver.url} ${n.apiserver.ok === null ? "?" : n.apiserver.ok ? `ok ${n.apiserver.ms ?? 0}ms` : "FAILING"}`,
+      n.lastError ?? "",
+    ],
+  );
   return nodes.some((n) => n.status === "failed") ? EXIT.error : EXIT.ok;
 }
 
-export async function tokenCmd(
-  sub: string | undefined,
-  id: string | undefined,
-  f: Flags,
-  out: Out,
-): Promise<number> {
+export const tokenCmd: SubCommand = async (sub, id, f, out) => {
   const api = client(f);
   const base = `/v1/clusters/${clusterOf(f)}/join-tokens`;
   if (sub === "create") {
@@ -108,21 +96,14 @@ export async function tokenCmd(
   }
   if (sub === "list") {
     const { tokens } = await api.call(S.JoinTokenList, "GET", base);
-    if (f.json) out(JSON.stringify(tokens));
-    else
-      out(
-        table(
-          ["ID", "GROUPS", "HOSTS", "USES", "EXPIRES", "STATE"],
-          tokens.map((t) => [
-            t.id,
-            t.groups.join(","),
-            t.hosts.join(",") || "-",
-            `${t.uses}/${t.maxUses ?? "-"}`,
-            t.expiresAt,
-            t.expired ? "expired" : "valid",
-          ]),
-        ),
-      );
+    printList(f, out, tokens, ["ID", "GROUPS", "HOSTS", "USES", "EXPIRES", "STATE"], (t) => [
+      t.id,
+      t.groups.join(","),
+      t.hosts.join(",") || "-",
+      `${t.uses}/${t.maxUses ?? "-"}`,
+      t.expiresAt,
+      t.expired ? "expired" : "valid",
+    ]);
     return EXIT.ok;
   }
   if (sub === "revoke") {
@@ -133,15 +114,10 @@ export async function tokenCmd(
     return EXIT.ok;
   }
   throw new CliError("usage: halo token create|list|revoke", EXIT.usage);
-}
+};
 
 /** halo host list | halo host rm NAME: the cluster's hosts, declared or registered. */
-export async function hostCmd(
-  sub: string | undefined,
-  name: string | undefined,
-  f: Flags,
-  out: Out,
-): Promise<number> {
+export const hostCmd: SubCommand = async (sub, name, f, out) => {
   const api = client(f);
   const base = `/v1/clusters/${clusterOf(f)}`;
   if (sub === "list") {
@@ -185,7 +161,7 @@ export async function hostCmd(
     return EXIT.ok;
   }
   throw new CliError("usage: halo host list | halo host rm NAME", EXIT.usage);
-}
+};
 
 /** halo audit [--limit N]: who changed what, newest first. */
 export async function auditCmd(f: Flags, out: Out): Promise<number> {
@@ -196,20 +172,13 @@ export async function auditCmd(f: Flags, out: Out): Promise<number> {
     "GET",
     `/v1/clusters/${clusterOf(f)}/audit?limit=${limit}`,
   );
-  if (f.json) out(JSON.stringify(entries));
-  else
-    out(
-      table(
-        ["ID", "AT", "ACTOR", "ACTION", "DETAIL"],
-        entries.map((e) => [
-          String(e.id),
-          e.at,
-          e.actor,
-          e.action,
-          JSON.stringify(e.detail).slice(0, 120),
-        ]),
-      ),
-    );
+  printList(f, out, entries, ["ID", "AT", "ACTOR", "ACTION", "DETAIL"], (e) => [
+    String(e.id),
+    e.at,
+    e.actor,
+    e.action,
+    JSON.stringify(e.detail).slice(0, 120),
+  ]);
   return EXIT.ok;
 }
 

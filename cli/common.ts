@@ -4,6 +4,7 @@ import * as S from "../shared/api-schemas.ts";
 import { createInterface } from "node:readline/promises";
 import { CliError, EXIT } from "./client.ts";
 import { loadConfig } from "./config.ts";
+import { table } from "./format.ts";
 
 export interface Flags {
   server?: string;
@@ -24,6 +25,25 @@ export interface Flags {
 }
 
 export type Out = (s: string) => void;
+
+/** A command with a sub-command and one argument (`halo token revoke ID`); its exit code. */
+export type SubCommand = (
+  sub: string | undefined,
+  arg: string | undefined,
+  f: Flags,
+  out: Out,
+) => Promise<number>;
+
+/** A read's answer: the items as JSON with --json, else a table of one row per item. */
+export function printList<T>(
+  f: Flags,
+  out: Out,
+  items: T[],
+  header: string[],
+  row: (item: T) => string[],
+): void {
+  out(f.json ? JSON.stringify(items) : table(header, items.map(row)));
+}
 
 export function clusterOf(f: Flags): string {
   const c = f.cluster || process.env.HALO_CLUSTER || loadConfig().cluster;

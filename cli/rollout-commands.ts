@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import * as S from "../shared/api-schemas.ts";
 import { client, CliError, EXIT, type Client } from "./client.ts";
-import { clusterOf, type Flags, type Out } from "./common.ts";
+import { clusterOf, type Flags, type Out, type SubCommand } from "./common.ts";
 import { followEvents } from "./events.ts";
 import { bar } from "./format.ts";
 
@@ -20,12 +20,7 @@ const ENDED: Record<string, number> = {
   superseded: EXIT.notCompleted,
 };
 
-export async function rolloutCmd(
-  sub: string | undefined,
-  id: string | undefined,
-  f: Flags,
-  out: Out,
-): Promise<number> {
+export const rolloutCmd: SubCommand = async (sub, id, f, out) => {
   const api = client(f);
   const cluster = clusterOf(f);
   const rid = id ?? String(await currentRollout(api, cluster));
@@ -95,7 +90,7 @@ export async function rolloutCmd(
     }
   }
   throw new CliError("usage: halo rollout watch|show|pause|resume|abort [ID]", EXIT.usage);
-}
+};
 
 function renderRollout(r: RolloutDetail): string {
   const lines = [

@@ -1,3 +1,4 @@
+import { writeAgentConfig } from "../support/agent-config.ts";
 import {
   mkdirSync,
   mkdtempSync,
@@ -25,39 +26,27 @@ const reloads = () =>
 
 /** An agent config with real commands: reloads append to a file, so the test can count them. */
 function config(overrides: Record<string, object | null> = {}): AgentConfig {
-  const file = join(dir, "agent.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      healthTimeout: 0.2,
-      artifacts: {
-        hosts: { path: "/etc/hosts" },
-        endpoints: { path: "/etc/halo/endpoints.json" },
-        nginx: {
-          path: "/etc/nginx/nginx.conf",
-          check: "grep -q upstream {staged}",
-          reload: `echo nginx >> ${counter()}`,
-          health: null,
-        },
-        haproxy: {
-          path: "/etc/haproxy/haproxy.cfg",
-          check: null,
-          reload: `echo haproxy >> ${counter()}`,
-          health: null,
-        },
-        "etcd-proxy": {
-          path: "/etc/halo/etcd-proxy.env",
-          check: null,
-          reload: `echo etcd >> ${counter()}`,
-          health: null,
-        },
-        ...overrides,
-      },
-    }),
-  );
-  const c = loadAgentConfig(file);
-  if (!c.ok) throw new Error(JSON.stringify(c.error));
-  return c.value;
+  return writeAgentConfig(dir, {
+    nginx: {
+      path: "/etc/nginx/nginx.conf",
+      check: "grep -q upstream {staged}",
+      reload: `echo nginx >> ${counter()}`,
+      health: null,
+    },
+    haproxy: {
+      path: "/etc/haproxy/haproxy.cfg",
+      check: null,
+      reload: `echo haproxy >> ${counter()}`,
+      health: null,
+    },
+    "etcd-proxy": {
+      path: "/etc/halo/etcd-proxy.env",
+      check: null,
+      reload: `echo etcd >> ${counter()}`,
+      health: null,
+    },
+    ...overrides,
+  });
 }
 
 const ctx = (c = config()): ApplyContext => ({ config: c, root, stateDir: state });

@@ -1,3 +1,4 @@
+import { writeAgentConfig } from "../support/agent-config.ts";
 import { spawnSync } from "node:child_process";
 import {
   chownSync,
@@ -34,34 +35,23 @@ const log = () => join(dir, "log");
 const ran = () => (existsSync(log()) ? readFileSync(log(), "utf8").trim().split("\n") : []);
 
 function ctx(): ApplyContext {
-  const f = join(dir, "agent.json");
-  writeFileSync(
-    f,
-    JSON.stringify({
-      healthTimeout: 0.2,
-      artifacts: {
-        hosts: { path: "/etc/hosts" },
-        endpoints: { path: "/etc/halo/endpoints.json" },
-        nginx: {
-          path: "/etc/nginx/nginx.conf",
-          check: "grep -q upstream {staged}",
-          reload: `echo reload-nginx >> ${log()}`,
-          retire: `echo retire-nginx >> ${log()}`,
-          health: null,
-        },
-        haproxy: {
-          path: "/etc/haproxy/haproxy.cfg",
-          reload: `echo reload-haproxy >> ${log()}`,
-          retire: `echo retire-haproxy >> ${log()}`,
-          health: null,
-        },
-        "etcd-proxy": { path: "/etc/halo/etcd-proxy.env" },
-      },
-    }),
-  );
-  const c = loadAgentConfig(f);
-  if (!c.ok) throw new Error(JSON.stringify(c.error));
-  return { config: c.value, root, stateDir: state };
+  const config = writeAgentConfig(dir, {
+    nginx: {
+      path: "/etc/nginx/nginx.conf",
+      check: "grep -q upstream {staged}",
+      reload: `echo reload-nginx >> ${log()}`,
+      retire: `echo retire-nginx >> ${log()}`,
+      health: null,
+    },
+    haproxy: {
+      path: "/etc/haproxy/haproxy.cfg",
+      reload: `echo reload-haproxy >> ${log()}`,
+      retire: `echo retire-haproxy >> ${log()}`,
+      health: null,
+    },
+    "etcd-proxy": { path: "/etc/halo/etcd-proxy.env" },
+  });
+  return { config, root, stateDir: state };
 }
 
 const at = (p: string) => join(root, p);

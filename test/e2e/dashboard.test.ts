@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
-import { JoinTokenResponse, TopologyResponse } from "../../shared/api-schemas.ts";
+import { TopologyResponse } from "../../shared/api-schemas.ts";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALL_AT_ONCE, EVERY_ROLE, Fleet, waitFor, type Node } from "./fleet.ts";
+import { ALL_AT_ONCE, Fleet, waitFor, type Node } from "./fleet.ts";
 
 /** Screenshots land here, to be looked at (and two are copied into the README). */
 export const SHOTS = resolve("test/output/dashboard");
@@ -56,12 +56,7 @@ beforeAll(async () => {
   await fleet.createCluster(CLUSTER, ALL_AT_ONCE);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/live-policy`, { probeIntervalSeconds: 2 });
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology());
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   for (const [host, ip] of [
     ["n1", "127.0.43.11"],
     ["n2", "127.0.43.12"],
@@ -74,7 +69,7 @@ beforeAll(async () => {
       nginx: null,
       haproxy: null,
     });
-    n.join(body.token, ip);
+    n.join(token, ip);
     n.run();
     nodes.push(n);
   }

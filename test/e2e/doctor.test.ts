@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
-import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT, BUN, EVERY_ROLE, Fleet, type Node } from "./fleet.ts";
+import { AGENT, BUN, Fleet, type Node } from "./fleet.ts";
 
 const CLUSTER = "doctor";
 const fleet = new Fleet();
@@ -41,12 +40,7 @@ beforeAll(async () => {
     },
     vars: { kube_apiserver_port: 6443 },
   });
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   n1 = fleet.node("n1", {
     hosts: { path: "/etc/hosts" },
     endpoints: { path: "/etc/halo/endpoints.json" },
@@ -54,7 +48,7 @@ beforeAll(async () => {
     kubeconfig: { paths: ["/etc/kubernetes/kubelet.conf"], reload: null, health: null },
     nginx: { path: "/etc/nginx/nginx.conf", check: "nginx -t -q -c {staged}", reload: null },
   });
-  n1.join(body.token, "127.0.32.11");
+  n1.join(token, "127.0.32.11");
 }, 60_000);
 afterAll(() => fleet.stop());
 

@@ -1,9 +1,8 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
+import { Fleet, waitFor, type Node } from "./fleet.ts";
 
 const CLUSTER = "etcd";
 const MEMBERS = [
@@ -98,14 +97,9 @@ beforeAll(async () => {
   for (const m of MEMBERS) members[m.name] = startMember(m);
   await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   n1 = proxiedNode();
-  n1.join(body.token, "127.0.0.54");
+  n1.join(token, "127.0.0.54");
   n1.run();
   await fleet.converged(CLUSTER, ["n1"], 60_000);
 }, 120_000);

@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import type { Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
+import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
 import { plainNode } from "./nginx.ts";
 
 const CLUSTER = "ext";
@@ -68,18 +67,13 @@ beforeAll(async () => {
   apiservers.m2 = await fleet.apiserver("m2", "127.0.0.42", SP);
   await fleet.createCluster(CLUSTER);
   expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, TOPOLOGY)).status).toBe(200);
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   lb1 = haproxyNode();
   n1 = plainNode(fleet, "n1");
   m1 = plainNode(fleet, "m1");
-  lb1.join(body.token, "127.0.0.40");
-  n1.join(body.token, "127.0.0.43");
-  m1.join(body.token, "127.0.0.41");
+  lb1.join(token, "127.0.0.40");
+  n1.join(token, "127.0.0.43");
+  m1.join(token, "127.0.0.41");
   [lb1, n1, m1].forEach((n) => n.run());
   await fleet.converged(CLUSTER, ["lb1", "n1", "m1"]);
 }, 120_000);

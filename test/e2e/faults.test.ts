@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from "node:fs";
-import { JoinTokenResponse, NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
+import { NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
+import { Fleet, waitFor, type Node } from "./fleet.ts";
 import { plainNode } from "./nginx.ts";
 
 const CLUSTER = "faults";
@@ -35,14 +35,9 @@ beforeAll(async () => {
   await fleet.start();
   await fleet.createCluster(CLUSTER);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(6443));
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   nodes = ["m1", "n1", "n2"].map((h) => plainNode(fleet, h));
-  nodes.forEach((n, i) => n.join(body.token, `127.0.0.6${i + 1}`));
+  nodes.forEach((n, i) => n.join(token, `127.0.0.6${i + 1}`));
   nodes.forEach((n) => n.run());
   await fleet.converged(CLUSTER, ["m1", "n1", "n2"]);
 }, 120_000);

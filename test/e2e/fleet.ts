@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { output, ZodType } from "zod";
 import { fetchOnce } from "../../bench/setup.ts";
-import { ClusterSummary, NodeList } from "../../shared/api-schemas.ts";
+import { ClusterSummary, JoinTokenResponse, NodeList } from "../../shared/api-schemas.ts";
 import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
@@ -108,6 +108,17 @@ export class Fleet {
     if (r.status >= 300)
       throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
     return { status: r.status, body: schema.parse(r.body) };
+  }
+
+  /** A join token for the cluster (by default one that may claim any role); its secret. */
+  async joinToken(cluster: string, body: object = EVERY_ROLE): Promise<string> {
+    const r = await this.call(
+      JoinTokenResponse,
+      "POST",
+      `/v1/clusters/${cluster}/join-tokens`,
+      body,
+    );
+    return r.body.token;
   }
 
   /** Creates a cluster; the default policy sends a change to every node at once (no canary, no bake). */

@@ -1,9 +1,9 @@
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { JoinTokenResponse, NodeList } from "../../shared/api-schemas.ts";
+import { NodeList } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT, ALL_AT_ONCE, BUN, EVERY_ROLE, Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { AGENT, ALL_AT_ONCE, BUN, Fleet, reach, waitFor, type Node } from "./fleet.ts";
 
 /**
  * The external LB made HA, for real: two network namespaces (lb1, lb2) on a bridge this test
@@ -107,12 +107,7 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
         halo_vip_interface: "eth0",
       },
     });
-    const { body } = await fleet.call(
-      JoinTokenResponse,
-      "POST",
-      `/v1/clusters/${CLUSTER}/join-tokens`,
-      EVERY_ROLE,
-    );
+    const token = await fleet.joinToken(CLUSTER);
     // Real agents, each inside its namespace, render and check both files (haproxy -c,
     // keepalived --config-test) and report whether their host holds the VIP; the test starts
     // the daemons in each namespace, as systemd would on a real lb host.
@@ -143,7 +138,7 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
           "--server",
           fleet.cp.url,
           "--token",
-          body.token,
+          token,
           "--hostname",
           lb,
           "--ip",

@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { JoinTokenResponse } from "../../shared/api-schemas.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EVERY_ROLE, Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
 
 const CLUSTER = "kubeconfig";
 const PORT = 6443;
@@ -45,12 +44,7 @@ beforeAll(async () => {
   await fleet.apiserver("m2", "127.0.31.2", PORT);
   await fleet.createCluster(CLUSTER);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology("m1"));
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   n1 = fleet.node("n1", {
     hosts: { path: "/etc/hosts" },
     endpoints: { path: "/etc/halo/endpoints.json" },
@@ -63,7 +57,7 @@ beforeAll(async () => {
   });
   mkdirSync(join(n1.root, "etc/kubernetes"), { recursive: true });
   writeFileSync(join(n1.root, "etc/kubernetes/kubelet.conf"), KUBELET);
-  n1.join(body.token, "127.0.31.11");
+  n1.join(token, "127.0.31.11");
   n1.run();
   await fleet.converged(CLUSTER, ["n1"]);
 }, 120_000);

@@ -1,17 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { output } from "zod";
-import {
-  AuditList,
-  JoinTokenResponse,
-  NodeList,
-  ReachabilityResponse,
-} from "../../shared/api-schemas.ts";
+import { AuditList, NodeList, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALL_AT_ONCE, EVERY_ROLE, Fleet, waitFor, type Node } from "./fleet.ts";
+import { ALL_AT_ONCE, Fleet, waitFor, type Node } from "./fleet.ts";
 import { nginxNode } from "./nginx.ts";
 
 const TSX = resolve("node_modules/.bin/tsx");
@@ -88,16 +83,11 @@ beforeAll(async () => {
     driftPolicy: "heal",
   });
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology);
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   n1 = nginxNode(fleet, "n1", N1.health);
   n2 = nginxNode(fleet, "n2", N2.health);
-  n1.join(body.token, N1.ip);
-  n2.join(body.token, N2.ip);
+  n1.join(token, N1.ip);
+  n2.join(token, N2.ip);
   metricsPort = await freePort();
   n1.run(["--metrics", `127.0.0.1:${metricsPort}`]);
   n2.run();

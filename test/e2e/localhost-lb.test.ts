@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JoinTokenResponse, NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
+import { NodeList, PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { Fleet, reach, waitFor, type Node, EVERY_ROLE } from "./fleet.ts";
 import { nginxNode, plainNode } from "./nginx.ts";
 
@@ -79,18 +79,13 @@ async function through(port: number, count = 12): Promise<Set<string>> {
 
 describe("a localhost LB fleet with real nginx", () => {
   it("from zero: agents join, files match roles, traffic reaches a master, every node applied", async () => {
-    const { body } = await fleet.call(
-      JoinTokenResponse,
-      "POST",
-      `/v1/clusters/${CLUSTER}/join-tokens`,
-      { ...EVERY_ROLE, maxUses: 3 },
-    );
+    const token = await fleet.joinToken(CLUSTER, { ...EVERY_ROLE, maxUses: 3 });
     n1 = nginxNode(fleet, "n1", N1.health);
     n2 = nginxNode(fleet, "n2", N2.health, " && ! grep -q 127.0.0.99 {staged}");
     m1 = plainNode(fleet, "m1");
-    n1.join(body.token, N1.ip);
-    n2.join(body.token, N2.ip);
-    m1.join(body.token, "127.0.0.11");
+    n1.join(token, N1.ip);
+    n2.join(token, N2.ip);
+    m1.join(token, "127.0.0.11");
     [n1, n2, m1].forEach((n) => n.run());
     await fleet.converged(CLUSTER, ["n1", "n2", "m1"]);
 

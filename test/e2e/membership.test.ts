@@ -1,9 +1,5 @@
 import { spawn } from "node:child_process";
-import {
-  JoinTokenResponse,
-  PutTopologyResponse,
-  TopologyResponse,
-} from "../../shared/api-schemas.ts";
+import { PutTopologyResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,13 +31,7 @@ const ARTIFACTS = {
 };
 
 async function token(cluster: string, body: object = {}): Promise<string> {
-  const r = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${cluster}/join-tokens`,
-    body,
-  );
-  return r.body.token;
+  return fleet.joinToken(cluster, body);
 }
 
 const apiserverOf = (n: Node) =>

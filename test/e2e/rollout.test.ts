@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterSummary, JoinTokenResponse, RolloutDetail } from "../../shared/api-schemas.ts";
-import { Fleet, type Node, EVERY_ROLE } from "./fleet.ts";
+import { ClusterSummary, RolloutDetail } from "../../shared/api-schemas.ts";
+import { Fleet, type Node } from "./fleet.ts";
 
 const CLUSTER = "waves";
 const POLICY = {
@@ -42,19 +42,14 @@ beforeAll(async () => {
   await fleet.start();
   await fleet.createCluster(CLUSTER, POLICY);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology(6443));
-  const { body } = await fleet.call(
-    JoinTokenResponse,
-    "POST",
-    `/v1/clusters/${CLUSTER}/join-tokens`,
-    EVERY_ROLE,
-  );
+  const token = await fleet.joinToken(CLUSTER);
   for (const [h, ip] of [
     ["n1", "127.0.0.72"],
     ["n2", "127.0.0.73"],
     ["n3", "127.0.0.74"],
   ] as const) {
     nodes[h] = node(h);
-    nodes[h].join(body.token, ip);
+    nodes[h].join(token, ip);
     nodes[h].run();
   }
   await fleet.converged(CLUSTER, ["n1", "n2", "n3"]);
