@@ -26,7 +26,11 @@ import { printable } from "../../shared/text.ts";
 import { needsBundle, noteSent, takeAck, type SocketState } from "./socket-state.ts";
 
 const MAX_BAD_FRAMES = 3;
-const FLUSH_DELAY_MS = 50;
+/**
+ * How long node changes wait in the hub before they go to D1 together. Each flush has a cost
+ * of its own: at 5,000 acks, 200 ms made every ack visible 0.15 to 0.25 s sooner than 50 ms.
+ */
+const FLUSH_DELAY_MS = 200;
 const ROLLOUT_TICK_MS = 250;
 
 function send(ws: WebSocket, msg: ServerMessage): void {
@@ -42,6 +46,8 @@ export class ClusterHub extends DurableObject<Env> {
   private desired: Map<string, NodePlan> | null = null;
   private loading: Promise<void> | null = null;
   private policy: LivePolicy = DEFAULT_LIVE_POLICY;
+  /** no rollout step before this (ms): steps are throttled, an operator's change is not */
+  private rolloutNotBefore = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +70,7 @@ export class ClusterHub extends DurableObject<Env> {
    */
   async notify(cluster: string, opts: { retry?: boolean } = {}): Promise<void> {
     this.remember(cluster);
+    this.rolloutNotBefore = 0;
     await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
     await this.load(cluster);
     if (opts.retry === true) this.forgetSent();
@@ -233,7 +240,12 @@ export class ClusterHub extends DurableObject<Env> {
     await this.webSocketClose(ws, 1011);
   }
 
-  /** Flushes node updates to D1, then moves the cluster's rollout on (DO alarms drive both). */
+  /**
+   * Flushes node updates to D1, then moves the cluster's rollout on (DO alarms drive both). A
+   * rollout step reads every node row of the cluster, so it runs at most once per
+   * ROLLOUT_TICK_MS however often acks ask for a flush: at 5,000 nodes, stepping on every
+   * 50 ms flush took the isolate most of the time the acks needed.
+   */
   override async alarm(): Promise<void> {
     try {
       await this.updates.flush(this.env.DB);
@@ -243,6 +255,8 @@ export class ClusterHub extends DurableObject<Env> {
     }
     const cluster = this.clusterName();
     if (cluster === null) return;
+    if (Date.now() < this.rolloutNotBefore) return this.wakeAt(this.rolloutNotBefore);
+    this.rolloutNotBefore = Date.now() + ROLLOUT_TICK_MS;
     const step = await advanceRollout(db(this.env.DB), cluster).catch((e: unknown) => {
       console.error("hub: rollout step failed; retrying", e);
       return { next: Date.now() + 1000, changed: false, moved: false };
