@@ -21,6 +21,7 @@ import { audit } from "../db/schema.ts";
 import { loadDesired } from "../desired-state.ts";
 import { EVENTS_TAG, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
+import { rememberCluster, rememberedCluster } from "./meta.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
 import { printable } from "../../shared/text.ts";
 import { needsBundle, noteSent, takeAck, type SocketState } from "./socket-state.ts";
@@ -69,7 +70,7 @@ export class ClusterHub extends DurableObject<Env> {
    * bundles to nodes that differ; with `retry`, also those sent and not applied.
    */
   async notify(cluster: string, opts: { retry?: boolean } = {}): Promise<void> {
-    this.remember(cluster);
+    rememberCluster(this.ctx.storage.sql, cluster);
     this.rolloutNotBefore = 0;
     await this.wakeAt(Date.now() + ROLLOUT_TICK_MS);
     await this.load(cluster);
@@ -93,7 +94,7 @@ export class ClusterHub extends DurableObject<Env> {
   private acceptAgent(request: Request, cluster: string): Response {
     const host = request.headers.get("x-halo-host") ?? "";
     const tokenId = request.headers.get("x-halo-token-id") ?? "";
-    this.remember(cluster);
+    rememberCluster(this.ctx.storage.sql, cluster);
     // One agent per host: a reconnect replaces whatever half-open socket is left.
     for (const old of this.ctx.getWebSockets(host)) old.close(4000, "replaced by a new connection");
     const { 0: client, 1: server } = new WebSocketPair();
@@ -115,7 +116,7 @@ export class ClusterHub extends DurableObject<Env> {
 
   /** An operator's events socket (dashboard, `halo watch`): it only listens. */
   private acceptWatcher(request: Request, cluster: string): Response {
-    this.remember(cluster);
+    rememberCluster(this.ctx.storage.sql, cluster);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [EVENTS_TAG]);
     server.serializeAttachment({ kind: "events" });
@@ -253,7 +254,7 @@ export class ClusterHub extends DurableObject<Env> {
       console.error("hub: writing node updates to D1 failed; retrying", e);
       return this.wakeAt(Date.now() + 1000);
     }
-    const cluster = this.clusterName();
+    const cluster = rememberedCluster(this.ctx.storage.sql);
     if (cluster === null) return;
     if (Date.now() < this.rolloutNotBefore) return this.wakeAt(this.rolloutNotBefore);
     this.rolloutNotBefore = Date.now() + ROLLOUT_TICK_MS;
@@ -267,23 +268,6 @@ export class ClusterHub extends DurableObject<Env> {
     }
     if (step.moved) this.broadcast({ type: "rollout", at: new Date().toISOString() });
     if (step.next !== null) await this.wakeAt(step.next);
-  }
-
-  private remember(cluster: string): void {
-    this.ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
-    );
-    this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO meta (k, v) VALUES ('cluster', ?)`, cluster);
-  }
-
-  private clusterName(): string | null {
-    this.ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
-    );
-    const row = this.ctx.storage.sql
-      .exec<{ v: string }>(`SELECT v FROM meta WHERE k = 'cluster'`)
-      .toArray()[0];
-    return row?.v ?? null;
   }
 
   /** Sets the alarm to `at` unless one is due sooner. */
