@@ -1,42 +1,50 @@
-// The end-to-end and config-check tests run the real nginx (stream module), HAProxy and etcd,
-// and the dashboard's tests Chromium, from Debian's packages; this installs them when missing
-// (as root, as CI runs).
+// The end-to-end and config-check tests run real nginx (stream module), HAProxy, etcd,
+// keepalived and Chromium from Debian's packages. Every command and the package that provides
+// it is listed once, in system-deps.mjs: this installs what is missing (as root, as CI runs),
+// then checks again and fails loudly if anything is still missing.
 import { execSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { PACKAGED_SERVICES, SYSTEM_COMMANDS, SYSTEM_FILES } from "./system-deps.mjs";
 
-const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const stream =
-  existsSync("/usr/lib/nginx/modules/ngx_stream_module.so") ||
-  spawnSync("sh", ["-c", "nginx -V 2>&1 | grep -q with-stream=dynamic"]).status !== 0;
-const missing = ["nginx", "haproxy", "etcd", "etcdctl", "chromium", "keepalived"].filter(
-  (c) => !has(c),
-);
-if (missing.length === 0 && stream) process.exit(0);
+const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+
+/** Packages whose command or file is missing, with what is missing. */
+function missingNow() {
+  const missing = new Map();
+  for (const [cmd, pkg] of Object.entries(SYSTEM_COMMANDS))
+    if (!has(cmd)) missing.set(pkg, [...(missing.get(pkg) ?? []), cmd]);
+  for (const [file, pkg] of Object.entries(SYSTEM_FILES))
+    if (!existsSync(file)) missing.set(pkg, [...(missing.get(pkg) ?? []), file]);
+  return missing;
+}
+
+const describe = (missing) =>
+  [...missing].map(([pkg, what]) => `${what.join(", ")} (package ${pkg})`).join("; ");
+
+const before = missingNow();
+if (before.size === 0) process.exit(0);
 
 if (process.getuid?.() !== 0 || !has("apt-get")) {
   console.error(
-    `halo: missing ${missing.join(", ") || "nginx's stream module"}; install Debian's ` +
-      "nginx libnginx-mod-stream haproxy etcd-server etcd-client chromium keepalived (the tests need them)",
+    `halo: the tests need ${describe(before)}; install them with ` +
+      `apt-get install ${[...before.keys()].join(" ")}`,
   );
   process.exit(1);
 }
-console.log(
-  `halo: installing ${missing.join(", ") || "libnginx-mod-stream"} from Debian's packages`,
-);
+const packages = [...before.keys()];
+console.log(`halo: installing ${packages.join(" ")} from Debian's packages`);
 const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
 execSync("apt-get update -qq", { stdio: "inherit", env });
-execSync(
-  "apt-get install -y -qq nginx libnginx-mod-stream haproxy etcd-server etcd-client chromium",
-  {
-    stdio: "inherit",
-    env,
-  },
-);
-// Debian starts the packaged services on install; the tests run their own instances.
-spawnSync(
-  "sh",
-  ["-c", "service nginx stop; service haproxy stop; service etcd stop; service keepalived stop"],
-  {
-    stdio: "ignore",
-  },
-);
+execSync(`apt-get install -y -qq ${packages.join(" ")}`, {
+  stdio: "inherit",
+  env,
+});
+spawnSync("sh", ["-c", PACKAGED_SERVICES.map((s) => `service ${s} stop`).join("; ")], {
+  stdio: "ignore",
+});
+
+const after = missingNow();
+if (after.size > 0) {
+  console.error(`halo: still missing after apt-get install: ${describe(after)}`);
+  process.exit(1);
+}
