@@ -5,6 +5,7 @@ import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { ProbeResult, Target } from "../shared/live.ts";
 import { readOrNull } from "./fs-atomic.ts";
+import { guardProbe } from "./loopback-guard.ts";
 import { withRoot } from "./plan.ts";
 
 const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
@@ -24,6 +25,7 @@ export function probeSocket(
   timeoutMs: number,
 ): Promise<ProbeResult> {
   const { host, port } = split(address);
+  guardProbe(host, `the probe of ${address}`);
   const t0 = performance.now();
   return new Promise((resolve) => {
     const done = (r: ProbeResult) => {

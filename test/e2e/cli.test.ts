@@ -19,7 +19,9 @@ function halo(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const SEED = readFileSync("examples/seed-cluster.ini", "utf8");
+// The seed's cluster on loopback addresses: the agents this test runs probe its masters.
+const DEMO = "examples/demo-cluster.ini";
+const SEED = readFileSync(DEMO, "utf8");
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
 beforeAll(async () => {
@@ -51,14 +53,14 @@ describe("the halo CLI against wrangler dev", () => {
   });
 
   it("applies an inventory, showing which hosts change; asks unless --yes", async () => {
-    const first = halo("apply", "-f", "examples/seed-cluster.ini", "--yes");
+    const first = halo("apply", "-f", DEMO, "--yes");
     expect(first.code).toBe(0);
     expect(first.out).toContain("7 host(s) change:\n");
     expect(first.out).toContain(
       "  node1: endpoints, etcd-proxy, hosts, kubeconfig  apiserver - -> https://lb-apiserver.kubernetes.local:8383\n",
     );
     expect(first.out).toContain("applied as version 1");
-    expect(halo("apply", "-f", "examples/seed-cluster.yaml")).toMatchObject({
+    expect(halo("apply", "-f", DEMO)).toMatchObject({
       code: 0,
       out: "no host changes\n",
     });
@@ -67,7 +69,7 @@ describe("the halo CLI against wrangler dev", () => {
     const asked = halo("apply", "-f", changed);
     expect(asked.code).toBe(5);
     expect(asked.out).toContain(
-      "  node1: endpoints, hosts, kubeconfig  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://10.10.1.11:443\n",
+      "  node1: endpoints, hosts, kubeconfig  apiserver https://lb-apiserver.kubernetes.local:8383 -> https://127.0.10.11:6443\n",
     );
     const t = await fleet.call(TopologyResponse, "GET", "/v1/clusters/demo/topology");
     expect(t.body.version).toBe(1);
@@ -75,7 +77,7 @@ describe("the halo CLI against wrangler dev", () => {
 
   it("names the field of a bad inventory and exits 1", () => {
     const bad = join(fleet.dir, "bad.ini");
-    writeFileSync(bad, SEED.replace("master1 ip=10.10.1.11", "master1 ip=10.10.1.300"));
+    writeFileSync(bad, SEED.replace("master1 ip=127.0.10.11", "master1 ip=127.0.10.300"));
     const r = halo("apply", "-f", bad, "--yes");
     expect(r.code).toBe(1);
     expect(r.err).toContain("hosts.master1.ip: must be an IPv4 or IPv6 literal");
@@ -91,9 +93,9 @@ describe("the halo CLI against wrangler dev", () => {
     expect(token.code).toBe(0);
     const nodes: Node[] = [];
     for (const [h, ip] of [
-      ["node1", "10.10.1.21"],
-      ["node2", "10.10.1.22"],
-      ["node3", "10.10.1.23"],
+      ["node1", "127.0.10.21"],
+      ["node2", "127.0.10.22"],
+      ["node3", "127.0.10.23"],
     ] as const) {
       const n = fleet.node(h, {
         hosts: { path: "/etc/hosts" },

@@ -57,7 +57,8 @@ describe("the system commands the tests need", () => {
   });
 
   it("finds the spawned commands in a file that runs them", () => {
-    const text = 'spawnSync("ss", []); run("nginx", ["-t"]); sh(`ip netns add x`); check: "haproxy -c"';
+    const text =
+      'spawnSync("ss", []); run("nginx", ["-t"]); sh(`ip netns add x`); check: "haproxy -c"';
     expect(spawned(text).sort()).toEqual(["haproxy", "ip", "nginx", "ss"]);
   });
 });
