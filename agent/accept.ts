@@ -9,6 +9,12 @@ import { sha256Hex } from "../shared/hash.ts";
 import { kindModule, RENDERER_VERSION } from "../shared/kinds/registry.ts";
 import { err, ok, type Result } from "../shared/result.ts";
 
+/**
+ * This node's own change to a spec before it renders what it installs (the nginx LB's backends
+ * taken out after failed readiness checks); the sha256 is checked on the spec as it came.
+ */
+export type LocalAdjust = (kind: string, spec: unknown) => unknown;
+
 /** A bundle this node will install, and the kinds in it that its config does not manage. */
 export interface Accepted {
   bundle: Bundle;
@@ -25,6 +31,7 @@ export interface Accepted {
 export function acceptBundle(
   wire: WireBundle,
   manages: (kind: string) => boolean,
+  adjust?: LocalAdjust,
 ): Result<Accepted, string> {
   if (wire.renderer !== RENDERER_VERSION)
     return err(
@@ -47,7 +54,13 @@ export function acceptBundle(
     const content = k.render(a.spec);
     if (sha256Hex(content) !== a.sha256)
       return err(`artifacts.${i}: ${a.kind}: this agent's rendering does not match its sha256`);
-    artifacts.push({ kind: a.kind, spec: a.spec, sha256: a.sha256, content });
+    const local = adjust ? adjust(a.kind, a.spec) : a.spec;
+    artifacts.push({
+      kind: a.kind,
+      spec: a.spec,
+      sha256: a.sha256,
+      content: local === a.spec ? content : k.render(local),
+    });
   }
   if (bundleHash(artifacts) !== wire.hash)
     return err("hash: the bundle hash does not cover its artifacts");

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { LocalAdjust } from "./accept.ts";
 import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
 import { backupFile, replaceFile, resolveTarget, stageFile } from "./files.ts";
 import type { ApplyStage } from "../shared/protocol.ts";
@@ -24,6 +25,8 @@ export interface ApplyContext {
   stateDir: string;
   /** called at each step; the agent prints them with HALO_TRACE=1 */
   trace?: (step: string) => void;
+  /** this node's own adjustment of a spec before rendering (its LB ejections) */
+  adjust?: LocalAdjust;
 }
 
 export interface ApplyFailure {

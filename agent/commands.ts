@@ -105,6 +105,9 @@ export async function run(args: Args): Promise<number> {
   if ((await recover(s.ctx)) === "rolled-back")
     log("recovered from an interrupted apply: the previous files are back");
   if (args.dryRun) return dryRun(s.cred, s.ctx);
+  const ca = s.config.apiserverCA ? readOrNull(s.config.apiserverCA) : null;
+  if (s.config.apiserverCA && ca === null)
+    return (log(`config apiserverCA: cannot read ${s.config.apiserverCA}`), EXIT.usage);
   const metrics = new AgentMetrics(AGENT_VERSION);
   if (args.metrics) {
     try {
@@ -120,6 +123,7 @@ export async function run(args: Args): Promise<number> {
     pollIntervalMs: s.config.pollInterval * 1000,
     timeoutMs: args.timeout * 1000,
     metrics,
+    apiserverCA: ca,
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => loop.stop());
   return loop.run();

@@ -45,6 +45,11 @@ export const AgentConfigSchema = z.strictObject({
   healthTimeout: Seconds(600, 15),
   /** seconds between config polls while the WebSocket is down */
   pollInterval: Seconds(3600, 30),
+  /**
+   * The cluster CA (PEM file) that apiservers' certificates are verified against when the
+   * agent checks their `/readyz`; without it the check does not verify (readiness, not identity).
+   */
+  apiserverCA: z.optional(AbsolutePath),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 

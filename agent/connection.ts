@@ -18,6 +18,8 @@ import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "
 import { reconnectDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
+import { NginxFailover, type Ejection } from "./failover.ts";
+import { ReadyzChecker } from "./readyz.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as const;
 
@@ -41,6 +43,9 @@ export class AgentLoop {
     done?: (ok: boolean) => void;
   } | null = null;
   private readonly live: LiveView;
+  /** on nodes whose nginx is the localhost LB: the agent's own readiness checks of its backends */
+  private readonly failover: NginxFailover | null;
+  private hubProtocol = 1;
   private lastHeard = Date.now();
   private stopped = false;
   private finish: (code: number) => void = () => {};
@@ -56,14 +61,28 @@ export class AgentLoop {
       /** with `once`: give up after this long without a bundle or a `current` */
       timeoutMs?: number;
       metrics: AgentMetrics;
+      /** the cluster CA (PEM) to verify apiservers' certificates against in readiness checks */
+      apiserverCA?: string | null;
     },
   ) {
+    this.failover =
+      !opts.once && "nginx" in ctx.config.artifacts
+        ? new NginxFailover(new ReadyzChecker(opts.apiserverCA ?? null), {
+            changed: (ejected) => this.ejectionsChanged(ejected),
+            log: opts.log,
+          })
+        : null;
+    if (this.failover) {
+      const f = this.failover;
+      ctx.adjust = (kind, spec) => f.adjust(kind, spec);
+    }
     this.live = new LiveView(ctx, {
       send: (r) => this.send(r),
       heal: () => this.heal(),
       busy: () => this.applying,
       log: opts.log,
       metrics: opts.metrics,
+      apiserverCA: opts.apiserverCA ?? null,
     });
   }
 
@@ -74,11 +93,14 @@ export class AgentLoop {
         this.stopped = true;
         this.timers.forEach(clearTimeout);
         this.live.stop();
+        this.failover?.stop();
         this.ws?.close(1000, "agent stopping");
         resolve(code);
       };
       this.connect();
       if (!this.opts.once) this.live.start();
+      const saved = readOrNull(bundlePath(this.ctx.stateDir));
+      if (saved !== null && this.failover) this.failover.use(JSON.parse(saved) as WireBundle);
       if (this.opts.once && this.opts.timeoutMs !== undefined)
         this.timers.push(
           setTimeout(() => {
@@ -146,7 +168,10 @@ export class AgentLoop {
         this.opts.log(`hub error ${msg.code}: ${msg.message}`);
         break;
       case "welcome":
+        this.hubProtocol = msg.protocol;
         this.live.protocol(msg.protocol);
+        if (this.failover && this.failover.ejected().length > 0)
+          this.sendEjections(this.failover.ejections());
         break;
       case "targets":
         if (!this.opts.once) this.live.update(msg);
@@ -212,6 +237,25 @@ export class AgentLoop {
     return new Promise((resolve) => this.enqueue(JSON.parse(text) as WireBundle, false, resolve));
   }
 
+  /**
+   * The nginx backends this node takes out changed: render and reload the last bundle again
+   * with them (unless a bundle is about to apply, which renders them anyway), and say so.
+   */
+  private ejectionsChanged(ejected: Ejection[]): void {
+    const names = new Set(ejected.map((e) => e.master));
+    for (const m of Object.keys(this.opts.metrics.ejected)) this.opts.metrics.ejected[m] = 0;
+    for (const m of names) this.opts.metrics.ejected[m] = 1;
+    if (!this.pending) {
+      const text = readOrNull(bundlePath(this.ctx.stateDir));
+      if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
+    }
+    this.sendEjections(ejected);
+  }
+
+  private sendEjections(ejected: Ejection[]): void {
+    if (this.hubProtocol >= 4) this.send({ type: "report", ejected });
+  }
+
   /** Applies bundles one at a time, newest wins; nothing that throws can leave it stuck. */
   private async drain(): Promise<void> {
     this.applying = true;
@@ -225,6 +269,7 @@ export class AgentLoop {
         if (r.outcome.ok) {
           saveAppliedBundle(this.ctx.stateDir, bundle);
           this.live.applied();
+          this.failover?.use(bundle);
         }
         this.report(bundle, r, ack);
         done?.(r.outcome.ok);
@@ -239,7 +284,7 @@ export class AgentLoop {
 
   /** Accepts (or refuses) and applies one bundle; every exception becomes a failure with its stage. */
   private async applyOne(wire: WireBundle): Promise<{ outcome: ApplyOutcome; skipped: string[] }> {
-    const accepted = acceptBundle(wire, (k) => k in this.ctx.config.artifacts);
+    const accepted = acceptBundle(wire, (k) => k in this.ctx.config.artifacts, this.ctx.adjust);
     if (!accepted.ok)
       return {
         outcome: {

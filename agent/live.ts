@@ -12,6 +12,7 @@ import type { Log } from "./log.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { planApply } from "./plan.ts";
 import { probeAll, probeUrl } from "./probes.ts";
+import { ReadyzChecker } from "./readyz.ts";
 
 const DRIFT_EVERY_MS = 30_000;
 const HEARTBEAT_MS = 60_000;
@@ -45,7 +46,11 @@ export function saveAppliedBundle(stateDir: string, wire: WireBundle): void {
 export function driftedKinds(ctx: ApplyContext): string[] {
   const text = readOrNull(bundlePath(ctx.stateDir));
   if (text === null) return [];
-  const accepted = acceptBundle(JSON.parse(text) as WireBundle, (k) => k in ctx.config.artifacts);
+  const accepted = acceptBundle(
+    JSON.parse(text) as WireBundle,
+    (k) => k in ctx.config.artifacts,
+    ctx.adjust,
+  );
   if (!accepted.ok) return [];
   const b = accepted.value.bundle;
   const plan = planApply(
@@ -80,6 +85,7 @@ export class LiveView {
   private hubProtocol = 1;
   private lastVip: boolean | null = null;
   private pendingCheck: ReturnType<typeof setTimeout> | null = null;
+  private readonly readyz: ReadyzChecker;
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -89,8 +95,11 @@ export class LiveView {
       busy: () => boolean;
       log: Log;
       metrics: AgentMetrics;
+      apiserverCA?: string | null;
     },
-  ) {}
+  ) {
+    this.readyz = new ReadyzChecker(io.apiserverCA ?? null);
+  }
 
   start(): void {
     this.timers.push(setInterval(() => void this.checkDrift(), DRIFT_EVERY_MS));
@@ -103,6 +112,7 @@ export class LiveView {
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.pendingCheck) clearTimeout(this.pendingCheck);
     for (const w of this.watchers) w.close();
+    this.readyz.close();
   }
 
   /** The protocol the hub chose in welcome (a new connection: what it knew is news again). */
@@ -139,7 +149,7 @@ export class LiveView {
   private async probe(): Promise<void> {
     const timeout = Math.min(5000, Math.max(1000, this.intervalMs - 500));
     const [results, own] = await Promise.all([
-      probeAll(this.targets, this.ctx.root, timeout),
+      probeAll(this.targets, this.ctx.root, timeout, this.readyz),
       this.apiserver ? probeUrl(this.apiserver, timeout, this.ctx.root) : Promise.resolve(null),
     ]);
     this.results = results;
@@ -147,9 +157,9 @@ export class LiveView {
     this.io.metrics.upstream = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, { up: r.ok, seconds: r.ms / 1000 }]),
     );
-    // Only reachability changes are news; latency alone waits for the heartbeat.
+    // Only reachability or readiness changes are news; latency alone waits for the heartbeat.
     const shape = JSON.stringify([
-      Object.entries(results).map(([id, r]) => [id, r.ok]),
+      Object.entries(results).map(([id, r]) => [id, r.ok, r.status ?? null]),
       own?.ok ?? null,
     ]);
     if (shape !== this.last) this.sendProbes(shape);
@@ -174,16 +184,27 @@ export class LiveView {
     if (!this.own) return;
     this.last = shape;
     this.lastSentAt = Date.now();
-    this.io.send({ type: "report", probes: { results: this.results, apiserver: this.own } });
+    this.io.send({ type: "report", probes: this.probesFrame(this.own) });
+  }
+
+  /** Probe results as this hub reads them: readiness fields only from protocol 4. */
+  private probesFrame(own: ProbeResult): {
+    results: Record<string, ProbeResult>;
+    apiserver: ProbeResult;
+  } {
+    const strip = (r: ProbeResult): ProbeResult =>
+      this.hubProtocol >= 4 ? r : { ok: r.ok, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    return {
+      results: Object.fromEntries(Object.entries(this.results).map(([id, r]) => [id, strip(r)])),
+      apiserver: strip(own),
+    };
   }
 
   private heartbeat(): void {
     if (Date.now() - this.lastSentAt < HEARTBEAT_MS) return;
     this.lastSentAt = Date.now();
     this.io.send(
-      this.own
-        ? { type: "report", probes: { results: this.results, apiserver: this.own } }
-        : { type: "report" },
+      this.own ? { type: "report", probes: this.probesFrame(this.own) } : { type: "report" },
     );
   }
 

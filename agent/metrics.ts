@@ -12,6 +12,8 @@ export class AgentMetrics {
   private readonly durations: number[] = [];
   drift: Record<string, number> = {};
   upstream: Record<string, { up: boolean; seconds: number }> = {};
+  /** nginx nodes: 1 for each backend (master name) this agent has taken out, 0 for the rest */
+  ejected: Record<string, number> = {};
   connected = false;
 
   constructor(private readonly version: string) {}
@@ -79,6 +81,12 @@ export class AgentMetrics {
           labels: { target },
           value: u.up ? 1 : 0,
         })),
+      ),
+      family(
+        "halo_upstream_ejected",
+        "1 when this node's agent has taken the master out of its nginx LB (failed /readyz checks).",
+        "gauge",
+        Object.entries(this.ejected).map(([master, v]) => ({ labels: { master }, value: v })),
       ),
       family(
         "halo_upstream_probe_duration_seconds",

@@ -3,9 +3,10 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { ProbeResult, Target } from "../shared/live.ts";
+import { readinessOf, type ProbeResult, type Target } from "../shared/live.ts";
 import { readOrNull } from "./fs-atomic.ts";
 import { guardProbe } from "./loopback-guard.ts";
+import type { ReadyzChecker } from "./readyz.ts";
 import { withRoot } from "./plan.ts";
 
 const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
@@ -90,6 +91,7 @@ export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<Pr
       headers.host = target.host;
       target.hostname = ip.includes(":") ? `[${ip}]` : ip;
     }
+    guardProbe(target.hostname, `the probe of ${url}`);
     const get = target.protocol === "https:" ? httpsRequest : httpRequest;
     const req = get(
       target,
@@ -102,7 +104,16 @@ export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<Pr
       },
       (res) => {
         res.resume();
-        resolve({ ok: true, ms: since(t0) });
+        // Through the node's LB: the apiserver that answered is ready, or alive (401/403).
+        const status = res.statusCode ?? 0;
+        const readiness = readinessOf(status);
+        resolve({
+          ok: readiness !== "not-ready",
+          ms: since(t0),
+          status,
+          readiness,
+          ...(readiness === "not-ready" ? { error: `/readyz answered ${status}` } : {}),
+        });
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
@@ -111,17 +122,23 @@ export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<Pr
   });
 }
 
-/** Every target of the node, probed at once. */
+/**
+ * Every target of the node, probed at once: apiservers by their `/readyz` (ready, unknown or
+ * not ready, over kept-alive TLS), etcd by TCP, the LB name by resolving it.
+ */
 export async function probeAll(
   targets: Target[],
   root: string,
   timeoutMs: number,
+  readyz: ReadyzChecker,
 ): Promise<Record<string, ProbeResult>> {
   const results = await Promise.all(
     targets.map((t) =>
       t.kind === "lb-name"
         ? probeName(t.host ?? "", t.address, root)
-        : probeSocket(t.address, t.kind === "apiserver", timeoutMs),
+        : t.kind === "apiserver"
+          ? readyz.check(t.address)
+          : probeSocket(t.address, false, timeoutMs),
     ),
   );
   return Object.fromEntries(targets.map((t, i) => [t.id, results[i] as ProbeResult]));

@@ -137,6 +137,8 @@ export const NodeStatus = z.object({
     .nullable(),
   /** on an lb host running keepalived: whether it held the VIP at its last report */
   vipHeld: z.boolean().nullable(),
+  /** nginx nodes: masters this node's agent took out of its LB after failed /readyz checks */
+  ejected: z.array(z.object({ master: z.string(), since: z.string(), reason: z.string() })),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
@@ -270,7 +272,14 @@ export const ReachabilityResponse = z.object({
       at: z.string(),
       results: z.record(
         z.string(),
-        z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() }),
+        z.object({
+          ok: z.boolean(),
+          ms: z.number(),
+          error: z.string().optional(),
+          /** apiserver targets: `/readyz`'s HTTP status, and what it means */
+          status: z.number().int().optional(),
+          readiness: z.enum(["ready", "unknown", "not-ready"]).optional(),
+        }),
       ),
     }),
   ),

@@ -20,11 +20,30 @@ export const TargetSchema = z.strictObject({
 });
 export type Target = z.infer<typeof TargetSchema>;
 
-/** A probe's outcome as agents report it. */
+/**
+ * An apiserver's readiness as its `/readyz` says: 200 is ready; 401/403 is alive with
+ * readiness unknown (anonymous auth off), still routed; anything else is not ready.
+ */
+export const Readiness = z.enum(["ready", "unknown", "not-ready"]);
+export type Readiness = z.infer<typeof Readiness>;
+
+/** The readiness an HTTP status from `/readyz` means. */
+export function readinessOf(status: number): Readiness {
+  if (status === 200) return "ready";
+  if (status === 401 || status === 403) return "unknown";
+  return "not-ready";
+}
+
+/**
+ * A probe's outcome as agents report it. `ok` is "traffic may go there": for an apiserver,
+ * ready or unknown; `status` and `readiness` say which (protocol 4).
+ */
 export const ProbeResultSchema = z.strictObject({
   ok: z.boolean(),
   ms: z.number().check(z.gte(0), z.lte(3_600_000)),
   error: z.optional(z.string().check(z.maxLength(300))),
+  status: z.optional(z.int().check(z.gte(100), z.lte(599))),
+  readiness: z.optional(Readiness),
 });
 export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 

@@ -8,10 +8,11 @@ import { issuesOf } from "./result.ts";
 /**
  * The newest protocol this code speaks, and the oldest it still accepts. Version 2 adds the
  * live view (targets, probe and drift reports); 3 lets an lb host report whether it holds the
- * VIP. Agents say both in hello; the hub picks the highest version both speak, so either side
+ * VIP; 4 adds apiservers' readiness (`status`, `readiness` in probe results) and the nginx
+ * backends a node took out (`ejected`). Agents say both in hello; the hub picks the highest version both speak, so either side
  * can be upgraded first (an agent sends `vip` only once the hub said 3 in welcome).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const PROTOCOL_MIN = 1;
 /** Frames larger than this are refused before parsing. */
 export const MAX_FRAME_BYTES = 1_048_576;
@@ -75,6 +76,12 @@ export const ClientMessage = z.discriminatedUnion("type", [
     ),
     /** protocol 3, on an lb host running keepalived: whether this host holds the VIP now */
     vip: z.optional(z.strictObject({ held: z.boolean() })),
+    /** protocol 4: the LB backends this node has taken out now (all of them, sent on change) */
+    ejected: z.optional(
+      z
+        .array(z.strictObject({ master: HostName, since: Text(40), reason: Text(300) }))
+        .check(z.maxLength(64)),
+    ),
   }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;

@@ -41,6 +41,7 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
       lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as NodeStatus["lastDrift"]) : null,
       // Only lb hosts running keepalived (protocol 3 agents) say; null elsewhere.
       vipHeld: r?.vipHeld ?? null,
+      ejected: r ? (JSON.parse(r.ejected) as NodeStatus["ejected"]) : [],
     };
   });
 }

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { isIPv6 } from "../net.ts";
 import { renderHaproxy } from "../render/haproxy.ts";
-import { Address, Backend, list, Port } from "./fields.ts";
+import { Address, Backend, list, Name, Port } from "./fields.ts";
 import { localLb } from "./nginx.ts";
 import { defineKind } from "./types.ts";
 
@@ -13,6 +13,7 @@ const Spec = z.discriminatedUnion("mode", [
     port: Port,
     healthPort: Port,
     backends: Backends,
+    down: z.optional(list(Name, 0, 10_000)),
   }),
   z.strictObject({
     mode: z.literal("localhost"),
@@ -20,6 +21,7 @@ const Spec = z.discriminatedUnion("mode", [
     healthPort: Port,
     v6: z.boolean(),
     backends: Backends,
+    down: z.optional(list(Name, 0, 10_000)),
   }),
 ]);
 

@@ -1,12 +1,14 @@
 import * as z from "zod/mini";
 import { renderNginx } from "../render/nginx.ts";
-import { Backend, list, Port } from "./fields.ts";
+import { Backend, list, Name, Port } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
 const Spec = z.strictObject({
   listenPort: Port,
   healthPort: Port,
   backends: list(Backend, 1, 10_000),
+  /** backends (by name) that get no new connection (drained); the agent adds its ejections */
+  down: z.optional(list(Name, 0, 10_000)),
 });
 
 /** `nginx`: the localhost LB on non-masters (loadbalancer_apiserver_type nginx, the default). */

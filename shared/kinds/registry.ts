@@ -27,7 +27,7 @@ export type ArtifactKind = (typeof KINDS)[number]["kind"];
  * The renderers' version: bumped whenever any renderer's output for the same spec changes, so
  * an agent with other renderers refuses a bundle instead of failing its sha256 check.
  */
-export const RENDERER_VERSION = 1;
+export const RENDERER_VERSION = 2;
 
 const byName = new Map<string, KindModule<unknown>>(
   KINDS.map((k) => [k.kind, k as unknown as KindModule<unknown>]),

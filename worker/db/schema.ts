@@ -70,6 +70,8 @@ export const nodes = sqliteTable(
     lastDrift: text("last_drift"),
     /** on an lb host running keepalived: whether it held the VIP at its last report */
     vipHeld: integer("vip_held", { mode: "boolean" }),
+    /** nginx nodes: the backends its agent took out, [{master, since, reason}] (JSON) */
+    ejected: text("ejected").notNull().default("[]"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],

@@ -19,7 +19,7 @@ import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { audit } from "../db/schema.ts";
 import { loadDesired } from "../desired-state.ts";
-import { EVENTS_TAG, eventsOf, isWatcher } from "./events.ts";
+import { EVENTS_TAG, ejectionEvents, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
 import { rememberCluster, rememberedCluster } from "./meta.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
@@ -210,6 +210,11 @@ export class ClusterHub extends DurableObject<Env> {
         if (!state.helloed) return this.badFrame(ws, state, "type: report before hello");
         const { patch, drift } = reportPatch(msg, Date.now());
         this.record(state.cluster, state.host, patch);
+        if (msg.ejected) {
+          const now = msg.ejected.map((e) => e.master);
+          for (const e of ejectionEvents(state.host, state.ejected ?? [], now)) this.broadcast(e);
+          state.ejected = now;
+        }
         if (drift) await this.auditDrift(state, drift);
         break;
       }

@@ -8,6 +8,22 @@ export function isWatcher(ws: WebSocket): boolean {
 }
 
 /**
+ * `ejection` frames: one per master that a node's LB took out (`ejected: true`) or put back,
+ * between the names it reported before and now.
+ */
+export function ejectionEvents(
+  host: string,
+  before: readonly string[],
+  now: readonly string[],
+): Array<Record<string, unknown>> {
+  const at = new Date().toISOString();
+  return [
+    ...now.filter((m) => !before.includes(m)).map((master) => ({ master, ejected: true })),
+    ...before.filter((m) => !now.includes(m)).map((master) => ({ master, ejected: false })),
+  ].map((e) => ({ type: "ejection", at, host, ...e }));
+}
+
+/**
  * The event frames a node update makes: `node` (status, connection, versions), `probe` (what
  * the node's probes see) and `drift`. A heartbeat that changes nothing else makes none.
  */
@@ -22,6 +38,7 @@ export function eventsOf(host: string, p: NodePatch): Array<Record<string, unkno
     drift,
     lastDrift,
     lastSeen: _s,
+    ejected: _e,
     ...rest
   } = p;
   if (

@@ -43,6 +43,10 @@ export function reportPatch(
     patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;
   }
   if (r.vip) patch.vipHeld = r.vip.held;
+  if (r.ejected)
+    patch.ejected = JSON.stringify(
+      [...r.ejected].sort((a, b) => (a.master < b.master ? -1 : a.master > b.master ? 1 : 0)),
+    );
   let drift: { kinds: string[]; healed: boolean } | null = null;
   if (r.drift) {
     const kinds = [...r.drift.kinds].sort();

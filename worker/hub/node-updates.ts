@@ -21,6 +21,7 @@ export interface NodePatch {
   drift?: string;
   lastDrift?: string;
   vipHeld?: boolean;
+  ejected?: string;
 }
 
 const BATCH = 400;

@@ -16,6 +16,8 @@ export interface SocketState {
   protocol?: number;
   /** the key of the targets frame this connection has */
   targetsKey?: string;
+  /** the masters this node last said its LB took out */
+  ejected?: string[];
 }
 
 /** Decides whether a node needs a bundle: only when its desired hash is neither applied nor in flight. */

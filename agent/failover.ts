@@ -1,0 +1,154 @@
+import type { WireBundle } from "../shared/bundle-schema.ts";
+import { ejectedOf, FALL, stepEjections, type EjectionState } from "../shared/ejection.ts";
+import { hostPort } from "../shared/net.ts";
+import type { ProbeResult } from "../shared/live.ts";
+import type { Log } from "./log.ts";
+import type { ReadyzChecker } from "./readyz.ts";
+
+/** Steady-state check interval per backend (jittered by ±20 %), and the re-check after a change. */
+export const CHECK_EVERY_MS = 2000;
+export const RECHECK_MS = 250;
+
+interface LbBackend {
+  name: string;
+  address: string;
+}
+
+/** One backend taken out by this node, as reported. */
+export interface Ejection {
+  master: string;
+  since: string;
+  reason: string;
+}
+
+/** The nginx localhost LB's backends in a bundle, and those the control plane drains. */
+export function nginxBackends(wire: WireBundle): { backends: LbBackend[]; down: string[] } {
+  const a = (wire.artifacts as Array<{ kind?: unknown; spec?: unknown }>).find(
+    (x) => x.kind === "nginx",
+  );
+  const spec = a?.spec as
+    | { backends?: Array<{ name: string; address: string; port: number }>; down?: string[] }
+    | undefined;
+  return {
+    backends: (spec?.backends ?? []).map((b) => ({
+      name: b.name,
+      address: hostPort(b.address, b.port),
+    })),
+    down: spec?.down ?? [],
+  };
+}
+
+/**
+ * nginx has no active checks, so its agent checks each backend's `/readyz` itself (kept-alive
+ * TLS, every 2 s jittered, every 250 ms while a backend is changing state), takes one out after
+ * 2 failures and puts it back after 2 passes (`shared/ejection.ts`), and asks for the local
+ * re-render and graceful reload. Only backends of the applied bundle are checked or touched.
+ */
+export class NginxFailover {
+  private backends: LbBackend[] = [];
+  private drained = new Set<string>();
+  private state: EjectionState = {};
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private stopped = false;
+
+  constructor(
+    private readonly checker: ReadyzChecker,
+    private readonly io: {
+      /** the ejections changed: render and reload again with them */
+      changed: (ejected: Ejection[]) => void;
+      log: Log;
+    },
+  ) {}
+
+  /** The applied bundle's backends (none when this node runs no nginx LB). */
+  use(wire: WireBundle): void {
+    const { backends, down } = nginxBackends(wire);
+    const same =
+      JSON.stringify(backends) === JSON.stringify(this.backends) &&
+      JSON.stringify([...this.drained].sort()) === JSON.stringify([...down].sort());
+    if (same) return;
+    this.backends = backends;
+    this.drained = new Set(down);
+    const names = this.checked().map((b) => b.name);
+    const before = ejectedOf(this.state);
+    this.state = stepEjections(this.state, names, {}, Date.now());
+    for (const [name, t] of this.timers)
+      if (!names.includes(name)) (clearTimeout(t), this.timers.delete(name));
+    for (const b of this.checked()) if (!this.timers.has(b.name)) this.schedule(b, 0);
+    if (before.join() !== ejectedOf(this.state).join()) this.io.changed(this.ejections());
+  }
+
+  /** Backends the agent decides about: what the control plane sent, less what it drains. */
+  private checked(): LbBackend[] {
+    return this.backends.filter((b) => !this.drained.has(b.name));
+  }
+
+  /** The names this node has taken out now. */
+  ejected(): string[] {
+    return ejectedOf(this.state);
+  }
+
+  ejections(): Ejection[] {
+    return this.ejected().map((master) => {
+      const h = this.state[master];
+      return {
+        master,
+        since: new Date(h?.since ?? Date.now()).toISOString(),
+        reason: (h?.reason ?? "not ready").slice(0, 200),
+      };
+    });
+  }
+
+  /**
+   * The spec this node renders for a kind: nginx gets its current ejections added to `down`.
+   * A bundle's sha256 is checked on the control plane's spec; this is the local adjustment.
+   */
+  adjust(kind: string, spec: unknown): unknown {
+    const out = this.ejected();
+    if (kind !== "nginx" || out.length === 0) return spec;
+    const s = spec as { backends: Array<{ name: string }>; down?: string[] };
+    const names = new Set(s.backends.map((b) => b.name));
+    const down = [...new Set([...(s.down ?? []), ...out.filter((n) => names.has(n))])].sort();
+    return down.length >= s.backends.length ? spec : { ...s, down };
+  }
+
+  private schedule(b: LbBackend, ms: number): void {
+    if (this.stopped) return;
+    this.timers.set(
+      b.name,
+      setTimeout(() => void this.checkOne(b), ms),
+    );
+  }
+
+  private async checkOne(b: LbBackend): Promise<void> {
+    const r: ProbeResult = await this.checker.check(b.address);
+    if (this.stopped || !this.checked().some((x) => x.name === b.name)) return;
+    const before = this.ejected();
+    this.state = stepEjections(
+      this.state,
+      this.checked().map((x) => x.name),
+      { [b.name]: r },
+      Date.now(),
+    );
+    const h = this.state[b.name];
+    const after = this.ejected();
+    if (before.join() !== after.join()) {
+      const gone = after.filter((n) => !before.includes(n));
+      const back = before.filter((n) => !after.includes(n));
+      if (gone.length) this.io.log(`taking ${gone.join(", ")} out of nginx: ${r.error ?? ""}`);
+      if (back.length) this.io.log(`putting ${back.join(", ")} back into nginx: ready again`);
+      this.io.changed(this.ejections());
+    }
+    // Changing state (a failure while in, a pass while out): look again soon.
+    const changing = h !== undefined && (h.ejected ? h.passes > 0 : h.fails > 0 && h.fails < FALL);
+    const jitter = CHECK_EVERY_MS * (0.8 + Math.random() * 0.4);
+    this.schedule(b, changing ? RECHECK_MS : jitter);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.checker.close();
+  }
+}

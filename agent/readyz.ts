@@ -1,0 +1,94 @@
+import { Agent, request } from "node:https";
+import { readinessOf, type ProbeResult } from "../shared/live.ts";
+import { guardProbe } from "./loopback-guard.ts";
+
+const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
+const message = (e: unknown) =>
+  (e instanceof Error ? e.message : String(e)).replace(/[\u0000-\u001f]/g, " ").slice(0, 200);
+
+/** `ip:port` or `[v6]:port` into its parts. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
+}
+
+/**
+ * Checks apiservers' readiness: HTTPS `GET /readyz`, 200 within the timeout is ready, 401/403
+ * alive with readiness unknown, anything else (5xx, a timeout, a refused connection, a failed
+ * handshake) not ready. One kept-alive TLS connection per apiserver: a check at steady state
+ * costs the master one small request, never a handshake. The certificate is verified against
+ * `ca` when the node's config names the cluster CA, else not (readiness, not identity).
+ */
+export class ReadyzChecker {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(
+    private readonly ca: string | null,
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  private agentFor(address: string): Agent {
+    let a = this.agents.get(address);
+    if (!a) {
+      a = new Agent({
+        keepAlive: true,
+        maxSockets: 1,
+        ...(this.ca ? { ca: this.ca } : { rejectUnauthorized: false }),
+      });
+      this.agents.set(address, a);
+    }
+    return a;
+  }
+
+  /** One check of `ip:port`. */
+  check(address: string): Promise<ProbeResult> {
+    const { host, port } = splitAddress(address);
+    guardProbe(host, `the readiness check of ${address}`);
+    const t0 = performance.now();
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (r: ProbeResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const req = request(
+        { host, port, path: "/readyz", method: "GET", agent: this.agentFor(address) },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          res.resume();
+          res.on("error", () => {});
+          const readiness = readinessOf(status);
+          done({
+            ok: readiness !== "not-ready",
+            ms: since(t0),
+            status,
+            readiness,
+            ...(readiness === "not-ready" ? { error: `/readyz answered ${status}` } : {}),
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        // A hung apiserver's connection is not reused: the next check starts afresh.
+        req.destroy();
+        done({
+          ok: false,
+          ms: since(t0),
+          readiness: "not-ready",
+          error: `no answer in ${this.timeoutMs} ms`,
+        });
+      }, this.timeoutMs);
+      req.on("error", (e) =>
+        done({ ok: false, ms: since(t0), readiness: "not-ready", error: message(e) }),
+      );
+      req.end();
+    });
+  }
+
+  /** Closes every kept-alive connection. */
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+}

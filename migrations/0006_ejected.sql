@@ -1,0 +1,1 @@
+ALTER TABLE `nodes` ADD `ejected` text DEFAULT '[]' NOT NULL;
