@@ -97,7 +97,7 @@ export class ApiserverStandin {
     const s = this.server;
     this.server = null;
     this.mode = "stopped";
-    for (const sock of this.sockets) sock.resetAndDestroy();
+    for (const sock of this.sockets) sock.destroy();
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 

@@ -25,9 +25,10 @@ const fresh = (): BackendHealth => ({ fails: 0, passes: 0, ejected: false });
 
 /**
  * One round of checks applied to the state. A backend is out after FALL consecutive failures
- * and back after RISE consecutive passes. Bounded: only `backends` (what the control plane
- * sent) are ever in the state; if every backend would be out, none is (an outage of every
- * master never empties the upstream, and the last ready backend is never taken out).
+ * and back after RISE consecutive passes, as long as another backend is ready (in, and fewer
+ * than FALL failures): the last ready backend is never taken out, and when none is ready every
+ * backend is in (an outage of every master never empties the upstream). Only `backends` (what
+ * the control plane sent) are ever in the state.
  */
 export function stepEjections(
   state: EjectionState,
@@ -42,25 +43,23 @@ export function stepEjections(
     if (c) {
       h.fails = c.ok ? 0 : h.fails + 1;
       h.passes = c.ok ? h.passes + 1 : 0;
-      if (!h.ejected && h.fails >= FALL) {
-        h.ejected = true;
-        h.since = now;
-        h.reason = c.error ?? "not ready";
-      } else if (h.ejected && h.passes >= RISE) {
-        h.ejected = false;
-        delete h.since;
-        delete h.reason;
-      } else if (h.ejected && !c.ok && c.error) h.reason = c.error;
+      if (h.ejected && !c.ok && c.error) h.reason = c.error;
     }
     next[b] = h;
   }
-  if (backends.length > 0 && backends.every((b) => next[b]?.ejected))
-    for (const b of backends) {
-      const h = next[b] as BackendHealth;
+  const all = backends.map((b) => next[b] as BackendHealth);
+  const ready = all.filter((h) => !h.ejected && h.fails < FALL);
+  for (const [i, h] of all.entries()) {
+    if (ready.length === 0 || (h.ejected && h.passes >= RISE)) {
       h.ejected = false;
       delete h.since;
       delete h.reason;
+    } else if (!h.ejected && h.fails >= FALL) {
+      h.ejected = true;
+      h.since = now;
+      h.reason = checks[backends[i] as string]?.error ?? "not ready";
     }
+  }
   return next;
 }
 

@@ -24,7 +24,7 @@ export interface HaproxyLocalInput {
 
 /**
  * Readiness, not reachability: every server is checked with `GET /readyz` over TLS (not
- * verified: readiness, not identity), kept-alive checks every 2 s, every 500 ms while a server
+ * verified: readiness, not identity), checks every 2 s, every 250 ms while a server
  * is changing state; 2 failures take it out, 2 passes bring it back, and taking it out closes
  * its sessions (a stream on a wedged master is cut, its client reconnects to a ready one).
  * 401/403 is an apiserver with anonymous auth off: alive, routed.
@@ -34,7 +34,7 @@ const CHECKS = [
   "  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host kube-apiserver",
   "  http-check expect rstatus ^(200|401|403)$",
   "  timeout check 1s",
-  "  default-server check check-ssl verify none inter 2s fastinter 500ms downinter 2s fall 2 rise 2 on-marked-down shutdown-sessions",
+  "  default-server check check-ssl verify none inter 2s fastinter 250ms downinter 2s fall 2 rise 2 on-marked-down shutdown-sessions",
 ];
 
 function header(healthBinds: string[]): string[] {

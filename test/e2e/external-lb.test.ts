@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import type { Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
-import { plainNode } from "./nginx.ts";
+import { haproxyNode as haproxyNode_, plainNode } from "./nginx.ts";
 
 const CLUSTER = "ext";
 const SP = 16443;
@@ -36,30 +35,8 @@ let lb1: Node;
 let n1: Node;
 let m1: Node;
 
-/** The lb host runs real HAProxy; its reload is HAProxy's own: a new process takes over (-sf). */
-function haproxyNode(): Node {
-  const root = join(fleet.dir, "nodes", "lb1");
-  const cfg = join(root, "etc/haproxy/haproxy.cfg");
-  const pid = join(root, "haproxy.pid");
-  const node = fleet.node("lb1", {
-    haproxy: {
-      path: "/etc/haproxy/haproxy.cfg",
-      check: "haproxy -c -q -f {staged}",
-      reload: `if [ -s ${pid} ] && kill -0 $(cat ${pid}) 2>/dev/null; then haproxy -D -f ${cfg} -p ${pid} -sf $(cat ${pid}); else haproxy -D -f ${cfg} -p ${pid}; fi`,
-      health: `http://127.0.0.1:${HEALTH}/healthz`,
-    },
-  });
-  fleet.onStop(() => {
-    for (const p of (node.file("haproxy.pid") ?? "").split("\n").filter(Boolean)) {
-      try {
-        process.kill(Number(p), "SIGTERM");
-      } catch {
-        /* gone */
-      }
-    }
-  });
-  return node;
-}
+/** The lb host runs real HAProxy. */
+const haproxyNode = (): Node => haproxyNode_(fleet, "lb1", HEALTH);
 
 beforeAll(async () => {
   await fleet.start();
@@ -93,8 +70,9 @@ describe("the seed's external LB with real HAProxy", () => {
   it("renders the seed's listen block on the lb host and forwards to the masters", async () => {
     const cfg = lb1.file("etc/haproxy/haproxy.cfg") ?? "";
     expect(cfg).toContain(
-      `listen kubernetes-apiserver-https\n  bind ${VIP.address}:${VIP.port}\n  option ssl-hello-chk\n  mode tcp\n  timeout client 3h\n  timeout server 3h\n`,
+      `listen kubernetes-apiserver-https\n  bind ${VIP.address}:${VIP.port}\n  mode tcp\n  timeout client 3h\n  timeout server 3h\n  option httpchk\n`,
     );
+    expect(cfg).toContain("  http-check expect rstatus ^(200|401|403)$\n");
     expect(cfg).toContain("  balance roundrobin\n");
     const names = await waitFor("both masters reached", async () => {
       const seen = new Set<string>();

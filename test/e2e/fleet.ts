@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { LOOPBACK_GUARD_EXIT } from "../../agent/loopback-guard.ts";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { connect as tlsConnect, createServer as tlsServer, type Server } from "node:tls";
 import { tmpdir } from "node:os";
@@ -45,6 +46,8 @@ export class Fleet {
   private cert: { key: string; cert: string } | null = null;
 
   private ip: string | undefined;
+  /** what agents said when HALO_LOOPBACK_ONLY stopped them: fails the suite at stop() */
+  private readonly offLoopback: string[] = [];
 
   /** Starts the control plane, on 127.0.0.1 or on `ip` (a bridge the test's namespaces reach). */
   async start(opts: { ip?: string } = {}): Promise<this> {
@@ -78,6 +81,10 @@ export class Fleet {
     for (const s of this.servers) s.close();
     await this.cp?.stop();
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.offLoopback.length > 0)
+      throw new Error(
+        `an agent was given a target beyond loopback:\n${this.offLoopback.join("\n")}`,
+      );
   }
 
   async api<T = Record<string, unknown>>(
@@ -219,11 +226,18 @@ export class Fleet {
     for (const s of this.servers.splice(0)) s.close();
   }
 
-  /** Starts a process that the fleet stops at the end. */
+  /**
+   * Starts a process that the fleet stops at the end. Agents run with HALO_LOOPBACK_ONLY=1: one
+   * given a probe target beyond loopback stops before sending a packet, and the suite fails.
+   */
   spawn(cmd: string, args: string[], opts: { env?: Record<string, string> } = {}): ChildProcess {
     const p = spawn(cmd, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, HALO_LOOPBACK_ONLY: "1", ...opts.env },
+    });
+    p.on("exit", (code) => {
+      if (code === LOOPBACK_GUARD_EXIT)
+        this.offLoopback.push(`${args.join(" ")}: ${out.slice(-400)}`);
     });
     let out = "";
     p.stdout?.on("data", (d: Buffer) => (out += d.toString()));

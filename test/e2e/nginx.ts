@@ -11,9 +11,7 @@ export function nginxNode(fleet: Fleet, host: string, healthPort: number, extraC
   const pid = join(root, "nginx.pid");
   const g = `-g 'pid ${pid}; error_log stderr;'`;
   const node = fleet.node(host, {
-    hosts: { path: "/etc/hosts" },
-    endpoints: { path: "/etc/halo/endpoints.json" },
-    "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+    ...SANDBOXED,
     nginx: {
       path: "/etc/nginx/nginx.conf",
       check: `nginx -t -q -c {staged} ${g}${extraCheck}`,
@@ -34,11 +32,48 @@ export function nginxNode(fleet: Fleet, host: string, healthPort: number, extraC
   return node;
 }
 
+/** The kinds every test node takes besides its LB: files only, no service run. */
+export const SANDBOXED = {
+  hosts: { path: "/etc/hosts" },
+  endpoints: { path: "/etc/halo/endpoints.json" },
+  "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+};
+
 /** A node that only takes the hosts block and the endpoints file (a master, here). */
 export function plainNode(fleet: Fleet, host: string): Node {
-  return fleet.node(host, {
-    hosts: { path: "/etc/hosts" },
-    endpoints: { path: "/etc/halo/endpoints.json" },
-    "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
+  return fleet.node(host, SANDBOXED);
+}
+
+/**
+ * A node whose LB is a real HAProxy (the lb host's external LB, or a localhost LB); its reload
+ * is HAProxy's own: a new process takes over (-sf).
+ */
+export function haproxyNode(
+  fleet: Fleet,
+  host: string,
+  healthPort: number,
+  also: Record<string, unknown> = {},
+): Node {
+  const root = join(fleet.dir, "nodes", host);
+  const cfg = join(root, "etc/haproxy/haproxy.cfg");
+  const pid = join(root, "haproxy.pid");
+  const node = fleet.node(host, {
+    ...also,
+    haproxy: {
+      path: "/etc/haproxy/haproxy.cfg",
+      check: "haproxy -c -q -f {staged}",
+      reload: `if [ -s ${pid} ] && kill -0 $(cat ${pid}) 2>/dev/null; then haproxy -D -f ${cfg} -p ${pid} -sf $(cat ${pid}); else haproxy -D -f ${cfg} -p ${pid}; fi`,
+      health: `http://127.0.0.1:${healthPort}/healthz`,
+    },
   });
+  fleet.onStop(() => {
+    for (const p of (node.file("haproxy.pid") ?? "").split("\n").filter(Boolean)) {
+      try {
+        process.kill(Number(p), "SIGTERM");
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  return node;
 }

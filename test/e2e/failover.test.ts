@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeList } from "../../shared/api-schemas.ts";
+import { ApiserverStandin, type StandinMode } from "../../scripts/apiserver-standin.ts";
+import { once, recovery, sample, streamOn } from "../../bench/traffic.ts";
+import { Fleet, waitFor, type Node } from "./fleet.ts";
+import { haproxyNode, nginxNode, SANDBOXED } from "./nginx.ts";
+
+/**
+ * Failover through a node's localhost LB, for real: two TLS apiserver stand-ins that turn
+ * unready (500), hang (TLS up, no answer) or stop, a node whose LB is nginx (its agent checks
+ * /readyz and takes a backend out) and one whose LB is HAProxy (which checks /readyz itself),
+ * and a client making a new connection every 100 ms through each.
+ */
+const CLUSTER = "failover";
+const SP = 16543;
+const LBS = {
+  nginx: { host: "n1", ip: "127.0.0.61", port: 26543, health: 28181 },
+  haproxy: { host: "n2", ip: "127.0.0.62", port: 26544, health: 28182 },
+} as const;
+type Lb = keyof typeof LBS;
+
+const fleet = new Fleet();
+const masters = {
+  m1: new ApiserverStandin("m1", "127.0.0.51", SP),
+  m2: new ApiserverStandin("m2", "127.0.0.52", SP),
+};
+const nodes = new Map<Lb, Node>();
+
+const nodeVars = (lb: Lb) => ({
+  kube_apiserver_port: LBS[lb].port,
+  loadbalancer_apiserver_healthcheck_port: LBS[lb].health,
+  loadbalancer_apiserver_type: lb,
+});
+
+beforeAll(async () => {
+  await fleet.start();
+  for (const m of Object.values(masters)) await m.start();
+  fleet.onStop(async () => {
+    for (const m of Object.values(masters)) await m.stop();
+  });
+  await fleet.createCluster(CLUSTER);
+  const put = await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, {
+    hosts: {
+      m1: { ip: "127.0.0.51" },
+      m2: { ip: "127.0.0.52" },
+      e1: { ip: "127.0.0.53" },
+      n1: { ip: LBS.nginx.ip, vars: nodeVars("nginx") },
+      n2: { ip: LBS.haproxy.ip, vars: nodeVars("haproxy") },
+    },
+    groups: {
+      "kube-master": { hosts: ["m1", "m2"], children: [] },
+      etcd: { hosts: ["e1"], children: [] },
+      "kube-node": { hosts: ["n1", "n2"], children: [] },
+    },
+    vars: { loadbalancer_apiserver_localhost: true, kube_apiserver_port: SP },
+  });
+  expect(put.status).toBe(200);
+  const token = await fleet.joinToken(CLUSTER);
+  nodes.set("nginx", nginxNode(fleet, "n1", LBS.nginx.health));
+  nodes.set("haproxy", haproxyNode(fleet, "n2", LBS.haproxy.health, SANDBOXED));
+  for (const [lb, n] of nodes) {
+    n.join(token, LBS[lb].ip);
+    n.run();
+  }
+  await fleet.converged(CLUSTER, ["n1", "n2"], 30_000);
+}, 120_000);
+afterAll(() => fleet.stop());
+
+/** Both masters ready, and both reached again through the LB. */
+async function heal(lb: Lb): Promise<void> {
+  for (const m of Object.values(masters)) await m.set("ok");
+  await waitFor(
+    "both masters reached through the LB",
+    async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const r = await once(LBS[lb].port);
+        if (r.ok) seen.add(r.body);
+      }
+      return seen.size === 2;
+    },
+    20_000,
+  );
+}
+
+const ejectedOn = async (host: string) => {
+  const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
+  return body.nodes.find((n) => n.host === host)?.ejected.map((e) => e.master) ?? [];
+};
+
+describe.each(["nginx", "haproxy"] as const)("a node whose localhost LB is %s", (lb) => {
+  const port = LBS[lb].port;
+
+  it.each(["unready", "hung", "stopped"] as StandinMode[])(
+    "routes around a master that turns %s within 5 s",
+    async (fault) => {
+      await heal(lb);
+      await masters.m2.set(fault);
+      const samples = await sample(port, 7000);
+      const r = recovery(samples);
+      expect(r.lastFailureMs, JSON.stringify(samples.filter((s) => !s.ok))).toBeLessThan(5000);
+      const after = samples.filter((s) => s.at > 5000);
+      expect(after.every((s) => s.ok && s.body === "m1")).toBe(true);
+      if (lb === "nginx") {
+        expect(await ejectedOn("n1")).toEqual(["m2"]);
+        expect(nodes.get(lb)?.file("etc/nginx/nginx.conf")).toMatch(/127\.0\.0\.52:16543 down;/);
+      }
+    },
+    60_000,
+  );
+
+  it("closes a stream on a master that wedges within 10 s", async () => {
+    await heal(lb);
+    const s = await streamOn(port, "m2");
+    const t0 = performance.now();
+    await masters.m2.set("hung");
+    const closedAt = await Promise.race([
+      s.closed,
+      new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 15_000)),
+    ]);
+    s.destroy();
+    expect(closedAt - t0).toBeLessThan(10_000);
+  }, 60_000);
+
+  it("puts a master back once it is ready again", async () => {
+    await masters.m2.set("unready");
+    await waitFor(
+      "m2 out",
+      async () => {
+        const r = await sample(port, 1000);
+        return r.every((s) => s.ok && s.body === "m1");
+      },
+      15_000,
+    );
+    await heal(lb);
+    if (lb === "nginx")
+      expect(await waitFor("m2 back", async () => (await ejectedOn("n1")).length === 0)).toBe(true);
+  }, 60_000);
+
+  it("keeps every master when none is ready", async () => {
+    await heal(lb);
+    await masters.m1.set("unready");
+    await masters.m2.set("unready");
+    // Long enough for every check to have failed twice over.
+    await sample(port, 6000, 500);
+    const answers = await sample(port, 1500, 100);
+    // Each master still gets connections (they answer 500: nothing is refused by the LB).
+    expect(new Set(answers.map((a) => a.body.includes("readyz check failed")))).toEqual(
+      new Set([true]),
+    );
+    if (lb === "nginx") {
+      expect(await ejectedOn("n1")).toEqual([]);
+      expect(nodes.get(lb)?.file("etc/nginx/nginx.conf")).not.toContain(" down;");
+    }
+    await heal(lb);
+  }, 60_000);
+});
