@@ -20,6 +20,7 @@ import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
 import { NginxFailover, type Ejection } from "./failover.ts";
 import { ReadyzChecker } from "./readyz.ts";
+import { preswapCheck } from "./preswap.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as const;
 
@@ -46,6 +47,8 @@ export class AgentLoop {
   /** on nodes whose nginx is the localhost LB: the agent's own readiness checks of its backends */
   private readonly failover: NginxFailover | null;
   private hubProtocol = 1;
+  /** checks new LB backends before a bundle that changes them is applied */
+  private readonly preswap: ReadyzChecker;
   private lastHeard = Date.now();
   private stopped = false;
   private finish: (code: number) => void = () => {};
@@ -65,6 +68,7 @@ export class AgentLoop {
       apiserverCA?: string | null;
     },
   ) {
+    this.preswap = new ReadyzChecker(opts.apiserverCA ?? null);
     this.failover =
       !opts.once && "nginx" in ctx.config.artifacts
         ? new NginxFailover(new ReadyzChecker(opts.apiserverCA ?? null), {
@@ -94,6 +98,7 @@ export class AgentLoop {
         this.timers.forEach(clearTimeout);
         this.live.stop();
         this.failover?.stop();
+        this.preswap.close();
         this.ws?.close(1000, "agent stopping");
         resolve(code);
       };
@@ -292,6 +297,25 @@ export class AgentLoop {
           error: { stage: "protocol", error: accepted.error, rolledBack: false },
         },
         skipped: [],
+      };
+    const saved = readOrNull(bundlePath(this.ctx.stateDir));
+    const refused = await preswapCheck(
+      wire,
+      saved === null ? null : (JSON.parse(saved) as WireBundle),
+      (a) => this.preswap.check(a),
+    );
+    if (refused !== null)
+      return {
+        outcome: {
+          ok: false,
+          // Hubs before protocol 4 know no `preflight` stage: the nearest they know is `check`.
+          error: {
+            stage: this.hubProtocol >= 4 ? "preflight" : "check",
+            error: refused,
+            rolledBack: false,
+          },
+        },
+        skipped: accepted.value.skipped,
       };
     try {
       return {

@@ -25,7 +25,15 @@ const Count = z.int().check(z.nonnegative());
 const Text = (max: number) => z.string().check(z.maxLength(max));
 const VersionHash = z.strictObject({ version: Count, hash: Hash });
 
-export const ApplyStage = z.enum(["stage", "check", "install", "reload", "health", "protocol"]);
+export const ApplyStage = z.enum([
+  "stage",
+  "check",
+  "install",
+  "reload",
+  "health",
+  "protocol",
+  "preflight",
+]);
 export type ApplyStage = z.infer<typeof ApplyStage>;
 
 /** Agent -> hub. */

@@ -155,3 +155,41 @@ describe.each(["nginx", "haproxy"] as const)("a node whose localhost LB is %s", 
     await heal(lb);
   }, 60_000);
 });
+
+describe("the pre-swap check", () => {
+  it("stops a master address nobody answers on at the canary, and the rollout reverts", async () => {
+    await heal("nginx");
+    await heal("haproxy");
+    expect(
+      (
+        await fleet.api("PUT", `/v1/clusters/${CLUSTER}/rollout-policy`, {
+          canary: 1,
+          waves: ["100%"],
+          bakeSeconds: 1,
+        })
+      ).status,
+    ).toBe(200);
+    const { body } = await fleet.api<{ topology: Record<string, unknown> }>(
+      "GET",
+      `/v1/clusters/${CLUSTER}/topology`,
+    );
+    const t = body.topology as {
+      hosts: Record<string, unknown>;
+      groups: Record<string, { hosts: string[] }>;
+    };
+    // A typo: both masters replaced by one address where nothing listens.
+    t.hosts.m9 = { ip: "127.0.0.59" };
+    (t.groups["kube-master"] as { hosts: string[] }).hosts = ["m9"];
+    expect((await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, t)).status).toBe(200);
+    await fleet.rollout(CLUSTER, ["reverted", "paused"], 60_000);
+    const nodes = (await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`)).body.nodes;
+    const failed = nodes.filter((n) => n.lastError?.startsWith("preflight: "));
+    expect(failed.length).toBe(1);
+    expect(failed[0]?.lastError).toContain("127.0.0.59:16543: connect ECONNREFUSED");
+    // Nothing was written: both LBs still send to the two masters.
+    for (const lb of ["nginx", "haproxy"] as const) {
+      const r = await sample(LBS[lb].port, 1000);
+      expect(r.every((s) => s.ok)).toBe(true);
+    }
+  }, 90_000);
+});

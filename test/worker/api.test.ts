@@ -202,6 +202,7 @@ describe("nodes and config", () => {
       drift: [],
       lastDrift: null,
       vipHeld: null,
+      ejected: [],
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });

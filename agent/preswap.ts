@@ -1,0 +1,37 @@
+import type { WireBundle } from "../shared/bundle-schema.ts";
+import { hostPort } from "../shared/net.ts";
+import type { ProbeResult } from "../shared/live.ts";
+
+/** The LB backends (`ip:port`) a bundle gives this node: its nginx or HAProxy, sorted. */
+export function lbBackends(wire: WireBundle | null): string[] {
+  if (wire === null) return [];
+  const out = new Set<string>();
+  for (const a of wire.artifacts as Array<{ kind?: unknown; spec?: unknown }>) {
+    if (a.kind !== "nginx" && a.kind !== "haproxy") continue;
+    const spec = a.spec as { backends?: Array<{ address: string; port: number }> } | undefined;
+    for (const b of spec?.backends ?? []) out.add(hostPort(b.address, b.port));
+  }
+  return [...out].sort();
+}
+
+/**
+ * The pre-swap check: a bundle that changes this node's LB backends is refused when at least
+ * one current backend is ready from here and none of the new ones is, so a typo in a master's
+ * address stops at the canary instead of cutting the node off. A node with no ready backend
+ * now (a cluster being built) is not held back. Returns the reason to refuse, or null.
+ */
+export async function preswapCheck(
+  next: WireBundle,
+  current: WireBundle | null,
+  check: (address: string) => Promise<ProbeResult>,
+): Promise<string | null> {
+  const now = lbBackends(current);
+  const after = lbBackends(next);
+  if (after.length === 0 || now.length === 0 || now.join() === after.join()) return null;
+  const all = [...new Set([...now, ...after])];
+  const results = new Map(await Promise.all(all.map(async (a) => [a, await check(a)] as const)));
+  const ready = (a: string) => results.get(a)?.ok === true;
+  if (!now.some(ready) || after.some(ready)) return null;
+  const why = after.map((a) => `${a}: ${results.get(a)?.error ?? "not ready"}`).join("; ");
+  return `none of the new LB backends is ready from this node (${why}), while ${now.filter(ready).join(", ")} is; nothing was changed`;
+}
