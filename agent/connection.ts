@@ -20,7 +20,9 @@ import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
 import { NginxFailover, type Ejection } from "./failover.ts";
 import { ReadyzChecker } from "./readyz.ts";
-import { preswapCheck } from "./preswap.ts";
+import { lbBackendsByName, preswapCheck } from "./preswap.ts";
+import { countEstablished } from "./tcp-count.ts";
+import { withDown } from "../shared/drain.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as const;
 
@@ -47,6 +49,9 @@ export class AgentLoop {
   /** on nodes whose nginx is the localhost LB: the agent's own readiness checks of its backends */
   private readonly failover: NginxFailover | null;
   private hubProtocol = 1;
+  /** masters the control plane drains (from the targets frame): down in this node's LB */
+  private drained: string[] = [];
+  private lastLbReport = "";
   /** checks new LB backends before a bundle that changes them is applied */
   private readonly preswap: ReadyzChecker;
   private lastHeard = Date.now();
@@ -76,10 +81,13 @@ export class AgentLoop {
             log: opts.log,
           })
         : null;
-    if (this.failover) {
-      const f = this.failover;
-      ctx.adjust = (kind, spec) => f.adjust(kind, spec);
-    }
+    ctx.adjust = (kind, spec) =>
+      withDown(
+        kind,
+        spec as Parameters<typeof withDown>[1],
+        this.drained,
+        this.failover?.ejected() ?? [],
+      );
     this.live = new LiveView(ctx, {
       send: (r) => this.send(r),
       heal: () => this.heal(),
@@ -118,6 +126,7 @@ export class AgentLoop {
           }, this.opts.timeoutMs),
         );
       this.timers.push(setInterval(() => this.keepAlive(), PING_MS));
+      if (!this.opts.once) this.timers.push(setInterval(() => this.reportLb(), 1000));
     });
   }
 
@@ -180,6 +189,7 @@ export class AgentLoop {
         break;
       case "targets":
         if (!this.opts.once) this.live.update(msg);
+        this.setDrained(msg.drained ?? []);
         break;
     }
   }
@@ -257,6 +267,46 @@ export class AgentLoop {
     this.sendEjections(ejected);
   }
 
+  /** The hub's drains changed: render and reload with them, then report how the LB stands. */
+  private setDrained(names: string[]): void {
+    const next = [...names].sort();
+    if (next.join() === this.drained.join()) return;
+    this.drained = next;
+    this.opts.log(
+      next.length > 0
+        ? `draining ${next.join(", ")}: no new connection to them`
+        : "no master is drained",
+    );
+    this.failover?.setDrained(next);
+    if (!this.pending) {
+      const text = readOrNull(bundlePath(this.ctx.stateDir));
+      if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
+    }
+  }
+
+  /**
+   * While masters are drained: the drains this node's LB has applied (its last apply had them)
+   * and its established connections to each, from /proc/net/tcp; sent when they change.
+   */
+  private reportLb(): void {
+    if (this.hubProtocol < 4 || (this.drained.length === 0 && this.lastLbReport === "")) return;
+    const text = readOrNull(bundlePath(this.ctx.stateDir));
+    const wire = text === null ? null : (JSON.parse(text) as WireBundle);
+    const byName = lbBackendsByName(wire);
+    const counts = countEstablished([...byName.values()]);
+    const connections = Object.fromEntries(
+      this.drained.filter((m) => byName.has(m)).map((m) => [m, counts[byName.get(m) ?? ""] ?? 0]),
+    );
+    const lb = { drained: this.appliedDrains, connections };
+    const key = JSON.stringify(lb);
+    if (key === this.lastLbReport) return;
+    this.lastLbReport = this.drained.length === 0 ? "" : key;
+    this.send({ type: "report", lb });
+  }
+
+  /** the drains in the files this node last installed */
+  private appliedDrains: string[] = [];
+
   private sendEjections(ejected: Ejection[]): void {
     if (this.hubProtocol >= 4) this.send({ type: "report", ejected });
   }
@@ -272,6 +322,7 @@ export class AgentLoop {
         const r = await this.applyOne(bundle);
         this.opts.metrics.applied(r.outcome.ok, (performance.now() - t0) / 1000, bundle);
         if (r.outcome.ok) {
+          this.appliedDrains = [...this.drained];
           saveAppliedBundle(this.ctx.stateDir, bundle);
           this.live.applied();
           this.failover?.use(bundle);
@@ -302,7 +353,8 @@ export class AgentLoop {
     const refused = await preswapCheck(
       wire,
       saved === null ? null : (JSON.parse(saved) as WireBundle),
-      (a) => this.preswap.check(a),
+      // One-off checks: no connection is kept to a backend this node may never use.
+      (a) => this.preswap.check(a, false),
     );
     if (refused !== null)
       return {

@@ -47,6 +47,9 @@ export function nginxBackends(wire: WireBundle): { backends: LbBackend[]; down: 
 export class NginxFailover {
   private backends: LbBackend[] = [];
   private drained = new Set<string>();
+  /** drained by the control plane: in the spec (`down`), or told with the probe targets */
+  private specDown: string[] = [];
+  private hubDrained: string[] = [];
   private state: EjectionState = {};
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private stopped = false;
@@ -63,9 +66,20 @@ export class NginxFailover {
   /** The applied bundle's backends (none when this node runs no nginx LB). */
   use(wire: WireBundle): void {
     const { backends, down } = nginxBackends(wire);
+    this.specDown = down;
+    this.update(backends, [...down, ...this.hubDrained]);
+  }
+
+  /** Masters the control plane drains: not checked, never counted as ejected. */
+  setDrained(names: readonly string[]): void {
+    this.hubDrained = [...names];
+    this.update(this.backends, [...this.specDown, ...names]);
+  }
+
+  private update(backends: LbBackend[], down: string[]): void {
     const same =
       JSON.stringify(backends) === JSON.stringify(this.backends) &&
-      JSON.stringify([...this.drained].sort()) === JSON.stringify([...down].sort());
+      JSON.stringify([...this.drained].sort()) === JSON.stringify([...new Set(down)].sort());
     if (same) return;
     this.backends = backends;
     this.drained = new Set(down);
@@ -73,7 +87,12 @@ export class NginxFailover {
     const before = ejectedOf(this.state);
     this.state = stepEjections(this.state, names, {}, Date.now());
     for (const [name, t] of this.timers)
-      if (!names.includes(name)) (clearTimeout(t), this.timers.delete(name));
+      if (!names.includes(name)) {
+        clearTimeout(t);
+        this.timers.delete(name);
+      }
+    // A backend no longer checked (drained, or gone) keeps no connection from this node.
+    for (const b of backends) if (!names.includes(b.name)) this.checker.forget(b.address);
     for (const b of this.checked()) if (!this.timers.has(b.name)) this.schedule(b, 0);
     if (before.join() !== ejectedOf(this.state).join()) this.io.changed(this.ejections());
   }
@@ -97,19 +116,6 @@ export class NginxFailover {
         reason: (h?.reason ?? "not ready").slice(0, 200),
       };
     });
-  }
-
-  /**
-   * The spec this node renders for a kind: nginx gets its current ejections added to `down`.
-   * A bundle's sha256 is checked on the control plane's spec; this is the local adjustment.
-   */
-  adjust(kind: string, spec: unknown): unknown {
-    const out = this.ejected();
-    if (kind !== "nginx" || out.length === 0) return spec;
-    const s = spec as { backends: Array<{ name: string }>; down?: string[] };
-    const names = new Set(s.backends.map((b) => b.name));
-    const down = [...new Set([...(s.down ?? []), ...out.filter((n) => names.has(n))])].sort();
-    return down.length >= s.backends.length ? spec : { ...s, down };
   }
 
   private schedule(b: LbBackend, ms: number): void {

@@ -86,6 +86,8 @@ export class LiveView {
   private lastVip: boolean | null = null;
   private pendingCheck: ReturnType<typeof setTimeout> | null = null;
   private readonly readyz: ReadyzChecker;
+  /** drained masters: probed without keeping a connection open to them */
+  private drained: string[] = [];
 
   constructor(
     private readonly ctx: ApplyContext,
@@ -128,6 +130,10 @@ export class LiveView {
         `probing ${frame.targets.length} target(s) every ${frame.intervalSeconds} s; drift policy ${frame.driftPolicy}`,
       );
     this.targets = frame.targets;
+    this.drained = frame.drained ?? [];
+    for (const t of this.targets)
+      if (t.kind === "apiserver" && this.drained.includes(t.host ?? ""))
+        this.readyz.forget(t.address);
     this.apiserver = frame.apiserver;
     // A new policy applies to the drift there is now, not only to the next.
     if (frame.driftPolicy !== this.driftPolicy) this.scheduleCheck();
@@ -149,7 +155,7 @@ export class LiveView {
   private async probe(): Promise<void> {
     const timeout = Math.min(5000, Math.max(1000, this.intervalMs - 500));
     const [results, own] = await Promise.all([
-      probeAll(this.targets, this.ctx.root, timeout, this.readyz),
+      probeAll(this.targets, this.ctx.root, timeout, this.readyz, this.drained),
       this.apiserver ? probeUrl(this.apiserver, timeout, this.ctx.root) : Promise.resolve(null),
     ]);
     this.results = results;

@@ -2,16 +2,21 @@ import type { WireBundle } from "../shared/bundle-schema.ts";
 import { hostPort } from "../shared/net.ts";
 import type { ProbeResult } from "../shared/live.ts";
 
-/** The LB backends (`ip:port`) a bundle gives this node: its nginx or HAProxy, sorted. */
-export function lbBackends(wire: WireBundle | null): string[] {
-  if (wire === null) return [];
-  const out = new Set<string>();
-  for (const a of wire.artifacts as Array<{ kind?: unknown; spec?: unknown }>) {
+/** The LB backends a bundle gives this node (its nginx or HAProxy): master name -> `ip:port`. */
+export function lbBackendsByName(wire: WireBundle | null): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of (wire?.artifacts ?? []) as Array<{ kind?: unknown; spec?: unknown }>) {
     if (a.kind !== "nginx" && a.kind !== "haproxy") continue;
-    const spec = a.spec as { backends?: Array<{ address: string; port: number }> } | undefined;
-    for (const b of spec?.backends ?? []) out.add(hostPort(b.address, b.port));
+    const spec = a.spec as
+      { backends?: Array<{ name: string; address: string; port: number }> } | undefined;
+    for (const b of spec?.backends ?? []) out.set(b.name, hostPort(b.address, b.port));
   }
-  return [...out].sort();
+  return out;
+}
+
+/** The LB backends (`ip:port`) a bundle gives this node, sorted. */
+export function lbBackends(wire: WireBundle | null): string[] {
+  return [...new Set(lbBackendsByName(wire).values())].sort();
 }
 
 /**

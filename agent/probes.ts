@@ -131,13 +131,14 @@ export async function probeAll(
   root: string,
   timeoutMs: number,
   readyz: ReadyzChecker,
+  drained: readonly string[] = [],
 ): Promise<Record<string, ProbeResult>> {
   const results = await Promise.all(
     targets.map((t) =>
       t.kind === "lb-name"
         ? probeName(t.host ?? "", t.address, root)
         : t.kind === "apiserver"
-          ? readyz.check(t.address)
+          ? readyz.check(t.address, !drained.includes(t.host ?? ""))
           : probeSocket(t.address, false, timeoutMs),
     ),
   );

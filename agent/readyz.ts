@@ -40,8 +40,11 @@ export class ReadyzChecker {
     return a;
   }
 
-  /** One check of `ip:port`. */
-  check(address: string): Promise<ProbeResult> {
+  /**
+   * One check of `ip:port`. Without `keepAlive` the connection closes after the answer (a
+   * drained master: this node must show no connection to it).
+   */
+  check(address: string, keepAlive = true): Promise<ProbeResult> {
     const { host, port } = splitAddress(address);
     guardProbe(host, `the readiness check of ${address}`);
     const t0 = performance.now();
@@ -54,7 +57,15 @@ export class ReadyzChecker {
         resolve(r);
       };
       const req = request(
-        { host, port, path: "/readyz", method: "GET", agent: this.agentFor(address) },
+        {
+          host,
+          port,
+          path: "/readyz",
+          method: "GET",
+          ...(keepAlive ? { agent: this.agentFor(address) } : { agent: false }),
+          ...(keepAlive || this.ca ? {} : { rejectUnauthorized: false }),
+          ...(!keepAlive && this.ca ? { ca: this.ca } : {}),
+        },
         (res) => {
           const status = res.statusCode ?? 0;
           res.resume();
@@ -84,6 +95,12 @@ export class ReadyzChecker {
       );
       req.end();
     });
+  }
+
+  /** Closes the kept-alive connection to one address. */
+  forget(address: string): void {
+    this.agents.get(address)?.destroy();
+    this.agents.delete(address);
   }
 
   /** Closes every kept-alive connection. */

@@ -139,9 +139,43 @@ export const NodeStatus = z.object({
   vipHeld: z.boolean().nullable(),
   /** nginx nodes: masters this node's agent took out of its LB after failed /readyz checks */
   ejected: z.array(z.object({ master: z.string(), since: z.string(), reason: z.string() })),
+  /** a master being drained (POST .../hosts/{host}/drain); null for the rest */
+  drain: z.object({ state: z.enum(["draining", "drained"]), since: z.string() }).nullable(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
+
+/** POST .../hosts/{host}/drain */
+export const DrainBody = z
+  .object({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .optional()
+      .meta({ description: "seconds before its remaining connections are closed (default 30)" }),
+  })
+  .strict();
+export const DrainStarted = z.object({
+  host: z.string(),
+  state: z.literal("draining"),
+  since: z.string(),
+  graceSeconds: z.number().int(),
+});
+/** GET .../hosts/{host}/drain */
+export const DrainStatus = z.object({
+  host: z.string(),
+  state: z.enum(["none", "draining", "drained"]),
+  since: z.string().optional(),
+  graceSeconds: z.number().int().optional(),
+  nodes: z.object({
+    /** connected nodes whose LB has not applied the drain yet */
+    routing: z.number().int(),
+    /** established connections to the master that nodes report */
+    connections: z.number().int(),
+  }),
+});
 
 export const JoinTokenInfo = z.object({
   id: z.string(),

@@ -84,6 +84,18 @@ export const ClientMessage = z.discriminatedUnion("type", [
     ),
     /** protocol 3, on an lb host running keepalived: whether this host holds the VIP now */
     vip: z.optional(z.strictObject({ held: z.boolean() })),
+    /**
+     * protocol 4, while masters are drained: the drains this node's LB has applied, and its
+     * established connections to each drained master
+     */
+    lb: z.optional(
+      z.strictObject({
+        drained: z.array(HostName).check(z.maxLength(64)),
+        connections: z
+          .record(HostName, Count)
+          .check(z.refine((r) => Object.keys(r).length <= 64, "too many masters")),
+      }),
+    ),
     /** protocol 4: the LB backends this node has taken out now (all of them, sent on change) */
     ejected: z.optional(
       z
@@ -108,6 +120,8 @@ export const ServerMessage = z.discriminatedUnion("type", [
     driftPolicy: DriftPolicy,
     apiserver: Text(300),
     targets: z.array(TargetSchema).check(z.maxLength(10_000)),
+    /** protocol 4: masters being drained; the node's LB sends them no new connection */
+    drained: z.optional(z.array(HostName).check(z.maxLength(1000))),
   }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -8,6 +8,7 @@ import { auditRoutes } from "./routes/audit.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
 import { liveRoutes } from "./routes/live.ts";
+import { drainRoutes } from "./routes/drain.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
 import { topologyRoutes } from "./routes/topology.ts";
@@ -37,6 +38,7 @@ export const app = root
   .route("/v1/clusters", auditRoutes)
   .route("/v1/clusters", rolloutRoutes)
   .route("/v1/clusters", liveRoutes)
+  .route("/v1/clusters", drainRoutes)
   .route("/v1/register", registerRoutes)
   .route("/v1/agent", agentRoutes)
   .get("/healthz", (c) => c.text("ok\n"))

@@ -7,6 +7,7 @@ import { readTopology, requireCluster } from "./db/topology-store.ts";
 import { notFound } from "./errors.ts";
 import { livePolicyOf } from "./hub/live.ts";
 import { plansFor } from "./plans.ts";
+import { drainsOf } from "./db/drains.ts";
 
 /**
  * Desired state, in one module: what every host should run now (its rollout target if a
@@ -51,11 +52,13 @@ export async function desiredPlan(d: Db, cluster: string, host: string): Promise
   return plan;
 }
 
-/** What the hub holds: each host's desired plan, and the cluster's live policy. */
+/** What the hub holds: each host's desired plan, the live policy and the drained masters. */
 export async function loadDesired(
   d1: D1Database,
   cluster: string,
-): Promise<{ plans: Map<string, NodePlan>; policy: LivePolicy }> {
-  const state = await desiredState(db(d1), cluster);
-  return { plans: state.desired, policy: livePolicyOf(state.cluster) };
+): Promise<{ plans: Map<string, NodePlan>; policy: LivePolicy; drained: string[] }> {
+  const d = db(d1);
+  const state = await desiredState(d, cluster);
+  const drained = (await drainsOf(d, cluster)).map((r) => r.host).sort();
+  return { plans: state.desired, policy: livePolicyOf(state.cluster), drained };
 }

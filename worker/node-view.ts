@@ -3,6 +3,8 @@ import type { NodeStatus } from "../shared/api-schemas.ts";
 import type { Db } from "./db/client.ts";
 import { nodes } from "./db/schema.ts";
 import { desiredState } from "./desired-state.ts";
+import { drainsOf, lbReportsOf } from "./db/drains.ts";
+import { drainView } from "../shared/drain.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -15,6 +17,14 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
     .where(and(eq(nodes.cluster, cluster)))
     .all();
   const byHost = new Map(rows.map((r) => [r.host, r]));
+  const reports = lbReportsOf(rows, desired);
+  const now = Date.now();
+  const drainOf = new Map(
+    (await drainsOf(d, cluster)).map((rec) => {
+      const v = drainView(rec, reports, now);
+      return [rec.host, { state: v.state as "draining" | "drained", since: iso(rec.since) ?? "" }];
+    }),
+  );
   return [...desired.entries()].map(([host, plan]) => {
     const r = byHost.get(host);
     return {
@@ -42,6 +52,7 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
       // Only lb hosts running keepalived (protocol 3 agents) say; null elsewhere.
       vipHeld: r?.vipHeld ?? null,
       ejected: r ? (JSON.parse(r.ejected) as NodeStatus["ejected"]) : [],
+      drain: drainOf.get(host) ?? null,
     };
   });
 }

@@ -49,7 +49,8 @@ function header(healthBinds: string[]): string[] {
     "defaults",
     "  log global",
     "  mode tcp",
-    "  timeout connect 2s",
+    // Also bounds a health check (min(timeout connect, inter)): a hung apiserver fails its check in 1 s.
+    "  timeout connect 1s",
     "  retries 2",
     "  option redispatch",
     "  timeout client 3h",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeList } from "../../shared/api-schemas.ts";
+import { DrainStarted, DrainStatus, NodeList } from "../../shared/api-schemas.ts";
 import { ApiserverStandin, type StandinMode } from "../../scripts/apiserver-standin.ts";
 import { once, recovery, sample, streamOn } from "../../bench/traffic.ts";
 import { Fleet, waitFor, type Node } from "./fleet.ts";
@@ -154,6 +154,56 @@ describe.each(["nginx", "haproxy"] as const)("a node whose localhost LB is %s", 
     }
     await heal(lb);
   }, 60_000);
+});
+
+describe("draining a master", () => {
+  const drainPath = (h: string) => `/v1/clusters/${CLUSTER}/hosts/${h}/drain`;
+
+  it("refuses a host that is not a master (422) and the last undrained master (409)", async () => {
+    expect((await fleet.api("POST", drainPath("n1"), {})).status).toBe(422);
+    expect((await fleet.api("POST", drainPath("m1"), {})).status).toBe(202);
+    const last = await fleet.api<{ detail: string }>("POST", drainPath("m2"), {});
+    expect(last.status).toBe(409);
+    expect(last.body.detail).toContain("last master");
+    expect((await fleet.api("DELETE", drainPath("m1"))).status).toBe(200);
+  });
+
+  it("moves new connections off the master within 5 s without a failed request, and back", async () => {
+    await heal("nginx");
+    await heal("haproxy");
+    const during = Promise.all([sample(LBS.nginx.port, 9000), sample(LBS.haproxy.port, 9000)]);
+    const t0 = performance.now();
+    const started = await fleet.call(DrainStarted, "POST", drainPath("m2"), { graceSeconds: 10 });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ host: "m2", state: "draining", graceSeconds: 10 });
+    const posted = performance.now() - t0;
+    for (const samples of await during) {
+      expect(samples.filter((s) => !s.ok)).toEqual([]);
+      const onM2 = samples.filter((s) => s.body === "m2").map((s) => s.at);
+      expect(Math.max(0, ...onM2) - posted).toBeLessThan(5000);
+    }
+    const done = await waitFor(
+      "the drain to complete",
+      async () => {
+        const s = await fleet.call(DrainStatus, "GET", drainPath("m2"));
+        return s.body.state === "drained" && s.body;
+      },
+      20_000,
+    );
+    expect(done).toMatchObject({
+      host: "m2",
+      state: "drained",
+      nodes: { routing: 0, connections: 0 },
+    });
+    const listed = (await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`)).body.nodes;
+    expect(listed.find((n) => n.host === "m2")?.drain?.state).toBe("drained");
+    expect(listed.find((n) => n.host === "m1")?.drain).toBeNull();
+
+    const ended = await fleet.call(DrainStatus, "DELETE", drainPath("m2"));
+    expect(ended.body.state).toBe("none");
+    await heal("nginx");
+    await heal("haproxy");
+  }, 90_000);
 });
 
 describe("the pre-swap check", () => {

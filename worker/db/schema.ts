@@ -72,6 +72,8 @@ export const nodes = sqliteTable(
     vipHeld: integer("vip_held", { mode: "boolean" }),
     /** nginx nodes: the backends its agent took out, [{master, since, reason}] (JSON) */
     ejected: text("ejected").notNull().default("[]"),
+    /** while masters are drained: {drained: [masters its LB applied], connections: {master: n}} */
+    lb: text("lb"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],
@@ -95,6 +97,19 @@ export const joinTokens = sqliteTable(
   },
   // D1 runs writes one at a time: the use that would pass max_uses fails its whole batch.
   (t) => [check("join_tokens_uses", sql`${t.maxUses} IS NULL OR ${t.uses} <= ${t.maxUses}`)],
+);
+
+/** Masters being drained (kept across restarts): no node's LB sends them new connections. */
+export const drains = sqliteTable(
+  "drains",
+  {
+    cluster: text("cluster").notNull(),
+    host: text("host").notNull(),
+    since: integer("since").notNull(),
+    graceSeconds: integer("grace_seconds").notNull(),
+    actor: text("actor").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.host] })],
 );
 
 /** Every change, by whom (a token id, never a secret). */

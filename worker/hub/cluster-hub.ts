@@ -47,6 +47,8 @@ export class ClusterHub extends DurableObject<Env> {
   private desired: Map<string, NodePlan> | null = null;
   private loading: Promise<void> | null = null;
   private policy: LivePolicy = DEFAULT_LIVE_POLICY;
+  /** masters being drained: sent to protocol 4 agents with their targets */
+  private drained: string[] = [];
   /** no rollout step before this (ms): steps are throttled, an operator's change is not */
   private rolloutNotBefore = 0;
 
@@ -349,16 +351,18 @@ export class ClusterHub extends DurableObject<Env> {
   }
 
   private async load(cluster: string): Promise<void> {
-    const { plans, policy } = await loadDesired(this.env.DB, cluster);
+    const { plans, policy, drained } = await loadDesired(this.env.DB, cluster);
     this.desired = plans;
     this.policy = policy;
+    this.drained = drained;
   }
 
   /** Sends a v2 agent its probe targets and policy when they differ from what it has. */
   private sendTargets(ws: WebSocket, state: SocketState): void {
     const plan = this.desired?.get(state.host);
     if (!plan || !state.helloed || (state.protocol ?? 1) < 2) return;
-    const { frame, key } = targetsFrame(plan, this.policy);
+    const drained = (state.protocol ?? 1) >= 4 ? this.drained : [];
+    const { frame, key } = targetsFrame(plan, this.policy, drained);
     if (state.targetsKey === key) return;
     send(ws, frame);
     state.targetsKey = key;

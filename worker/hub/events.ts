@@ -39,6 +39,7 @@ export function eventsOf(host: string, p: NodePatch): Array<Record<string, unkno
     lastDrift,
     lastSeen: _s,
     ejected: _e,
+    lb: _lb,
     ...rest
   } = p;
   if (

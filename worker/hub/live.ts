@@ -17,6 +17,7 @@ export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
 export function targetsFrame(
   plan: NodePlan,
   policy: LivePolicy,
+  drained: string[] = [],
 ): { frame: Extract<ServerMessage, { type: "targets" }>; key: string } {
   const frame = {
     type: "targets" as const,
@@ -24,6 +25,8 @@ export function targetsFrame(
     driftPolicy: policy.driftPolicy,
     apiserver: plan.endpoints.apiserver.url,
     targets: plan.targets,
+    // Only protocol 4 agents know drains; the frame of others stays as it was.
+    ...(drained.length > 0 ? { drained } : {}),
   };
   return { frame, key: sha256Hex(canonicalJson(frame)) };
 }
@@ -43,6 +46,7 @@ export function reportPatch(
     patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;
   }
   if (r.vip) patch.vipHeld = r.vip.held;
+  if (r.lb) patch.lb = JSON.stringify(r.lb);
   if (r.ejected)
     patch.ejected = JSON.stringify(
       [...r.ejected].sort((a, b) => (a.master < b.master ? -1 : a.master > b.master ? 1 : 0)),

@@ -22,6 +22,7 @@ export interface NodePatch {
   lastDrift?: string;
   vipHeld?: boolean;
   ejected?: string;
+  lb?: string;
 }
 
 const BATCH = 400;

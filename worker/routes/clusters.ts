@@ -10,6 +10,7 @@ import {
   joinTokens,
   nodes,
   nodeTargets,
+  drains,
   rollouts,
   topologyVersions,
 } from "../db/schema.ts";
@@ -101,6 +102,7 @@ export const clusterRoutes = router()
         d.delete(joinTokens).where(eq(joinTokens.cluster, name)),
         d.delete(rollouts).where(eq(rollouts.cluster, name)),
         d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
+        d.delete(drains).where(eq(drains.cluster, name)),
         d.delete(clusters).where(eq(clusters.name, name)),
         d
           .insert(audit)

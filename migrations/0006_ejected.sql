@@ -1,1 +1,0 @@
-ALTER TABLE `nodes` ADD `ejected` text DEFAULT '[]' NOT NULL;

@@ -1,0 +1,87 @@
+import { and, eq } from "drizzle-orm";
+import type { DrainRecord, NodeLbReport } from "../../shared/drain.ts";
+import type { NodePlan } from "../../shared/bundle.ts";
+import type { Db } from "./client.ts";
+import { audit, drains, nodes } from "./schema.ts";
+
+/** The cluster's drained masters, oldest first. */
+export async function drainsOf(d: Db, cluster: string): Promise<DrainRecord[]> {
+  const rows = await d.select().from(drains).where(eq(drains.cluster, cluster)).all();
+  return rows
+    .map((r) => ({ host: r.host, since: r.since, graceSeconds: r.graceSeconds }))
+    .sort((a, b) => a.since - b.since || (a.host < b.host ? -1 : 1));
+}
+
+/** Starts a drain (or keeps the one under way), audited `host.drain`, in one batch. */
+export async function startDrain(
+  d: Db,
+  cluster: string,
+  rec: DrainRecord,
+  actor: string,
+): Promise<void> {
+  await d.batch([
+    d
+      .insert(drains)
+      .values({ cluster, ...rec, actor })
+      .onConflictDoNothing(),
+    d.insert(audit).values({
+      cluster,
+      at: rec.since,
+      actor,
+      action: "host.drain",
+      detail: JSON.stringify({ host: rec.host, graceSeconds: rec.graceSeconds }),
+    }),
+  ]);
+}
+
+/** Ends a drain, audited `host.undrain`; false when there was none. */
+export async function endDrain(
+  d: Db,
+  cluster: string,
+  host: string,
+  actor: string,
+): Promise<boolean> {
+  const [gone] = await d.batch([
+    d
+      .delete(drains)
+      .where(and(eq(drains.cluster, cluster), eq(drains.host, host)))
+      .returning(),
+    d.insert(audit).values({
+      cluster,
+      at: Date.now(),
+      actor,
+      action: "host.undrain",
+      detail: JSON.stringify({ host }),
+    }),
+  ]);
+  return gone.length > 0;
+}
+
+/** What each node last said about its LB, for `drainView`. */
+export async function lbReports(
+  d: Db,
+  cluster: string,
+  plans: Map<string, NodePlan>,
+): Promise<NodeLbReport[]> {
+  const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+  return lbReportsOf(rows, plans);
+}
+
+/** The same, from node rows already read. */
+export function lbReportsOf(
+  rows: Array<{ host: string; connected: boolean; lb: string | null }>,
+  plans: Map<string, NodePlan>,
+): NodeLbReport[] {
+  return rows.map((r) => {
+    const lb = r.lb
+      ? (JSON.parse(r.lb) as { drained: string[]; connections: Record<string, number> })
+      : { drained: [], connections: {} };
+    const kinds = plans.get(r.host)?.bundle.artifacts.map((a) => a.kind) ?? [];
+    return {
+      connected: r.connected,
+      hasLb: kinds.includes("nginx") || kinds.includes("haproxy"),
+      drained: lb.drained,
+      connections: lb.connections,
+    };
+  });
+}
