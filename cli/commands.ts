@@ -66,7 +66,10 @@ export async function status(f: Flags, out: Out): Promise<number> {
       n.groups.join(","),
       `v${n.desired.version}`,
       n.applied ? `v${n.applied.version}` : "-",
-      n.status + (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : ""),
+      n.status +
+        (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : "") +
+        (n.ejected.length > 0 ? ` (ejected: ${n.ejected.map((e) => e.master).join(",")})` : "") +
+        (n.drain ? ` (${n.drain.state})` : ""),
       n.connected ? "yes" : "no",
       `${n.apiserver.url} ${n.apiserver.ok === null ? "?" : n.apiserver.ok ? `ok ${n.apiserver.ms ?? 0}ms` : "FAILING"}`,
       n.lastError ?? "",

@@ -22,6 +22,8 @@ export interface Flags {
   ttl?: string;
   maxUses?: string;
   interval?: string;
+  grace?: string;
+  wait: boolean;
 }
 
 export type Out = (s: string) => void;

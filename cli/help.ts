@@ -16,8 +16,9 @@ export const HELP: Record<string, string> = {
   applies.
   --prune also removes registered hosts the inventory does not list.`,
   status: `halo status [--json]
-  Every node: groups, desired and applied version, status and drift, connected, its own path to
-  the apiserver and whether it works, last error. Exit 1 when a node failed.`,
+  Every node: groups, desired and applied version, status and drift, masters its LB took out
+  (ejected) or a drain, connected, its own path to the apiserver and whether it works, last
+  error. Exit 1 when a node failed.`,
   reachability: `halo reachability [--json]
   Node x target, as each node last probed it (masters' apiservers, etcd endpoints, the LB name).
   Colour only on a terminal. Exit 1 when a target fails somewhere.`,
@@ -36,6 +37,13 @@ halo token list [--json] | halo token revoke ID
   may claim although they already have an agent (re-imaging).`,
   host: `halo host list [--json] | halo host rm NAME [--yes]
   The cluster's hosts, declared or registered; rm revokes the host's agent.`,
+  drain: `halo drain HOST [--grace SECONDS] [--wait] [--json]
+  Drains a master: every node's LB and the external LB stop sending it new connections within
+  seconds, and its open ones are closed by the end of the grace (default 30 s). --wait prints
+  the progress (nodes still routing to it, connections open) until it is drained. Refused for a
+  host that is not a master, and for the last master not drained.`,
+  undrain: `halo undrain HOST [--json]
+  Ends a drain: the master gets connections again.`,
   audit: `halo audit [--limit N] [--json]
   Who changed what, newest first.`,
   describe: `halo describe node HOST [--json]

@@ -4,6 +4,7 @@ import { auditCmd, clusterCmd, hostCmd, login, status, tokenCmd, type Flags } fr
 import { apply, plan } from "./inventory-commands.ts";
 import { describeCmd, policyCmd, reachabilityCmd, watchCmd } from "./live-commands.ts";
 import { rollback, rolloutCmd } from "./rollout-commands.ts";
+import { drainCmd, undrainCmd } from "./drain-commands.ts";
 import { completion, HELP } from "./help.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,6 +20,8 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo policy get | halo policy set [--drift heal|report] [--probe-interval S]
   halo rollout watch|show|pause|resume|abort [ID]
   halo rollback VERSION
+  halo drain HOST [--grace S] [--wait]   no LB sends the master new connections (maintenance)
+  halo undrain HOST
   halo token create [--groups a,b] [--hosts h1,h2] [--ttl SECONDS] [--max-uses N]
   halo token list | halo token revoke ID
   halo host list | halo host rm NAME
@@ -48,10 +51,11 @@ const VALUE: Record<string, keyof Flags> = {
   "--max-uses": "maxUses",
   "--interval": "interval",
   "--limit": "limit",
+  "--grace": "grace",
 };
 
 function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; version: boolean } {
-  const flags: Flags = { yes: false, json: false, prune: false };
+  const flags: Flags = { yes: false, json: false, prune: false, wait: false };
   let help = false;
   let version = false;
   const words: string[] = [];
@@ -62,6 +66,7 @@ function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; 
     else if (a === "--yes" || a === "-y") flags.yes = true;
     else if (a === "--json") flags.json = true;
     else if (a === "--prune") flags.prune = true;
+    else if (a === "--wait") flags.wait = true;
     else if (a in VALUE) {
       const v = argv[++i];
       if (v === undefined) throw new CliError(`${a} needs a value`, EXIT.usage);
@@ -118,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
       return rollback(sub, flags, out);
     case "token":
       return tokenCmd(sub, arg, flags, out);
+    case "drain":
+      return drainCmd(sub, flags, out);
+    case "undrain":
+      return undrainCmd(sub, flags, out);
     default:
       throw new CliError(`unknown command ${cmd}\n\n${USAGE}`, EXIT.usage);
   }

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DrainStarted, DrainStatus, NodeList } from "../../shared/api-schemas.ts";
 import { ApiserverStandin, type StandinMode } from "../../scripts/apiserver-standin.ts";
@@ -204,6 +206,37 @@ describe("draining a master", () => {
     await heal("nginx");
     await heal("haproxy");
   }, 90_000);
+});
+
+describe("halo drain and halo undrain", () => {
+  const halo = (...args: string[]) =>
+    spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        HALO_SERVER: fleet.cp.url,
+        HALO_TOKEN: "e2e-admin",
+        HALO_CLUSTER: CLUSTER,
+        HALO_CONFIG: join(fleet.dir, "cli.json"),
+      },
+    });
+
+  it("drains with progress until drained, shows it in status, and undrains", async () => {
+    const r = halo("drain", "m1", "--grace", "3", "--wait", "--interval", "200");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^m1: draining, \d+ node\(s\) still routing to it, \d+ connection\(s\) open\n/,
+    );
+    expect(r.stdout).toMatch(
+      /m1: drained, 0 node\(s\) still routing to it, \d+ connection\(s\) open\n$/,
+    );
+    expect(halo("status").stdout).toMatch(/\nm1 +kube-master\S* .* \(drained\)/);
+    expect(halo("drain", "m2").status).toBe(1);
+    const u = halo("undrain", "m1");
+    expect(u.stdout).toBe("m1: not drained; LBs send it connections again\n");
+    await heal("nginx");
+  }, 60_000);
 });
 
 describe("the pre-swap check", () => {
