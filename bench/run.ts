@@ -1,6 +1,7 @@
 import { benchChurn } from "./churn.ts";
 import { benchCompile, benchCompilePerHostVars } from "./compile.ts";
 import { benchDashboard } from "./dashboard.ts";
+import { benchFailover } from "./failover.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchFootprint } from "./footprint.ts";
 import { benchProbeLoad } from "./probe-load.ts";
@@ -10,6 +11,7 @@ import { benchStorm } from "./storm.ts";
 
 /** Each benchmark by name (HALO_BENCH_ONLY=a,b runs some); one that fails says so and the rest run. */
 const BENCHES: Array<[string, () => unknown]> = [
+  ["failover", benchFailover],
   ["compile", benchCompile],
   ["compile-vars", benchCompilePerHostVars],
   ["fanout", () => benchFanout(Number(process.env.HALO_BENCH_AGENTS ?? 5000))],

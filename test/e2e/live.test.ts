@@ -171,6 +171,12 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
   });
 
   it("heals a hand edit of nginx.conf: reported, rewritten, nginx reloaded in place", async () => {
+    // Every master is down: the agent keeps every backend in (none is marked down) once its
+    // checks have seen it, and the file stops changing.
+    await waitFor(
+      "n1's nginx to keep every master",
+      () => !readFileSync(nginxConf(n1), "utf8").includes(" down;"),
+    );
     const before = readFileSync(nginxConf(n1), "utf8");
     const pid = nginxPid(n1);
     appendFileSync(nginxConf(n1), "# edited by hand\n");

@@ -203,6 +203,7 @@ describe("nodes and config", () => {
       lastDrift: null,
       vipHeld: null,
       ejected: [],
+      drain: null,
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });
