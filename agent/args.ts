@@ -4,6 +4,10 @@ export interface Args {
   command: "join" | "run" | "status" | "leave" | "doctor" | "help" | "version";
   server?: string;
   token?: string;
+  /** the join token's file (`-`: stdin), kept out of argv */
+  tokenFile?: string;
+  /** join a control plane over plain http beyond loopback */
+  insecure: boolean;
   once: boolean;
   dryRun: boolean;
   root: string;
@@ -21,6 +25,7 @@ export interface Args {
 const VALUE_FLAGS = {
   "--server": "server",
   "--token": "token",
+  "--token-file": "tokenFile",
   "--root": "root",
   "--state": "state",
   "--config": "config",
@@ -41,6 +46,7 @@ export function parseArgs(argv: string[]): Result<Args, string> {
   const args: Args = {
     command: "help",
     once: false,
+    insecure: false,
     dryRun: false,
     root: "/",
     state: "/var/lib/halo",
@@ -61,6 +67,7 @@ export function parseArgs(argv: string[]): Result<Args, string> {
       ? [flag.slice(0, flag.indexOf("=")), flag.slice(flag.indexOf("=") + 1)]
       : [flag, undefined];
     if (name === "--once") args.once = true;
+    else if (name === "--insecure") args.insecure = true;
     else if (name === "--dry-run") args.dryRun = true;
     else if (name === "--help" || name === "-h") help = true;
     else if (name === "--version" || name === "-V") command ??= "version";
@@ -78,14 +85,34 @@ export function parseArgs(argv: string[]): Result<Args, string> {
     } else return err(`unknown flag '${name}'`);
   }
   args.command = help ? "help" : ((command ?? "help") as Args["command"]);
-  if (args.command === "join" && (!args.server || !args.token))
-    return err("join needs --server URL and --token T");
+  if (args.command === "join") {
+    if (!args.server || (!args.token && !args.tokenFile))
+      return err("join needs --server URL and --token-file FILE (or --token T)");
+    const plain = plainBeyondLoopback(args.server);
+    if (plain && !args.insecure)
+      return err(
+        `--server ${args.server} is not TLS: the join token and this node's credential would cross the network unencrypted, and anyone on the path could feed this node its config. Use https://, or add --insecure to accept that`,
+      );
+  }
   return ok(args);
+}
+
+/** Whether a control plane URL is plain http to anything but this machine's loopback. */
+export function plainBeyondLoopback(server: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(server);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== "http:") return false;
+  const h = u.hostname.replace(/^\[|\]$/g, "");
+  return !(h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h));
 }
 
 export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy config in step with the halo control plane
 
-  halo-agent join --server URL --token JOIN_TOKEN [--hostname NAME] [--ip ADDR]
+  halo-agent join --server URL --token-file FILE|- [--hostname NAME] [--ip ADDR] [--insecure]
   halo-agent run [--once [--timeout S]] [--dry-run]
   halo-agent status
   halo-agent doctor    check credential, control plane, each kind's path and commands, the last
@@ -93,6 +120,10 @@ export const USAGE = `halo-agent: keeps this node's HA endpoints and proxy confi
   halo-agent leave     remove the managed blocks, retire every kind, forget the credential
   halo-agent --version
 
+  --token-file F the join token, read from file F (or stdin with -): a token in argv (--token T)
+                 is visible to every user in ps
+  --insecure     join over plain http:// beyond loopback (refused otherwise: the credential and
+                 every bundle would travel unencrypted)
   --state DIR    credential, journal and applied state (default /var/lib/halo)
   --config FILE  agent config, YAML or JSON: {artifacts: {<kind>: {path, check, reload, health}}}
   --root DIR     prefix for every path the agent writes (tests, demos)

@@ -6,7 +6,8 @@ import { AgentMetrics, serveMetrics } from "./metrics.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { hostname, networkInterfaces } from "node:os";
 import { join as joinPath } from "node:path";
-import type { Args } from "./args.ts";
+import { plainBeyondLoopback, type Args } from "./args.ts";
+import { readFileSync } from "node:fs";
 import { appliedPath, applyBundle, readApplied, recover, type ApplyContext } from "./apply.ts";
 import { loadAgentConfig, type AgentConfig } from "./config.ts";
 import { AgentLoop, EXIT } from "./connection.ts";
@@ -41,7 +42,22 @@ function retryable(res: Response | Error): boolean {
   return res instanceof Error || res.status === 412 || res.status === 429 || res.status >= 500;
 }
 
+/** The join token: --token, or the file --token-file names (`-` is stdin), trimmed. */
+function joinToken(args: Args): string | null {
+  if (args.tokenFile === undefined) return args.token ?? null;
+  try {
+    return readFileSync(args.tokenFile === "-" ? 0 : args.tokenFile, "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 export async function join(args: Args): Promise<number> {
+  const token = joinToken(args);
+  if (token === null)
+    return (log(`--token-file ${args.tokenFile}: cannot read a token from it`), EXIT.usage);
+  if (args.insecure && plainBeyondLoopback(args.server ?? ""))
+    log(`--insecure: joining ${args.server} over plain http; the credential travels unencrypted`);
   const ip = args.ip ?? detectIp();
   if (!ip) return (log("cannot detect this node's address; pass --ip"), EXIT.usage);
   const host = args.hostname ?? hostname().split(".")[0] ?? "";
@@ -50,7 +66,7 @@ export async function join(args: Args): Promise<number> {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        token: args.token,
+        token,
         hostname: host,
         ip,
         facts: { agent: AGENT_VERSION, platform: process.platform, arch: process.arch },

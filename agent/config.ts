@@ -59,6 +59,12 @@ export const DEFAULT_ARTIFACTS = Object.fromEntries(
 ) as Record<ArtifactKind, KindConfig>;
 
 /**
+ * Kinds managed only where the config names them: `kubeconfig` restarts kubelet pointed at a
+ * new apiserver, which a node opts into, never gets by default.
+ */
+export const OPT_IN: readonly ArtifactKind[] = ["kubeconfig"];
+
+/**
  * Reads the agent config (YAML or JSON). Kinds the file leaves out keep their defaults; a
  * kind set to null is not managed on this node.
  */
@@ -72,7 +78,9 @@ export function loadAgentConfig(file: string | undefined): Result<AgentConfig, I
     }
   }
   const raw = (doc ?? {}) as { artifacts?: Record<string, unknown> };
-  const artifacts: Record<string, unknown> = { ...DEFAULT_ARTIFACTS };
+  const artifacts: Record<string, unknown> = Object.fromEntries(
+    Object.entries(DEFAULT_ARTIFACTS).filter(([k]) => !OPT_IN.includes(k as ArtifactKind)),
+  );
   for (const [k, v] of Object.entries(raw.artifacts ?? {})) {
     if (v === null) delete artifacts[k];
     else {

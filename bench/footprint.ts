@@ -61,7 +61,8 @@ export async function benchFootprint(seconds = 60): Promise<void> {
       (await fetch(`${cp.url}${path}`, { method, headers: h, body: JSON.stringify(body) })).json();
     await call("POST", "/v1/clusters", { name: "fp" });
     await call("PUT", "/v1/clusters/fp/topology", {
-      hosts: { m1: { ip: "10.0.0.1" } },
+      // Loopback only: the agents probe this master.
+      hosts: { m1: { ip: "127.0.0.91" } },
       groups: { "kube-master": { hosts: ["m1"] }, etcd: { hosts: ["m1"] } },
       vars: {},
     });
@@ -76,14 +77,20 @@ export async function benchFootprint(seconds = 60): Promise<void> {
       writeFileSync(join(node, "root/etc/hosts"), "127.0.0.1 localhost\n");
       const state = join(node, "state");
       const [exe = "", ...pre] = form.cmd;
-      spawnSync(exe, [
-        ...pre,
-        "join",
-        ...["--server", cp.url, "--token", token, "--hostname", `n${i}`, "--ip", `10.0.1.${i + 1}`],
-        ...["--state", state],
-      ]);
+      const env = { ...process.env, HALO_LOOPBACK_ONLY: "1" };
+      spawnSync(
+        exe,
+        [
+          ...pre,
+          "join",
+          ...["--server", cp.url, "--token-file", "-", "--hostname", `n${i}`],
+          ...["--ip", `127.0.1.${i + 1}`, "--state", state],
+        ],
+        { input: token, env },
+      );
       const agent = spawn(exe, [...pre, "run", "--root", join(node, "root"), "--state", state], {
         stdio: "ignore",
+        env,
       });
       running.push(agent);
       // Settled: connected, config applied, start-up garbage collected.

@@ -2,17 +2,23 @@
 // long-lived stream (a watch). Shared by the failover tests and the failover bench.
 import { request } from "node:https";
 
+/** Where requests go: a port on 127.0.0.1 (a localhost LB), or `ip:port` (an external LB). */
+export type Lb = number | string;
+const where = (lb: Lb) =>
+  typeof lb === "number"
+    ? { host: "127.0.0.1", port: lb }
+    : { host: lb.slice(0, lb.lastIndexOf(":")), port: Number(lb.slice(lb.lastIndexOf(":") + 1)) };
+
 /** One request over a new connection: the stand-in's name, or the error. */
 export function once(
-  port: number,
+  lb: Lb,
   timeoutMs = 1000,
   path = "/",
 ): Promise<{ ok: boolean; body: string; error?: string }> {
   return new Promise((resolve) => {
     const req = request(
       {
-        host: "127.0.0.1",
-        port,
+        ...where(lb),
         path,
         rejectUnauthorized: false,
         agent: false,
@@ -45,12 +51,12 @@ export interface Sample {
 }
 
 /** A new request every `everyMs` for `forMs`, each on its own connection with 1 s to answer. */
-export async function sample(port: number, forMs: number, everyMs = 100): Promise<Sample[]> {
+export async function sample(lb: Lb, forMs: number, everyMs = 100): Promise<Sample[]> {
   const t0 = performance.now();
   const pending: Array<Promise<Sample>> = [];
   while (performance.now() - t0 < forMs) {
     const at = performance.now() - t0;
-    pending.push(once(port).then((r) => ({ at, ok: r.ok, body: r.body })));
+    pending.push(once(lb).then((r) => ({ at, ok: r.ok, body: r.body })));
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return Promise.all(pending);
@@ -67,7 +73,7 @@ export function recovery(samples: Sample[]): { lastFailureMs: number; failed: nu
  * first); resolves with a function that resolves, in turn, when that stream closes.
  */
 export async function streamOn(
-  port: number,
+  lb: Lb,
   name: string,
   tries = 40,
 ): Promise<{ closed: Promise<number>; destroy: () => void }> {
@@ -75,7 +81,7 @@ export async function streamOn(
     const got = await new Promise<{ closed: Promise<number>; destroy: () => void } | null>(
       (resolve) => {
         const req = request(
-          { host: "127.0.0.1", port, path: "/watch", rejectUnauthorized: false, agent: false },
+          { ...where(lb), path: "/watch", rejectUnauthorized: false, agent: false },
           (res) => {
             res.once("data", (d: Buffer) => {
               if (!d.toString().startsWith(name)) {

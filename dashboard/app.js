@@ -160,7 +160,7 @@ async function clusterPage(name) {
     );
     renderDiagram(boxes.traffic, diagram, nodes.nodes, reach);
     renderRollout(boxes.rollout, name, rollouts.rollouts ?? [], info, refresh);
-    renderNodes(boxes.nodes, name, nodes.nodes);
+    renderNodes(boxes.nodes, name, nodes.nodes, refresh);
     renderMatrix(boxes.reachability, reach);
     return info;
   };

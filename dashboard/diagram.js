@@ -28,8 +28,11 @@ function verdict(outcomes) {
   const failed = known.filter((o) => !o.ok).length;
   if (known.length === 0) return { state: "unknown", text: "not probed yet" };
   if (failed > 0)
-    return { state: "bad", text: `failing from ${failed} of ${known.length} node(s)` };
-  return { state: "ok", text: `reachable from ${known.length} node(s)` };
+    return { state: "bad", text: `not ready from ${failed} of ${known.length} node(s)` };
+  const unknown = known.filter((o) => o.readiness === "unknown").length;
+  if (unknown > 0)
+    return { state: "ok", text: `alive (readiness unknown) from ${known.length} node(s)` };
+  return { state: "ok", text: `ready from ${known.length} node(s)` };
 }
 
 /** With keepalived, which lb host says it holds the VIP now (from the agents' own reports). */
@@ -60,12 +63,27 @@ export function renderDiagram(box, d, nodes, reach) {
   // Column c: masters, then the etcd members.
   const masters = d.masters.map((m) => {
     const v = verdict(results(`apiserver:${m.address}`));
+    const drain = byHost.get(m.host)?.drain;
+    const out = nodes.filter((n) => (n.ejected ?? []).some((e) => e.master === m.host));
+    const state = drain ? "unknown" : out.length > 0 && v.state === "ok" ? "bad" : v.state;
     return add(
       "c",
       `master:${m.host}`,
-      `${ICON[v.state]} master ${m.host}`,
-      [`apiserver ${m.address}`, v.text],
-      v.state,
+      `${ICON[state]} master ${m.host}`,
+      [
+        `apiserver ${m.address}`,
+        v.text,
+        ...(drain ? [`${drain.state}: no LB sends it new connections`] : []),
+        ...(out.length > 0
+          ? [
+              `taken out of the LB by ${names(
+                out.map((n) => n.host),
+                3,
+              )}`,
+            ]
+          : []),
+      ],
+      state,
     );
   });
   col.c += 20;

@@ -1,6 +1,6 @@
 // The nodes table: desired/applied, status, drift, connection, the node's own apiserver path,
 // the last error (as text); filter and sort; a node's detail shows its endpoints and files.
-import { ago, cluster, el, get, mark } from "./api.js";
+import { ago, api, cluster, el, get, mark } from "./api.js";
 
 const STATUS = {
   applied: "ok",
@@ -22,7 +22,41 @@ const COLUMNS = [
 ];
 const view = { filter: "", sort: "host", desc: false, open: new Set() };
 
-function cells(n) {
+/**
+ * A master's Drain (or Undrain) button, behind a confirmation: draining moves every node's LB
+ * off the master within seconds; its open connections close by the end of the grace.
+ */
+function drainButton(name, n, refresh, alert) {
+  if (!n.groups.includes("kube-master")) return null;
+  const draining = n.drain !== null && n.drain !== undefined;
+  const b = el(
+    "button",
+    { type: "button", class: draining ? "" : "danger", "data-drain": n.host },
+    draining ? "Undrain" : "Drain",
+  );
+  b.addEventListener("click", async () => {
+    const ask = draining
+      ? `Send connections to ${n.host} again?`
+      : `Drain ${n.host}? No node's load balancer will send it new connections, and its open ones close within 30 s.`;
+    if (!confirm(ask)) return;
+    b.disabled = true;
+    try {
+      const path = `${cluster(name)}/hosts/${encodeURIComponent(n.host)}/drain`;
+      await api(
+        draining ? "DELETE" : "POST",
+        path,
+        draining ? {} : { body: "{}", type: "application/json" },
+      );
+      await refresh?.();
+    } catch (e) {
+      alert.textContent = `${b.textContent} ${n.host}: ${e.message}`;
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+function cells(n, extra) {
   const a = n.apiserver;
   return [
     el(
@@ -32,7 +66,16 @@ function cells(n) {
       n.vipHeld === true ? [" ", mark("ok", "holds the VIP")] : null,
       el("div", { class: "dim" }, n.groups.join(", ")),
     ),
-    el("td", {}, mark(STATUS[n.status] ?? "unknown", n.status)),
+    el(
+      "td",
+      {},
+      mark(STATUS[n.status] ?? "unknown", n.status),
+      n.drain ? [" ", mark("warn", n.drain.state)] : null,
+      (n.ejected ?? []).length > 0
+        ? [" ", mark("warn", `took ${n.ejected.map((e) => e.master).join(", ")} out of its LB`)]
+        : null,
+      extra ? [" ", extra] : null,
+    ),
     el("td", {}, `v${n.desired?.version ?? "-"} / ${n.applied ? `v${n.applied.version}` : "-"}`),
     el(
       "td",
@@ -79,7 +122,8 @@ async function detail(name, host) {
   );
 }
 
-export function renderNodes(box, name, nodes) {
+export function renderNodes(box, name, nodes, refresh) {
+  const alert = el("p", { role: "alert", class: "alert" });
   const draw = () => {
     const f = view.filter.toLowerCase();
     const col = COLUMNS.find((c) => c[0] === view.sort) ?? COLUMNS[0];
@@ -109,7 +153,14 @@ export function renderNodes(box, name, nodes) {
         else view.open.add(n.host);
         draw();
       });
-      rows.push(el("tr", { "data-host": n.host }, ...cells(n), el("td", {}, toggle)));
+      rows.push(
+        el(
+          "tr",
+          { "data-host": n.host },
+          ...cells(n, drainButton(name, n, refresh, alert)),
+          el("td", {}, toggle),
+        ),
+      );
       if (open) {
         const cell = el("td", { colspan: COLUMNS.length + 1 }, "loading…");
         detail(name, n.host).then(
@@ -159,6 +210,7 @@ export function renderNodes(box, name, nodes) {
   const table = el("table", { id: "nodes-table" });
   box.replaceChildren(
     el("div", { class: "row" }, el("label", { for: "node-filter" }, "Filter nodes"), search),
+    alert,
     table,
   );
   draw();

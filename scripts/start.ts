@@ -1,6 +1,10 @@
-// npm start: the control plane under `wrangler dev` with the seed's example cluster, and a demo
-// fleet of real agents (one per example host) applying into a sandbox folder. Ctrl-C stops all.
+// npm start: the control plane under `wrangler dev` with the seed's example cluster moved onto
+// loopback addresses, TLS apiserver stand-ins for its masters, and a demo fleet of real agents
+// (one per example host) applying into a sandbox folder. Nothing leaves 127.0.0.0/8. Ctrl-C
+// stops all.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:http";
+import { ApiserverStandin, type StandinMode } from "./apiserver-standin.ts";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -11,7 +15,12 @@ const BUN = resolve(ROOT, "node_modules/.bin/bun");
 const DATA = resolve(ROOT, ".halo");
 const SANDBOX = resolve(DATA, "sandbox");
 const CLUSTER = "demo";
-const INVENTORY = resolve(ROOT, "examples/seed-cluster.ini");
+const INVENTORY = resolve(ROOT, "examples/demo-cluster.ini");
+/** The demo cluster's masters (examples/demo-cluster.ini): their apiserver stand-ins. */
+const MASTERS = { master1: "127.0.10.11", master2: "127.0.10.12" } as const;
+const SP = 6443;
+// The demo's agents stop rather than probe anything beyond loopback.
+const AGENT_ENV = { ...process.env, HALO_LOOPBACK_ONLY: "1" };
 
 function adminToken(): string {
   const vars = resolve(ROOT, ".dev.vars");
@@ -61,9 +70,21 @@ if (created.status === 201) {
     `halo: cluster ${CLUSTER} is kept as the last run left it (version ${String(v)}); npm start -- --fresh starts over`,
   );
 }
-const topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as {
+let topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as {
   topology: { hosts: Record<string, { ip?: string }> };
 };
+// A cluster kept from an earlier demo on other addresses would have the agents probe them.
+if (Object.values(topo.topology.hosts).some((h) => h.ip && !h.ip.startsWith("127."))) {
+  console.log(`halo: the kept cluster has addresses beyond loopback; loading ${INVENTORY} again`);
+  const put = await api(
+    "PUT",
+    `/v1/clusters/${CLUSTER}/topology?prune=true`,
+    readFileSync(INVENTORY, "utf8"),
+    "text/plain",
+  );
+  if (put.status !== 200) throw new Error(`loading ${INVENTORY}: ${JSON.stringify(put.body)}`);
+  topo = (await api("GET", `/v1/clusters/${CLUSTER}/topology`)).body as typeof topo;
+}
 const join = (
   await api(
     "POST",
@@ -77,6 +98,24 @@ const join = (
     }),
   )
 ).body as { token: string };
+
+// One TLS stand-in per master, and a control port to break and heal them.
+const standins = new Map(
+  Object.entries(MASTERS).map(([name, ip]) => [name, new ApiserverStandin(name, ip, SP)]),
+);
+for (const s of standins.values()) await s.start();
+const control = createServer((req, res) => {
+  const [, name, mode] = (req.url ?? "").split("/");
+  const s = standins.get(name ?? "");
+  if (req.method !== "POST" || !s || !["ok", "unready", "hung", "stopped"].includes(mode ?? "")) {
+    res.writeHead(404).end("POST /<master>/<ok|unready|hung|stopped>\n");
+    return;
+  }
+  void s.set(mode as StandinMode).then(() => res.end(`${name} is ${mode}\n`));
+});
+const controlPort = await new Promise<number>((r) =>
+  control.listen(0, "127.0.0.1", () => r((control.address() as { port: number }).port)),
+);
 
 const agents: ChildProcess[] = [];
 for (const [host, h] of Object.entries(topo.topology.hosts)) {
@@ -95,21 +134,21 @@ for (const [host, h] of Object.entries(topo.topology.hosts)) {
       "join",
       "--server",
       cp.url,
-      "--token",
-      join.token,
+      "--token-file",
+      "-",
       "--hostname",
       host,
       "--ip",
       h.ip ?? "127.0.0.1",
       ...common,
     ],
-    { cwd: ROOT, encoding: "utf8" },
+    { cwd: ROOT, encoding: "utf8", env: AGENT_ENV, input: join.token },
   );
   if (joined.status !== 0) throw new Error(`agent ${host} could not join: ${joined.stderr}`);
   const agent = spawn(
     BUN,
     ["agent/main.ts", "run", "--root", dir, "--config", "examples/agent-sandbox.yaml", ...common],
-    { cwd: ROOT, stdio: ["ignore", "inherit", "pipe"] },
+    { cwd: ROOT, stdio: ["ignore", "inherit", "pipe"], env: AGENT_ENV },
   );
   agent.stderr?.on("data", (d: Buffer) =>
     process.stdout.write(
@@ -127,14 +166,26 @@ halo is running.
   dashboard      ${cp.url}/clusters/${CLUSTER}   (sign in with the admin token)
   control plane  ${cp.url}   (API: ${cp.url}/v1/openapi.json)
   admin token    ${token}   (also in .dev.vars)
-  cluster        ${CLUSTER}, from ${INVENTORY}
+  cluster        ${CLUSTER}, from ${INVENTORY} (the seed's cluster on loopback addresses)
+  apiservers     TLS stand-ins for ${Object.entries(MASTERS)
+    .map(([n, ip]) => `${n} (${ip}:${SP})`)
+    .join(", ")}
   agents         ${agents.length}, one per host, writing under ${SANDBOX}/<host>/etc
 
 Look at a node's files:
   cat ${SANDBOX}/node1/etc/hosts ${SANDBOX}/node1/etc/halo/endpoints.json
 
+Break a master and watch the nodes see it (reachability, the dashboard), then heal it:
+  curl -s -X POST http://127.0.0.1:${controlPort}/master2/unready     (or hung, stopped, ok)
+  curl -s -H "authorization: Bearer ${token}" ${cp.url}/v1/clusters/${CLUSTER}/reachability
+
+Drain a master (no LB sends it new connections), follow it, end it:
+  npm run halo -- login --server ${cp.url} --token ${token} --cluster ${CLUSTER}
+  npm run halo -- drain master2 --wait
+  npm run halo -- undrain master2
+
 Change the topology and watch them follow (drops the external LB: nodes go direct to m[0]):
-  sed '/loadbalancer_apiserver=/d' examples/seed-cluster.ini | curl -s -X PUT -H "authorization: Bearer ${token}" \\
+  sed '/loadbalancer_apiserver=/d' examples/demo-cluster.ini | curl -s -X PUT -H "authorization: Bearer ${token}" \\
     -H "content-type: text/plain" --data-binary @- ${cp.url}/v1/clusters/${CLUSTER}/topology
   curl -s -H "authorization: Bearer ${token}" ${cp.url}/v1/clusters/${CLUSTER}/nodes
 
@@ -146,6 +197,8 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   for (const a of agents) a.kill("SIGTERM");
+  control.close();
+  for (const s of standins.values()) await s.stop();
   await cp.stop();
   process.exit(0);
 }

@@ -38,6 +38,20 @@ export const DialUrl = z
     ),
   );
 
+/**
+ * The apiserver URL kubelet is pointed at: `https://` to any host, plain `http://` only to a
+ * loopback host (the seed's masters on their own insecure port). Anything else would let
+ * whoever controls the bundle hand kubelet an apiserver without TLS.
+ */
+export const KubeletServerUrl = DialUrl.check(
+  z.refine(
+    (u) =>
+      u.startsWith("https://") ||
+      /^http:\/\/(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]):\d{1,5}$/.test(u),
+    "must be https://, or http:// to a loopback host",
+  ),
+);
+
 /** An array with bounds, in mini's spelling. */
 export const list = <T extends z.ZodMiniType>(item: T, min: number, max: number) =>
   z.array(item).check(z.minLength(min), z.maxLength(max));

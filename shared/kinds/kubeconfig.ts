@@ -1,9 +1,9 @@
 import * as z from "zod/mini";
 import { renderKubeconfigServer, setKubeconfigServer } from "../render/kubeconfig.ts";
-import { DialUrl } from "./fields.ts";
+import { KubeletServerUrl } from "./fields.ts";
 import { defineKind } from "./types.ts";
 
-const Spec = z.strictObject({ server: DialUrl });
+const Spec = z.strictObject({ server: KubeletServerUrl });
 
 /**
  * `kubeconfig`: the `server:` of this node's kubeconfig files (kubelet's, kube-proxy's) set to

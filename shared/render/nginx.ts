@@ -16,7 +16,7 @@ export interface NginxLbInput {
 /**
  * A full nginx.conf for the localhost apiserver LB: a TCP (stream) upstream of every master,
  * listeners on loopback only, passive failure handling, and a loopback-only /healthz. A
- * backend in `down` is kept in the upstream marked `down`; on reload the old workers get 5 s
+ * backend in `down` is kept in the upstream marked `down`; on reload the old workers get 3 s
  * (`worker_shutdown_timeout`) before their connections are closed, so a stream pinned to a
  * master that was taken out moves to a ready one.
  * Debian's stream module loads through modules-enabled; builds with stream compiled in match
@@ -37,7 +37,7 @@ export function renderNginx(input: NginxLbInput): string {
     "include /etc/nginx/modules-enabled/*.conf;",
     "worker_processes 2;",
     "worker_rlimit_nofile 8192;",
-    "worker_shutdown_timeout 5s;",
+    "worker_shutdown_timeout 3s;",
     "",
     "events {",
     "  multi_accept on;",

@@ -29,6 +29,23 @@ describe("what an agent accepts from the server", () => {
     expect(nginx?.content).toContain("server 10.0.0.1:443");
   });
 
+  it.each([
+    ["http://203.0.113.9:8080", "must be https://, or http:// to a loopback host"],
+    ["http://10.0.0.1:8080", "must be https://, or http:// to a loopback host"],
+  ])("refuses to point kubelet at %s", (server, message) => {
+    const w = wire();
+    const i = w.artifacts.findIndex((a) => (a as { kind: string }).kind === "kubeconfig");
+    w.artifacts[i] = { ...(w.artifacts[i] as object), spec: { server } };
+    expect(refusal(w)).toBe(`artifacts.${i}.spec.server: ${message}`);
+  });
+
+  it("lets kubelet use plain http only to a loopback host (a master's own insecure port)", () => {
+    const p = plans(cluster({ halo_profile: "kargo" })).get("m1");
+    const k = p?.bundle.artifacts.find((a) => a.kind === "kubeconfig");
+    expect(k?.spec).toEqual({ server: "http://localhost:8080" });
+    expect(acceptBundle(toWire(p!.bundle, RENDERER_VERSION), all).ok).toBe(true);
+  });
+
   it("refuses raw file content instead of a spec", () => {
     const w = wire();
     const i = nginxAt(w);

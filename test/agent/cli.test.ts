@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -31,11 +32,67 @@ async function closedPort(): Promise<number> {
 
 describe("halo-agent's command line", () => {
   it("takes flags before or after the command", () => {
-    const a = parseArgs(["--root", "/x", "join", "--server", "http://s", "--token", "t"]);
-    const b = parseArgs(["join", "--server=http://s", "--token", "t", "--root", "/x"]);
+    const a = parseArgs(["--root", "/x", "join", "--server", "https://s", "--token-file", "-"]);
+    const b = parseArgs(["join", "--server=https://s", "--token-file", "-", "--root", "/x"]);
     expect(a).toEqual(b);
-    expect(a.ok && a.value).toMatchObject({ command: "join", root: "/x", server: "http://s" });
+    expect(a.ok && a.value).toMatchObject({ command: "join", root: "/x", server: "https://s" });
   });
+
+  it("refuses to join over plain http beyond loopback unless --insecure, and says why", () => {
+    const plain = parseArgs(["join", "--server", "http://cp.example:8787", "--token-file", "t"]);
+    expect(plain.ok).toBe(false);
+    expect(!plain.ok && plain.error).toMatch(
+      /^--server http:\/\/cp.example:8787 is not TLS: .* add --insecure to accept that$/,
+    );
+    const forced = parseArgs([
+      "join",
+      "--server",
+      "http://cp.example:8787",
+      "--token-file",
+      "t",
+      "--insecure",
+    ]);
+    expect(forced.ok).toBe(true);
+    expect(parseArgs(["join", "--server", "http://127.0.0.1:8787", "--token-file", "t"]).ok).toBe(
+      true,
+    );
+  });
+
+  it("joins with the token from stdin, keeping it out of argv", async () => {
+    let sent = "";
+    const server = createHttpServer((req, res) => {
+      req.on("data", (d: Buffer) => (sent += d.toString()));
+      req.on("end", () => res.writeHead(401).end('{"detail":"unknown token"}'));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const child = spawn(BUN, [
+      AGENT,
+      "join",
+      "--server",
+      url,
+      "--token-file",
+      "-",
+      "--ip",
+      "127.0.0.1",
+      "--state",
+      join(dir, "tf"),
+    ]);
+    child.stdin.end("hj_secret_from_stdin\n");
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => child.on("exit", r));
+    server.close();
+    expect(code).toBe(1);
+    expect(err).toContain("registration refused (401): unknown token");
+    expect(JSON.parse(sent)).toMatchObject({ token: "hj_secret_from_stdin" });
+    const empty = spawnSync(BUN, [AGENT, "join", "--server", url, "--token-file", "-"], {
+      input: "",
+      encoding: "utf8",
+    });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("--token-file -: cannot read a token from it");
+  }, 60_000);
 
   it("names what is wrong: an unknown flag, a second command, a bad timeout", () => {
     expect(parseArgs(["run", "--bogus"])).toEqual({ ok: false, error: "unknown flag '--bogus'" });

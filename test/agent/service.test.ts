@@ -1,12 +1,26 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ARTIFACTS, loadAgentConfig } from "../../agent/config.ts";
+import { DEFAULT_ARTIFACTS, loadAgentConfig, OPT_IN } from "../../agent/config.ts";
 
 describe("installing the agent as a service", () => {
-  it("ships a sample /etc/halo/agent.yaml that loads and states every default", () => {
+  it("ships a sample /etc/halo/agent.yaml that loads and states every default but the opt-in kubeconfig", () => {
     const c = loadAgentConfig("agent/systemd/agent.yaml");
-    expect(c.ok && c.value.artifacts).toEqual(DEFAULT_ARTIFACTS);
+    const { kubeconfig: _k, ...managed } = DEFAULT_ARTIFACTS;
+    expect(OPT_IN).toEqual(["kubeconfig"]);
+    expect(c.ok && c.value.artifacts).toEqual(managed);
+  });
+
+  it("manages kubeconfig only where the config names it", () => {
+    const none = loadAgentConfig(undefined);
+    expect(none.ok && "kubeconfig" in none.value.artifacts).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), "halo-cfg-"));
+    writeFileSync(join(dir, "a.yaml"), "artifacts:\n  kubeconfig: {}\n");
+    const named = loadAgentConfig(join(dir, "a.yaml"));
+    expect(named.ok && named.value.artifacts.kubeconfig).toEqual(DEFAULT_ARTIFACTS.kubeconfig);
   });
 
   it("does not restart a revoked (3) or misconfigured (2) agent forever", () => {

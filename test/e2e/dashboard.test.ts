@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { TopologyResponse } from "../../shared/api-schemas.ts";
+import { DrainStatus, TopologyResponse } from "../../shared/api-schemas.ts";
 import type { Server } from "node:net";
 import { resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -138,7 +138,7 @@ describe("the dashboard in a real browser", () => {
       async () => (await box("master:m1").getAttribute("data-state")) === "bad",
       30_000,
     );
-    expect(await box("master:m1").textContent()).toMatch(/✗ master m1.*failing from \d of 2/);
+    expect(await box("master:m1").textContent()).toMatch(/✗ master m1.*not ready from \d of 2/);
     expect(await box("master:m2").getAttribute("data-state")).toBe("ok");
     const cell = page.locator("table.matrix td.bad").first();
     expect(await cell.textContent()).toMatch(/^✗ /);
@@ -220,6 +220,32 @@ describe("the dashboard in a real browser", () => {
       expect.stringMatching(/^Pause this rollout\?/),
       expect.stringMatching(/^Resume this rollout\?/),
       expect.stringMatching(/^Abort this rollout\?/),
+    ]);
+  });
+
+  it("drains a master from its row after a confirmation, and undrains it", async () => {
+    const asked: string[] = [];
+    page.removeAllListeners("dialog");
+    page.on("dialog", (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    const button = page.locator('[data-drain="m2"]');
+    await button.click();
+    const drain = async () =>
+      (await fleet.call(DrainStatus, "GET", `/v1/clusters/${CLUSTER}/hosts/m2/drain`)).body.state;
+    await expect.poll(drain, { timeout: 10_000 }).not.toBe("none");
+    const row = page.locator('tr[data-host="m2"]');
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/drain(ing|ed)/);
+    await expect
+      .poll(() => box("master:m2").textContent(), { timeout: 20_000 })
+      .toMatch(/drain(ing|ed): no LB sends it new connections/);
+    await shot("8-drain");
+    await page.locator('[data-drain="m2"]', { hasText: "Undrain" }).click();
+    await expect.poll(drain, { timeout: 10_000 }).toBe("none");
+    expect(asked).toEqual([
+      expect.stringMatching(/^Drain m2\? No node's load balancer/),
+      expect.stringMatching(/^Send connections to m2 again\?/),
     ]);
   });
 

@@ -285,8 +285,9 @@ export class Node {
         "join",
         "--server",
         this.fleet.cp.url,
-        "--token",
-        token,
+        // The token on stdin, as a user should pass it: never in argv.
+        "--token-file",
+        "-",
         "--hostname",
         this.host,
         "--ip",
@@ -294,7 +295,7 @@ export class Node {
         "--state",
         this.state,
       ],
-      { encoding: "utf8" },
+      { encoding: "utf8", input: token },
     );
     if (r.status !== 0) throw new Error(`join ${this.host}: ${r.stderr}`);
   }
