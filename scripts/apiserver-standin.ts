@@ -86,10 +86,20 @@ export class ApiserverStandin {
     res.on("close", () => clearInterval(t));
   }
 
-  /** Switches the fault; `stopped` closes the port and resets every open connection. */
+  private starting: Promise<this> | null = null;
+
+  /**
+   * Switches the fault; `stopped` closes the port and drops every open connection. Callers may
+   * overlap (two clients healing it at once): it is started once.
+   */
   async set(mode: StandinMode): Promise<void> {
     if (mode === "stopped") return this.stop();
-    if (this.server === null) await this.start();
+    if (this.server === null) {
+      this.starting ??= this.start().finally(() => {
+        this.starting = null;
+      });
+      await this.starting;
+    }
     this.mode = mode;
   }
 

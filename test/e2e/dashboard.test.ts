@@ -235,7 +235,7 @@ describe("the dashboard in a real browser", () => {
     const drain = async () =>
       (await fleet.call(DrainStatus, "GET", `/v1/clusters/${CLUSTER}/hosts/m2/drain`)).body.state;
     await expect.poll(drain, { timeout: 10_000 }).not.toBe("none");
-    const row = page.locator('tr[data-host="m2"]');
+    const row = page.locator('#nodes-table tr[data-host="m2"]');
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/drain(ing|ed)/);
     await expect
       .poll(() => box("master:m2").textContent(), { timeout: 20_000 })

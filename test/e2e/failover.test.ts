@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DrainStarted, DrainStatus, NodeList } from "../../shared/api-schemas.ts";
@@ -89,6 +90,34 @@ const ejectedOn = async (host: string) => {
   const { body } = await fleet.call(NodeList, "GET", `/v1/clusters/${CLUSTER}/nodes`);
   return body.nodes.find((n) => n.host === host)?.ejected.map((e) => e.master) ?? [];
 };
+
+const halo = (...args: string[]) =>
+  spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      HALO_SERVER: fleet.cp.url,
+      HALO_TOKEN: "e2e-admin",
+      HALO_CLUSTER: CLUSTER,
+      HALO_CONFIG: join(fleet.dir, "cli.json"),
+    },
+  });
+
+/** The CLI without blocking this process (spawnSync would stop the test's own clients). */
+function haloAsync(...args: string[]): Promise<{ status: number | null; stdout: string }> {
+  const p = spawn(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
+    env: {
+      ...process.env,
+      HALO_SERVER: fleet.cp.url,
+      HALO_TOKEN: "e2e-admin",
+      HALO_CLUSTER: CLUSTER,
+      HALO_CONFIG: join(fleet.dir, "cli.json"),
+    },
+  });
+  let stdout = "";
+  p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  return new Promise((r) => p.on("exit", (status) => r({ status, stdout })));
+}
 
 const BOTH = ["nginx", "haproxy"] as const;
 
@@ -211,18 +240,6 @@ describe("draining a master", () => {
 });
 
 describe("halo drain and halo undrain", () => {
-  const halo = (...args: string[]) =>
-    spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        HALO_SERVER: fleet.cp.url,
-        HALO_TOKEN: "e2e-admin",
-        HALO_CLUSTER: CLUSTER,
-        HALO_CONFIG: join(fleet.dir, "cli.json"),
-      },
-    });
-
   it("drains with progress until drained, shows it in status, and undrains", async () => {
     const r = halo("drain", "m1", "--grace", "3", "--wait", "--interval", "200");
     expect(r.stderr).toBe("");
@@ -239,6 +256,55 @@ describe("halo drain and halo undrain", () => {
     expect(u.stdout).toBe("m1: not drained; LBs send it connections again\n");
     await heal("nginx");
   }, 60_000);
+});
+
+describe("replacing a master", () => {
+  it("adds the new one, drains the old, removes it: not one request fails", async () => {
+    const m3 = new ApiserverStandin("m3", "127.0.0.54", SP);
+    await m3.start();
+    fleet.onStop(() => m3.stop());
+    await Promise.all(BOTH.map(heal));
+    const traffic = Promise.all(BOTH.map((lb) => sample(LBS[lb].port, 20_000, 100)));
+    const log: string[] = [];
+    // Not spawnSync: the clients must keep sending while the CLI runs.
+    const run = async (...args: string[]) => {
+      const r = await haloAsync(...args);
+      log.push(`$ halo ${args.join(" ")}`, r.stdout.trimEnd());
+      return r;
+    };
+    const put = await fleet.api("PUT", `/v1/clusters/${CLUSTER}/hosts/m3`, {
+      ip: "127.0.0.54",
+      groups: ["kube-master"],
+    });
+    expect(put.status).toBe(200);
+    log.push(`$ curl -X PUT ... /hosts/m3 -d '{"ip":"127.0.0.54","groups":["kube-master"]}'`);
+    log.push(JSON.stringify(put.body));
+    expect((await run("rollout", "watch", "--interval", "300")).status).toBe(0);
+    expect((await run("drain", "m2", "--grace", "5", "--wait", "--interval", "500")).status).toBe(
+      0,
+    );
+    expect((await run("host", "rm", "m2", "--yes")).status).toBe(0);
+    expect((await run("rollout", "watch", "--interval", "300")).status).toBe(0);
+    const seen = await traffic;
+    for (const samples of seen) {
+      expect(samples.filter((s) => !s.ok)).toEqual([]);
+      const bodies = new Set(samples.map((s) => s.body));
+      expect(bodies.has("m3")).toBe(true);
+      log.push(
+        `${samples.length} requests through one LB meanwhile, ${samples.filter((x) => !x.ok).length} failed`,
+      );
+    }
+    // The old master is gone from every LB.
+    await waitFor(
+      "m2 out of nginx.conf",
+      () =>
+        !readFileSync(
+          join(nodes.get("nginx")?.root ?? "", "etc/nginx/nginx.conf"),
+          "utf8",
+        ).includes("127.0.0.52"),
+    );
+    console.log(log.join("\n"));
+  }, 90_000);
 });
 
 describe("the pre-swap check", () => {
