@@ -3,6 +3,7 @@ import type { $ZodType, output } from "zod/v4/core";
 import { WireBundleSchema } from "./bundle-schema.ts";
 import { DriftPolicy, ProbeResultSchema, TargetSchema } from "./live.ts";
 import { HostName } from "./names.ts";
+import { KIND_NAMES } from "./kinds/registry.ts";
 import { issuesOf } from "./result.ts";
 
 /**
@@ -54,7 +55,7 @@ export const ClientMessage = z.discriminatedUnion("type", [
     version: Count,
     hash: Hash,
     /** kinds this node's config does not manage: never written here */
-    skipped: z.optional(z.array(Text(64)).check(z.maxLength(64))),
+    skipped: z.optional(z.array(z.enum(KIND_NAMES)).check(z.maxLength(64))),
   }),
   z.strictObject({
     type: z.literal("failed"),
@@ -72,15 +73,19 @@ export const ClientMessage = z.discriminatedUnion("type", [
     type: z.literal("report"),
     probes: z.optional(
       z.strictObject({
+        // A node probes at most a few dozen targets; the hub keeps only the ids it sent.
         results: z
           .record(Text(300), ProbeResultSchema)
-          .check(z.refine((r) => Object.keys(r).length <= 10_000, "too many results")),
+          .check(z.refine((r) => Object.keys(r).length <= 256, "too many results")),
         apiserver: ProbeResultSchema,
       }),
     ),
     /** managed files that differ from what was applied; healed when the policy re-applied them */
     drift: z.optional(
-      z.strictObject({ kinds: z.array(Text(64)).check(z.maxLength(64)), healed: z.boolean() }),
+      z.strictObject({
+        kinds: z.array(z.enum(KIND_NAMES)).check(z.maxLength(64)),
+        healed: z.boolean(),
+      }),
     ),
     /** protocol 3, on an lb host running keepalived: whether this host holds the VIP now */
     vip: z.optional(z.strictObject({ held: z.boolean() })),

@@ -1,10 +1,10 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { NodePlan } from "../shared/bundle.ts";
 import { canonicalJson } from "../shared/canonical-json.ts";
 import { removedHosts, type Membership } from "../shared/topology/membership.ts";
 import type { Db } from "./db/client.ts";
-import { nodes, nodeTargets } from "./db/schema.ts";
+import { clusters, nodes, nodeTargets } from "./db/schema.ts";
 import {
   commitTopology,
   readTopology,
@@ -30,6 +30,11 @@ export interface Change {
   extra?: (version: number) => BatchItem<"sqlite">[];
   /** compute and describe the change, commit nothing */
   dryRun?: boolean;
+  /**
+   * A registration: it adds or claims one host and starts that host's config, and nothing
+   * else. No rollout starts, none is superseded or resumed, no failure is forgiven.
+   */
+  joiningHost?: string;
 }
 
 /** How one host's bundle would change: the kinds that differ, and its apiserver URL before and after. */
@@ -122,7 +127,9 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
     },
     [...(ch.extra?.(cluster.version + 1) ?? []), ...forget(d, ch.cluster, removed)],
   );
-  await startRollout(d, ch.cluster, ch.actor);
+  if (ch.joiningHost !== undefined)
+    await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
+  else await startRollout(d, ch.cluster, ch.actor);
   return { version, changed, removed };
 }
 
@@ -138,7 +145,8 @@ async function unchanged(
   const base = { version: cluster.version, changed: [], removed: [] };
   const extra = ch.extra?.(cluster.version) ?? [];
   const behind = cluster.stableVersion !== cluster.version;
-  if (!behind || (await activeRollout(d, ch.cluster))) {
+  // A registration of a host the topology already had changes nobody's rollout.
+  if (!behind || ch.joiningHost !== undefined || (await activeRollout(d, ch.cluster))) {
     if (ch.dryRun) return { ...base, preview: [] };
     if (extra.length > 0) await d.batch(extra as [BatchItem<"sqlite">]);
     return base;
@@ -161,6 +169,27 @@ async function unchanged(
   ]);
   await startRollout(d, ch.cluster, ch.actor);
   return { ...base, changed: lagging, retried: true };
+}
+
+/**
+ * After a registration's version: the joining host gets the newest config at once (a host
+ * new since the stable version has nothing to protect). When the fleet was at rest on the
+ * previous version and nobody else's bundle changed, the new version is stable at once;
+ * otherwise the others get it with the operator's next rollout, and an active (even paused)
+ * rollout is left exactly as it was.
+ */
+async function joined(
+  d: Db,
+  cluster: string,
+  host: string,
+  atRest: boolean,
+  changed: string[],
+): Promise<void> {
+  if (!atRest || changed.some((h) => h !== host) || (await activeRollout(d, cluster))) return;
+  await d
+    .update(clusters)
+    .set({ stableVersion: sql`${clusters.version}` })
+    .where(eq(clusters.name, cluster));
 }
 
 /** Deletes removed hosts' credentials and rollout targets (D1 caps bound parameters: chunks). */

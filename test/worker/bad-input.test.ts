@@ -459,6 +459,21 @@ describe("bad input gets a clear error and changes nothing", () => {
     },
   );
 
+  it("refuses a chain of 20,000 nested groups with a 422 naming the limit, quickly", async () => {
+    const c = await clusterWith();
+    const groups: Record<string, unknown> = { ...TOPOLOGY.groups };
+    for (let i = 0; i < 20_000; i++)
+      groups[`g${i}`] = { hosts: [], children: i < 19_999 ? [`g${i + 1}`] : [] };
+    const t0 = Date.now();
+    const res = await api("PUT", `/v1/clusters/${c}/topology?dryRun=true`, {
+      body: { ...TOPOLOGY, groups },
+    });
+    expect(res.status).toBe(422);
+    const body = await json<{ errors: Array<{ path: string; message: string }> }>(res);
+    expect(body.errors[0]?.message).toMatch(/nest more than 64 levels deep|more than \d+ groups/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   it("answers an unknown route with a 404 problem", async () => {
     const res = await api("GET", "/v1/nothing-here");
     expect(res.status).toBe(404);

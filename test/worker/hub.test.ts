@@ -306,4 +306,45 @@ describe("the events stream", () => {
       healed: true,
     });
   });
+
+  it("holds a node that loops reports to a budget: unknown targets dropped, drift audited on change", async () => {
+    const c = await clusterWith();
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    const cfg = await a.next();
+    if (cfg.type !== "config") throw new Error("expected a config");
+    a.send({
+      type: "report",
+      probes: {
+        results: {
+          "apiserver:10.0.0.1:443": { ok: true, ms: 3 },
+          "apiserver:203.0.113.9:22": { ok: true, ms: 1 },
+        },
+        apiserver: { ok: true, ms: 2 },
+      },
+    });
+    // The same drift again and again is audited once.
+    for (let i = 0; i < 50; i++)
+      a.send({ type: "report", drift: { kinds: ["nginx"], healed: true } });
+    // Drift that changes every time is news every time, until the budget is spent.
+    for (let i = 0; i < 200; i++)
+      a.send({ type: "report", drift: { kinds: [i % 2 ? "nginx" : "hosts"], healed: true } });
+    // A kind that does not exist is a bad frame, not a stored string.
+    a.send({ type: "report", drift: { kinds: ["<script>"], healed: false } });
+    const err = await a.next();
+    expect(err).toMatchObject({ type: "error", code: "bad-frame" });
+    const r = await json<{ entries: Array<{ action: string }> }>(
+      await api("GET", `/v1/clusters/${c}/audit?limit=500`),
+    );
+    const drifts = r.entries.filter((e) => e.action === "node.drift").length;
+    expect(drifts).toBeGreaterThan(0);
+    expect(drifts).toBeLessThanOrEqual(25);
+    const reach = await until("probes stored", async () => {
+      const x = await json<{ nodes: Array<{ host: string; results: Record<string, unknown> }> }>(
+        await api("GET", `/v1/clusters/${c}/reachability`),
+      );
+      return x.nodes.find((n) => n.host === "n1");
+    });
+    expect(Object.keys(reach.results)).toEqual(["apiserver:10.0.0.1:443"]);
+  });
 });

@@ -163,6 +163,46 @@ describe("rollouts", () => {
     expect(agents.n2?.got(2)).toBe(true);
   });
 
+  it("a join during a paused rollout leaves it paused: nobody else gets the paused version", async () => {
+    const { c, agents } = await fleet(
+      { ...FAST, autoRevert: false },
+      { n1: (content) => content.includes("localhost:443") },
+    );
+    await api("PUT", `/v1/clusters/${c}/topology`, {
+      body: withN3({ loadbalancer_apiserver_localhost: true }),
+    });
+    const paused = await rolloutIn(c, ["paused"]);
+    const n4 = await AutoAgent.start(await register(c, "n4", "10.0.1.4", ["kube-node"]), "n4");
+    // The new host gets its config; the rollout, the other nodes and n1's failure stay.
+    await until("n4 applied", async () =>
+      (await nodeRows(c)).find((n) => n.host === "n4" && n.status === "applied"),
+    );
+    expect(n4.received.length).toBeGreaterThan(0);
+    const s = await summary(c);
+    expect(s.rollout).toMatchObject({ id: paused.rollout?.id, state: "paused" });
+    expect(s.stableVersion).toBe(1);
+    const rows = await nodeRows(c);
+    expect(rows.find((n) => n.host === "n1")?.status).toBe("failed");
+    for (const h of ["n2", "n3", "m1"]) {
+      expect(rows.find((n) => n.host === h)?.desired.version).toBe(1);
+      expect(agents[h]?.got(2) || agents[h]?.got(3)).toBe(false);
+    }
+  });
+
+  it("a join into a fleet at rest changes no one else and needs no rollout", async () => {
+    const { c, agents } = await fleet(FAST);
+    const before = await summary(c);
+    await AutoAgent.start(await register(c, "n4", "10.0.1.4", ["kube-node"]), "n4");
+    await until("n4 applied", async () =>
+      (await nodeRows(c)).find((n) => n.host === "n4" && n.status === "applied"),
+    );
+    const after = await summary(c);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.stableVersion).toBe(after.version);
+    expect(after.rollout?.id ?? null).toBe(before.rollout?.id ?? null);
+    expect(agents.n2?.got(after.version)).toBe(false);
+  });
+
   it("rolls back to an earlier version as a new rollout", async () => {
     const { c } = await fleet(FAST);
     await api("PUT", `/v1/clusters/${c}/topology`, {

@@ -24,7 +24,14 @@ import { reportPatch, targetsFrame } from "./live.ts";
 import { rememberCluster, rememberedCluster } from "./meta.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
 import { printable } from "../../shared/text.ts";
-import { needsBundle, noteSent, takeAck, type SocketState } from "./socket-state.ts";
+import {
+  driftIsNews,
+  needsBundle,
+  noteSent,
+  takeAck,
+  takeReport,
+  type SocketState,
+} from "./socket-state.ts";
 
 const MAX_BAD_FRAMES = 3;
 /**
@@ -210,14 +217,21 @@ export class ClusterHub extends DurableObject<Env> {
         break;
       case "report": {
         if (!state.helloed) return this.badFrame(ws, state, "type: report before hello");
-        const { patch, drift } = reportPatch(msg, Date.now());
+        const now = Date.now();
+        // A node that loops reports loses them: not the hub its time, nor D1 its space.
+        if (!takeReport(state, now)) break;
+        const known = new Set(this.desired?.get(state.host)?.targets.map((t) => t.id) ?? []);
+        const { patch, drift } = reportPatch(msg, now, known);
         this.record(state.cluster, state.host, patch);
         if (msg.ejected) {
-          const now = msg.ejected.map((e) => e.master);
-          for (const e of ejectionEvents(state.host, state.ejected ?? [], now)) this.broadcast(e);
-          state.ejected = now;
+          const out = msg.ejected.map((e) => e.master);
+          for (const e of ejectionEvents(state.host, state.ejected ?? [], out)) this.broadcast(e);
+          state.ejected = out;
         }
-        if (drift) await this.auditDrift(state, drift);
+        const news = drift !== null && driftIsNews(state, drift, now);
+        // Saved before the audit's await: the next frame's handler reads this budget.
+        ws.serializeAttachment(state);
+        if (drift && news) await this.auditDrift(state, drift);
         break;
       }
       default:

@@ -37,10 +37,15 @@ type Report = Extract<ClientMessage, { type: "report" }>;
 export function reportPatch(
   r: Report,
   now: number,
+  /** the target ids the hub sent this node: results for anything else are dropped */
+  known: ReadonlySet<string>,
 ): { patch: NodePatch; drift: { kinds: string[]; healed: boolean } | null } {
   const patch: NodePatch = { connected: true, lastSeen: now };
   if (r.probes) {
-    patch.probes = JSON.stringify(r.probes.results);
+    const results = Object.fromEntries(
+      Object.entries(r.probes.results).filter(([id]) => known.has(id)),
+    );
+    patch.probes = JSON.stringify(results);
     patch.probedAt = now;
     patch.apiserverOk = r.probes.apiserver.ok;
     patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;

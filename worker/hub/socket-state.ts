@@ -18,6 +18,48 @@ export interface SocketState {
   targetsKey?: string;
   /** the masters this node last said its LB took out */
   ejected?: string[];
+  /** the report budget (a token bucket): tokens left, and when it was last filled (ms) */
+  reportTokens?: number;
+  reportAt?: number;
+  /** the last drift audited for this connection ("kinds|healed") and when */
+  driftKey?: string;
+  driftAt?: number;
+}
+
+/** A connection may send this many reports at once, and one more every REPORT_REFILL_MS. */
+export const REPORT_BURST = 20;
+export const REPORT_REFILL_MS = 1000;
+
+/**
+ * Takes one report from the connection's budget; false when it is spent (the report is
+ * dropped). An agent reports on change and every minute: far below this; a loop is not.
+ */
+export function takeReport(state: SocketState, now: number): boolean {
+  const last = state.reportAt ?? now;
+  const tokens = Math.min(
+    REPORT_BURST,
+    (state.reportTokens ?? REPORT_BURST) + (now - last) / REPORT_REFILL_MS,
+  );
+  state.reportAt = now;
+  if (tokens < 1) {
+    state.reportTokens = tokens;
+    return false;
+  }
+  state.reportTokens = tokens - 1;
+  return true;
+}
+
+/** Whether a drift is news for the audit log: another set of kinds, or the same a minute on. */
+export function driftIsNews(
+  state: SocketState,
+  drift: { kinds: string[]; healed: boolean },
+  now: number,
+): boolean {
+  const key = `${drift.kinds.join(",")}|${drift.healed}`;
+  if (key === state.driftKey && now - (state.driftAt ?? 0) < 60_000) return false;
+  state.driftKey = key;
+  state.driftAt = now;
+  return true;
 }
 
 /** Decides whether a node needs a bundle: only when its desired hash is neither applied nor in flight. */

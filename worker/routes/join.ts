@@ -267,6 +267,7 @@ async function register(
     actor,
     action: "topology.register",
     detail: { host },
+    joiningHost: host,
     next: (cur) => decide(member(cur)),
     extra: () => [
       d
