@@ -9,6 +9,7 @@ import { clusterRoutes } from "./routes/clusters.ts";
 import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { drainRoutes } from "./routes/drain.ts";
+import { limited } from "./rate-limits.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
 import { topologyRoutes } from "./routes/topology.ts";
@@ -66,7 +67,15 @@ app.notFound((c) =>
   problem(c, new AppError(ErrorCode.notFound, `no route for ${c.req.method} ${c.req.path}`)),
 );
 
-app.onError((e, c) => {
+app.onError(async (e, c) => {
+  if (e instanceof AppError && e.code === ErrorCode.unauthorized) {
+    // Failed authentications count per address; past the limit they are a 429, not a 401.
+    try {
+      await limited(c, "AUTH_FAILURE_LIMIT", "failed authentications");
+    } catch (over) {
+      if (over instanceof AppError) return problem(c, over);
+    }
+  }
   if (e instanceof AppError) return problem(c, e);
   // Hono's own refusals (a validator's media type gate) in the same problem+json.
   if (e instanceof HTTPException && e.status === 415)

@@ -7,6 +7,10 @@ export interface Env {
   /** the dashboard's static files (wrangler.toml [assets]) */
   ASSETS: Fetcher;
   HALO_ADMIN_TOKEN?: string;
+  /** registrations per client address (wrangler.toml [[ratelimits]]) */
+  REGISTER_LIMIT?: RateLimit;
+  /** failed authentications per client address */
+  AUTH_FAILURE_LIMIT?: RateLimit;
 }
 
 /** Who is calling: resolved once per request from the bearer token. */

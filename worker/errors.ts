@@ -14,6 +14,7 @@ export const ErrorCode = {
   tooLarge: "payload-too-large",
   unsupportedMediaType: "unsupported-media-type",
   upgradeRequired: "upgrade-required",
+  tooManyRequests: "too-many-requests",
   internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -29,6 +30,7 @@ const TITLES: Record<ErrorCode, string> = {
   "payload-too-large": "Payload too large",
   "unsupported-media-type": "Unsupported media type",
   "upgrade-required": "Upgrade required",
+  "too-many-requests": "Too many requests",
   internal: "Internal error",
 };
 
@@ -44,6 +46,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   "payload-too-large": 413,
   "unsupported-media-type": 415,
   "upgrade-required": 426,
+  "too-many-requests": 429,
   internal: 500,
 };
 
@@ -70,6 +73,15 @@ export const invalid = (issues: Issue[], detail?: string) =>
     issues,
   );
 
+/** The rate limits' window: a client over one may try again after it. */
+export const RETRY_AFTER_SECONDS = 10;
+
+export const tooMany = (what: string) =>
+  new AppError(
+    ErrorCode.tooManyRequests,
+    `too many ${what} from this address; try again in ${RETRY_AFTER_SECONDS} s`,
+  );
+
 export const notFound = (what: string) => new AppError(ErrorCode.notFound, `${what} not found`);
 
 /** Renders an RFC 9457 problem document; validation problems carry each field path. */
@@ -81,5 +93,8 @@ export function problem(c: Context, e: AppError): Response {
     detail: e.detail,
   };
   if (e.errors.length > 0) body.errors = e.errors;
-  return c.body(JSON.stringify(body), e.status, { "content-type": "application/problem+json" });
+  return c.body(JSON.stringify(body), e.status, {
+    "content-type": "application/problem+json",
+    ...(e.code === ErrorCode.tooManyRequests ? { "retry-after": String(RETRY_AFTER_SECONDS) } : {}),
+  });
 }

@@ -267,7 +267,7 @@ describe("replacing a master", () => {
     const traffic = Promise.all(BOTH.map((lb) => sample(LBS[lb].port, 20_000, 100)));
     const log: string[] = [];
     // Not spawnSync: the clients must keep sending while the CLI runs.
-    const run = async (...args: string[]) => {
+    const cli = async (...args: string[]) => {
       const r = await haloAsync(...args);
       log.push(`$ halo ${args.join(" ")}`, r.stdout.trimEnd());
       return r;
@@ -279,12 +279,12 @@ describe("replacing a master", () => {
     expect(put.status).toBe(200);
     log.push(`$ curl -X PUT ... /hosts/m3 -d '{"ip":"127.0.0.54","groups":["kube-master"]}'`);
     log.push(JSON.stringify(put.body));
-    expect((await run("rollout", "watch", "--interval", "300")).status).toBe(0);
-    expect((await run("drain", "m2", "--grace", "5", "--wait", "--interval", "500")).status).toBe(
+    expect((await cli("rollout", "watch", "--interval", "300")).status).toBe(0);
+    expect((await cli("drain", "m2", "--grace", "5", "--wait", "--interval", "500")).status).toBe(
       0,
     );
-    expect((await run("host", "rm", "m2", "--yes")).status).toBe(0);
-    expect((await run("rollout", "watch", "--interval", "300")).status).toBe(0);
+    expect((await cli("host", "rm", "m2", "--yes")).status).toBe(0);
+    expect((await cli("rollout", "watch", "--interval", "300")).status).toBe(0);
     const seen = await traffic;
     for (const samples of seen) {
       expect(samples.filter((s) => !s.ok)).toEqual([]);

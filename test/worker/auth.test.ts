@@ -187,3 +187,41 @@ describe("the auth matrix", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("rate limits (Workers Rate Limiting)", () => {
+  it("answers 429 with Retry-After once an address has failed authentication too often", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 60; i++) {
+      const res = await api("GET", "/v1/clusters", {
+        token: "wrong-token",
+        headers: { "cf-connecting-ip": "198.51.100.7" },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get("retry-after");
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30)).toContain(429);
+    expect(retryAfter).toBe("10");
+    // Another address is not held back, and the admin still gets in.
+    const other = await api("GET", "/v1/clusters", {
+      token: "wrong-token",
+      headers: { "cf-connecting-ip": "198.51.100.8" },
+    });
+    expect(other.status).toBe(401);
+    expect((await api("GET", "/v1/clusters")).status).toBe(200);
+  });
+
+  it("limits bad registrations from one address", async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const res = await api("POST", "/v1/register", {
+        token: null,
+        headers: { "cf-connecting-ip": "198.51.100.9" },
+        body: { token: `hj_${"0".repeat(16)}_nope${i}`, hostname: "n1", ip: "10.0.1.1" },
+      });
+      statuses.add(res.status);
+    }
+    expect([...statuses].sort()).toEqual([401, 429]);
+  });
+});

@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import { limited } from "../rate-limits.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { hasOwn, own } from "../../shared/own.ts";
 import {
@@ -176,9 +177,10 @@ export const registerRoutes = router().openapi(
     ...access.anyoneWithJson,
     description: "a join token (in the body) buys a node credential",
     request: { body: jsonBody(RegisterBody) },
-    responses: { 201: json(RegisterResponse, "registered"), ...problems(409) },
+    responses: { 201: json(RegisterResponse, "registered"), ...problems(409, 429) },
   }),
   async (c) => {
+    await limited(c, "REGISTER_LIMIT", "registrations");
     const body = c.req.valid("json");
     const t = readToken(body.token);
     if (!t || t.kind !== "join") throw denied("token: not a join token");
