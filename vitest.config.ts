@@ -36,7 +36,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations, HALO_ADMIN_TOKEN: "test-admin-token" },
+              bindings: { TEST_MIGRATIONS: migrations, HALO_ADMIN_TOKEN: "test-admin-token-0123456789abcdef" },
             },
           }),
         ],

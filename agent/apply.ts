@@ -266,7 +266,9 @@ export async function recover(ctx: ApplyContext): Promise<"clean" | "rolled-back
   if (j) {
     restoreOld(j);
     clearJournal(ctx.stateDir);
-    if (j.phase !== "staging") await reloadEach(j.reloads);
+    // Only commands of this node's own config run: the journal names them, it does not decide.
+    const allowed = new Set(Object.values(ctx.config.artifacts).map((k) => k.reload));
+    if (j.phase !== "staging") await reloadEach(j.reloads.filter((r) => allowed.has(r)));
   }
   // Without a journal, side files are leftovers of a committed transaction.
   for (const kc of Object.values(ctx.config.artifacts)) {

@@ -12,7 +12,7 @@ import { appliedPath, applyBundle, readApplied, recover, type ApplyContext } fro
 import { loadAgentConfig, type AgentConfig } from "./config.ts";
 import { AgentLoop, EXIT } from "./connection.ts";
 import { loadCredential, saveCredential, type Credential } from "./credential.ts";
-import { readOrNull } from "./fs-atomic.ts";
+import { ensurePrivateDir, readOrNull } from "./fs-atomic.ts";
 import { fetchConfig } from "./http.ts";
 import { readJournal } from "./journal.ts";
 import { planApply, withRoot } from "./plan.ts";
@@ -53,6 +53,8 @@ function joinToken(args: Args): string | null {
 }
 
 export async function join(args: Args): Promise<number> {
+  const unsafe = ensurePrivateDir(args.state);
+  if (unsafe) return (log(`--state: ${unsafe}`), EXIT.usage);
   const token = joinToken(args);
   if (token === null)
     return (log(`--token-file ${args.tokenFile}: cannot read a token from it`), EXIT.usage);
@@ -99,6 +101,8 @@ export async function join(args: Args): Promise<number> {
 }
 
 function setup(args: Args): { cred: Credential; config: AgentConfig; ctx: ApplyContext } | number {
+  const unsafe = ensurePrivateDir(args.state);
+  if (unsafe) return (log(`--state: ${unsafe}`), EXIT.usage);
   const cred = loadCredential(args.state);
   if (!cred)
     return (log(`no credential in ${args.state}: run \`halo-agent join\` first`), EXIT.usage);

@@ -1,10 +1,12 @@
 import {
+  chmodSync,
   closeSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
@@ -39,6 +41,26 @@ export function writeAtomic(path: string, content: string, mode = 0o644): void {
   writeSynced(tmp, content, mode);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
+}
+
+/**
+ * The agent's state directory (credential, journal, applied bundle): created 0700; an existing
+ * one that others may write is refused (whoever writes the journal picks what recovery does).
+ * Returns the reason to refuse, or null.
+ */
+export function ensurePrivateDir(dir: string): string | null {
+  try {
+    const st = statSync(dir);
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if ((st.mode & 0o022) !== 0)
+      return `${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)}): chmod 700 ${dir}`;
+    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return null;
 }
 
 /** A file's content, or null when it does not exist. */

@@ -5,7 +5,7 @@ import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { figure } from "./report.ts";
 import { NodeList, PutTopologyResponse } from "../shared/api-schemas.ts";
-import { benchApi } from "./setup.ts";
+import { benchApi, BENCH_TOKEN } from "./setup.ts";
 import { benchSims, type BenchSims } from "./sim-fleet.ts";
 
 /**
@@ -20,7 +20,7 @@ export async function benchChurn(agents = 1000, seconds = 60, processes = 4): Pr
     ["all-at-once", { canary: 0, waves: ["100%"], bakeSeconds: 0 }],
   ] as const) {
     const dir = mkdtempSync(join(tmpdir(), "halo-churn-"));
-    const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+    const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
     let sims: BenchSims | null = null;
     try {
       const api = benchApi(cp);

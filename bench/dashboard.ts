@@ -5,7 +5,7 @@ import { chromium } from "playwright-core";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { figure } from "./report.ts";
-import { benchApi } from "./setup.ts";
+import { benchApi, BENCH_TOKEN } from "./setup.ts";
 
 /**
  * The dashboard's cluster page at `size` nodes, in Debian's Chromium: from navigation until
@@ -14,7 +14,7 @@ import { benchApi } from "./setup.ts";
  */
 export async function benchDashboard(size = 1000, runs = 3): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-dash-"));
-  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox"],
@@ -28,7 +28,7 @@ export async function benchDashboard(size = 1000, runs = 3): Promise<void> {
       syntheticCluster(size, { loadbalancer_apiserver_localhost: true }),
     );
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.addInitScript(() => sessionStorage.setItem("halo.adminToken", "bench"));
+    await page.addInitScript((t) => sessionStorage.setItem("halo.adminToken", t), BENCH_TOKEN);
     const total: number[] = [];
     const inPage: number[] = [];
     for (let i = 0; i < runs + 1; i++) {

@@ -7,7 +7,7 @@ import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { BundleSchema, JoinTokenResponse, NodeList } from "../shared/api-schemas.ts";
 import { figure } from "./report.ts";
-import { benchApi, registerAll, workerdEntry, workerdsOf } from "./setup.ts";
+import { benchApi, registerAll, workerdEntry, workerdsOf, BENCH_TOKEN } from "./setup.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 const pct = (xs: number[], p: number) =>
@@ -25,7 +25,7 @@ const pct = (xs: number[], p: number) =>
  */
 export async function benchFanout(agents = 5000, processes = 8): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-bench-"));
-  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
   const procs: ReturnType<typeof spawn>[] = [];
   try {
     const api = benchApi(cp);

@@ -1,3 +1,4 @@
+import { BENCH_TOKEN } from "./setup.ts";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,10 +54,10 @@ function forms(dir: string): Array<{ name: string; cmd: string[]; env?: Record<s
  */
 export async function benchFootprint(seconds = 60): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-footprint-"));
-  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
   const running: ChildProcess[] = [];
   try {
-    const h = { authorization: "Bearer bench", "content-type": "application/json" };
+    const h = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
     const call = async (method: string, path: string, body: unknown) =>
       (await fetch(`${cp.url}${path}`, { method, headers: h, body: JSON.stringify(body) })).json();
     await call("POST", "/v1/clusters", { name: "fp" });

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { syntheticCluster } from "./compile.ts";
 import { BundleSchema, JoinTokenResponse, ReachabilityResponse } from "../shared/api-schemas.ts";
-import { benchApi, registerAll } from "./setup.ts";
+import { benchApi, registerAll, BENCH_TOKEN } from "./setup.ts";
 import { JSON_OUTPUT } from "./report.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
@@ -33,7 +33,7 @@ function workerdCpu(): number {
  */
 export async function benchProbeLoad(agents = 1000, reports = 5, processes = 4): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-probes-"));
-  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: "bench" });
+  const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
   const procs: ReturnType<typeof spawn>[] = [];
   try {
     const api = benchApi(cp);

@@ -5,6 +5,9 @@ import type { ControlPlane } from "../scripts/control-plane.ts";
 import { RegisterResponse } from "../shared/api-schemas.ts";
 import type { Topology } from "../shared/topology/schema.ts";
 
+/** The benchmarks' control planes run on this admin token (at least 32 characters, as any must). */
+export const BENCH_TOKEN = "bench-admin-token-0123456789abcdef";
+
 /** The admin API; given a schema (from shared/api-schemas.ts), the answer is parsed with it. */
 export type Api = {
   <T>(method: string, path: string, body: unknown, schema: ZodType<T>): Promise<T>;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { figure } from "./report.ts";
-import { benchApi } from "./setup.ts";
+import { benchApi, BENCH_TOKEN } from "./setup.ts";
 import { benchSims, type BenchSims } from "./sim-fleet.ts";
 
 const stamp = (l: string) => Number(l.split(" ")[2]);
@@ -17,7 +17,7 @@ const stamp = (l: string) => Number(l.split(" ")[2]);
 export async function benchStorm(agents = 1000, processes = 4): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-storm-"));
   const persistDir = join(dir, "d1");
-  let cp = await startControlPlane({ persistDir, adminToken: "bench" });
+  let cp = await startControlPlane({ persistDir, adminToken: BENCH_TOKEN });
   let sims: BenchSims | null = null;
   try {
     sims = await benchSims(
@@ -33,7 +33,7 @@ export async function benchStorm(agents = 1000, processes = 4): Promise<void> {
     const port = cp.port;
     const stopped = Date.now();
     await cp.stop();
-    cp = await startControlPlane({ persistDir, adminToken: "bench", port });
+    cp = await startControlPlane({ persistDir, adminToken: BENCH_TOKEN, port });
     const answered = Date.now();
     const s = sims;
     const backHosts = () =>

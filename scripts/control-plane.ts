@@ -64,6 +64,10 @@ export async function startControlPlane(opts: {
   quiet?: boolean;
   ip?: string;
 }): Promise<ControlPlane> {
+  if (opts.adminToken.length < 32)
+    throw new Error(
+      "the admin token is shorter than 32 characters; the control plane refuses it (make one: openssl rand -base64 32)",
+    );
   const ip = opts.ip ?? "127.0.0.1";
   applyMigrations(opts.persistDir);
   const port = opts.port ?? (await freePort());

@@ -7,6 +7,9 @@ import { AppError, ErrorCode } from "./errors.ts";
 import { adminActor, readToken, timingSafeEqual } from "./tokens.ts";
 import { sha256Hex } from "../shared/hash.ts";
 
+/** An admin token shorter than this is refused: the control plane will not run on a guessable one. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 /** Resolves the bearer token into a principal; routes then decide what it may do. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   c.set("principal", await resolvePrincipal(c.env, c.req.header("authorization")));
@@ -23,6 +26,11 @@ export async function resolvePrincipal(
   if (!m || m[1] === undefined) return { kind: "invalid" };
   const presented = m[1];
   const admin = env.HALO_ADMIN_TOKEN;
+  if (admin && admin.length < MIN_ADMIN_TOKEN_LENGTH)
+    throw new AppError(
+      ErrorCode.internal,
+      `HALO_ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: no admin call is accepted until a longer one is set (openssl rand -base64 32)`,
+    );
   if (admin && timingSafeEqual(sha256Hex(presented), sha256Hex(admin))) {
     return { kind: "admin", actor: adminActor(admin) };
   }

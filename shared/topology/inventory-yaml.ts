@@ -1,5 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import type { Issue } from "../result.ts";
+import { unsafeShape } from "./limits.ts";
 import { declareHost, DECLARATION_GROUPS, emptyRaw, group, type RawTopology } from "./inventory.ts";
 
 const isMap = (v: unknown): v is Record<string, unknown> =>
@@ -22,6 +23,10 @@ export function readYamlInventory(text: string): { raw: unknown; issues: Issue[]
     };
   }
   if (!isMap(doc)) return { raw: null, issues: [{ path: "body", message: "must be a YAML map" }] };
+  // Before any copying: a `__proto__` key (which an assignment would silently drop) is refused
+  // with its path, as in JSON, and so is a document nested too deep.
+  const unsafe = unsafeShape(doc);
+  if (unsafe) return { raw: null, issues: [unsafe] };
   if (!("all" in doc)) return { raw: doc, issues: [] };
   const raw = emptyRaw();
   const issues: Issue[] = [];

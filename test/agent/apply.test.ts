@@ -1,5 +1,6 @@
 import { writeAgentConfig } from "../support/agent-config.ts";
 import {
+  chmodSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -12,7 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyBundle, readApplied, type ApplyContext } from "../../agent/apply.ts";
+import { applyBundle, readApplied, recover, type ApplyContext } from "../../agent/apply.ts";
+import { ensurePrivateDir } from "../../agent/fs-atomic.ts";
 import { loadAgentConfig, type AgentConfig } from "../../agent/config.ts";
 import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
 import { makeBundle } from "../support/bundles.ts";
@@ -219,5 +221,37 @@ describe("the agent config", () => {
     const f = join(dir, "bad.yaml");
     writeFileSync(f, "artifacts:\n  kubelet: { path: /etc/kubelet }\n");
     expect(loadAgentConfig(f).ok).toBe(false);
+  });
+});
+
+describe("the agent's own state", () => {
+  it("recovers a journal with only the reload commands of its own config", async () => {
+    const planted = join(dir, "planted");
+    mkdirSync(state, { recursive: true });
+    writeFileSync(
+      join(state, "journal.json"),
+      JSON.stringify({
+        phase: "installing",
+        version: 1,
+        hash: "0".repeat(64),
+        files: [],
+        reloads: [`touch ${planted}`, `echo nginx >> ${counter()}`],
+      }),
+    );
+    expect(await recover(ctx())).toBe("rolled-back");
+    expect(existsSync(planted)).toBe(false);
+    expect(reloads()).toEqual(["nginx"]);
+  });
+
+  it("creates its state directory 0700 and refuses one that others may write", () => {
+    const fresh = join(dir, "state-new");
+    expect(ensurePrivateDir(fresh)).toBeNull();
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    const open = join(dir, "state-open");
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    expect(ensurePrivateDir(open)).toBe(
+      `${open} is writable by others (mode 777): chmod 700 ${open}`,
+    );
   });
 });

@@ -40,7 +40,15 @@ describe("the halo CLI against wrangler dev", () => {
 
   it("logs in, storing the token 0600, and creates and lists clusters", () => {
     expect(
-      halo("login", "--server", fleet.cp.url, "--token", "e2e-admin", "--cluster", "demo").code,
+      halo(
+        "login",
+        "--server",
+        fleet.cp.url,
+        "--token",
+        "e2e-admin-token-0123456789abcdef",
+        "--cluster",
+        "demo",
+      ).code,
     ).toBe(0);
     expect(statSync(config).mode & 0o777).toBe(0o600);
     expect(halo("cluster", "create", "demo")).toMatchObject({

@@ -96,13 +96,15 @@ describe("the dashboard in a real browser", () => {
   });
 
   it("signs in with the keyboard alone and lists the cluster with its counts", async () => {
-    await page.getByLabel("Admin token").fill("e2e-admin");
+    await page.getByLabel("Admin token").fill("e2e-admin-token-0123456789abcdef");
     await page.keyboard.press("Enter");
     const row = page.getByRole("row", { name: /seed/ });
     await row.waitFor();
     expect(await row.textContent()).toMatch(/v1.*2 connected.*2 applied.*0 failed/);
     // The token lives in this tab's sessionStorage, never in a cookie.
-    expect(await page.evaluate(() => sessionStorage.getItem("halo.adminToken"))).toBe("e2e-admin");
+    expect(await page.evaluate(() => sessionStorage.getItem("halo.adminToken"))).toBe(
+      "e2e-admin-token-0123456789abcdef",
+    );
     expect(await page.context().cookies()).toEqual([]);
     await shot("2-clusters");
   });

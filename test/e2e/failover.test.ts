@@ -97,7 +97,7 @@ const halo = (...args: string[]) =>
     env: {
       ...process.env,
       HALO_SERVER: fleet.cp.url,
-      HALO_TOKEN: "e2e-admin",
+      HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
       HALO_CLUSTER: CLUSTER,
       HALO_CONFIG: join(fleet.dir, "cli.json"),
     },
@@ -109,7 +109,7 @@ function haloAsync(...args: string[]): Promise<{ status: number | null; stdout: 
     env: {
       ...process.env,
       HALO_SERVER: fleet.cp.url,
-      HALO_TOKEN: "e2e-admin",
+      HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
       HALO_CLUSTER: CLUSTER,
       HALO_CONFIG: join(fleet.dir, "cli.json"),
     },

@@ -54,7 +54,7 @@ export class Fleet {
     this.ip = opts.ip;
     this.cp = await startControlPlane({
       persistDir: join(this.dir, "d1"),
-      adminToken: "e2e-admin",
+      adminToken: "e2e-admin-token-0123456789abcdef",
       ip: this.ip,
     });
     return this;
@@ -65,7 +65,7 @@ export class Fleet {
     await this.cp.stop();
     this.cp = await startControlPlane({
       persistDir: join(this.dir, "d1"),
-      adminToken: "e2e-admin",
+      adminToken: "e2e-admin-token-0123456789abcdef",
       port,
       ip: this.ip,
     });
@@ -95,7 +95,7 @@ export class Fleet {
   ): Promise<{ status: number; body: T }> {
     const res = await fetchOnce(`${this.cp.url}${path}`, {
       method,
-      headers: { authorization: "Bearer e2e-admin", "content-type": type },
+      headers: { authorization: "Bearer e2e-admin-token-0123456789abcdef", "content-type": type },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json().catch(() => null)) as T };

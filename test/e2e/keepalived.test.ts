@@ -198,7 +198,9 @@ describe.skipIf(reason !== null)("keepalived moves the VIP between two lb hosts"
       args: ["--no-sandbox"],
     });
     const page = await browser.newPage();
-    await page.addInitScript(() => sessionStorage.setItem("halo.adminToken", "e2e-admin"));
+    await page.addInitScript(() =>
+      sessionStorage.setItem("halo.adminToken", "e2e-admin-token-0123456789abcdef"),
+    );
     await page.goto(`${fleet.cp.url}/clusters/${CLUSTER}`);
     await page.locator("body[data-ready=true]").waitFor();
     const text = (await page.locator('[data-box="lb"]').textContent()) ?? "";

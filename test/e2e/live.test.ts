@@ -245,7 +245,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
         ?.metrics.find((m) => m.labels?.target === `apiserver:127.0.41.2:${SP}`)?.value,
     ).toBe("0");
     const res = await fetch(`${fleet.cp.url}/v1/clusters/${CLUSTER}/metrics`, {
-      headers: { authorization: "Bearer e2e-admin" },
+      headers: { authorization: "Bearer e2e-admin-token-0123456789abcdef" },
     });
     const fleetMetrics = new Map(parsePrometheus(await res.text()).map((f) => [f.name, f]));
     expect(fleetMetrics.get("halo_nodes_apiserver_unreachable")?.metrics[0]?.value).toBe("2");
@@ -259,7 +259,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
     const env = {
       ...process.env,
       HALO_SERVER: fleet.cp.url,
-      HALO_TOKEN: "e2e-admin",
+      HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
       HALO_CLUSTER: CLUSTER,
     };
     const r = spawnSync(TSX, ["cli/main.ts", "reachability"], { encoding: "utf8", env });

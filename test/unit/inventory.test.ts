@@ -68,6 +68,19 @@ describe("Ansible inventory import", () => {
     });
   });
 
+  it.each([
+    ["all:\n  vars:\n    __proto__: { kube_apiserver_port: 1 }\n", "all.vars.__proto__"],
+    [
+      "all:\n  hosts:\n    m1: { ip: 10.0.0.1, __proto__: { ip: 6.6.6.6 } }\n",
+      "all.hosts.m1.__proto__",
+    ],
+  ])("refuses __proto__ in a YAML inventory with its path, as in JSON (%#)", (text, path) => {
+    expect(importTopology(text, "yaml")).toEqual({
+      ok: false,
+      error: [{ path, message: "is a reserved name" }],
+    });
+  });
+
   it("accepts halo's JSON topology written as YAML", () => {
     const r = importTopology(
       "hosts: {m1: {ip: 10.0.0.1}}\ngroups:\n  kube-master: {hosts: [m1]}\n  etcd: {hosts: [m1]}\n",

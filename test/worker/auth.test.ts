@@ -1,5 +1,8 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, api, clusterWith, json, register } from "./helpers.ts";
+import { resolvePrincipal } from "../../worker/auth.ts";
+import type { Env } from "../../worker/env.ts";
 
 /** Who calls: every kind of credential the auth matrix distinguishes. */
 interface Callers {
@@ -223,5 +226,14 @@ describe("rate limits (Workers Rate Limiting)", () => {
       statuses.add(res.status);
     }
     expect([...statuses].sort()).toEqual([401, 429]);
+  });
+});
+
+describe("the admin token", () => {
+  it("is refused when shorter than 32 characters: no admin call gets in, and the answer says why", async () => {
+    const short = { ...(env as unknown as Env), HALO_ADMIN_TOKEN: "short-token" };
+    await expect(resolvePrincipal(short, "Bearer short-token")).rejects.toThrow(
+      /HALO_ADMIN_TOKEN is shorter than 32 characters/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 
-export const ADMIN = "test-admin-token";
+export const ADMIN = "test-admin-token-0123456789abcdef";
 
 /** Calls the Worker as a client would, through its fetch handler. */
 export async function api(

@@ -171,10 +171,15 @@ describe("registration cannot take over a host", () => {
     const socket = await connect(old);
     socket.hello("n1");
     await socket.next();
-    const res = await join(await token(c, { hosts: ["n1"] }), "n1", "10.0.1.1");
+    const reimage = await token(c, { hosts: ["n1"] });
+    const res = await join(reimage, "n1", "10.0.1.1");
     expect(res.status).toBe(201);
     expect((await socket.untilClosed()).code).toBe(4001);
     expect((await agentConfig(old)).status).toBe(401);
+    // Single use by default: replayed, it cannot revoke the new agent.
+    const replay = await join(reimage, "n1", "10.0.1.1");
+    expect(replay.status).toBe(401);
+    expect(await json(replay)).toMatchObject({ detail: "token: the join token is used up" });
   });
 
   it("lets 20 agents join at once, each with its own credential", async () => {

@@ -87,7 +87,9 @@ export const joinTokenRoutes = router()
         groups: JSON.stringify(groups),
         hosts: JSON.stringify(body.hosts ?? []),
         expiresAt: now + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
-        maxUses: body.maxUses ?? null,
+        // A token that may take over named hosts (re-imaging) is good once per host unless
+        // said otherwise: replayed, it would revoke the real agent each time.
+        maxUses: body.maxUses ?? ((body.hosts ?? []).length > 0 ? (body.hosts ?? []).length : null),
         uses: 0,
         actor,
         createdAt: now,
