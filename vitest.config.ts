@@ -36,7 +36,10 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { TEST_MIGRATIONS: migrations, HALO_ADMIN_TOKEN: "test-admin-token-0123456789abcdef" },
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                HALO_ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+              },
             },
           }),
         ],
