@@ -62,6 +62,24 @@ export async function sample(lb: Lb, forMs: number, everyMs = 100): Promise<Samp
   return Promise.all(pending);
 }
 
+/** A new request every `everyMs` until `done` settles: what clients saw while something ran. */
+export async function sampleWhile(
+  lb: Lb,
+  done: Promise<unknown>,
+  everyMs = 100,
+): Promise<Sample[]> {
+  let over = false;
+  void done.finally(() => (over = true));
+  const t0 = performance.now();
+  const pending: Array<Promise<Sample>> = [];
+  while (!over) {
+    const at = performance.now() - t0;
+    pending.push(once(lb).then((r) => ({ at, ok: r.ok, body: r.body })));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return Promise.all(pending);
+}
+
 /** When requests stopped failing (ms after the start; 0 if none failed), and how many failed. */
 export function recovery(samples: Sample[]): { lastFailureMs: number; failed: number } {
   const failed = samples.filter((s) => !s.ok);
