@@ -1,3 +1,4 @@
+import { HOSTS_BEGIN } from "../shared/render/hosts.ts";
 import { acceptBundle } from "./accept.ts";
 import { backoffDelay } from "./backoff.ts";
 import { resolveTarget, unlinkIfThere } from "./files.ts";
@@ -201,6 +202,13 @@ export function status(args: Args): number {
   return EXIT.ok;
 }
 
+/** Whether a file's content is halo's own: its header, or its managed /etc/hosts block. */
+export function installedByHalo(content: string | null): boolean {
+  return (
+    content !== null && (content.startsWith("# Managed by halo") || content.includes(HOSTS_BEGIN))
+  );
+}
+
 /**
  * Takes this node out of halo's hands: the managed /etc/hosts block removed, every kind it
  * applied retired (files removed, retire commands run), in one transaction; then the applied
@@ -215,10 +223,14 @@ export async function leave(args: Args): Promise<number> {
   }
   const ctx: ApplyContext = { config: config.value, root: args.root, stateDir: args.state };
   await recover(ctx);
+  // Without a record of what was applied, only files that carry halo's own mark are halo's:
+  // a pre-existing nginx.conf is left alone, and so are its services.
   const had =
     readApplied(args.state)?.kinds ??
     Object.entries(config.value.artifacts)
-      .filter(([, kc]) => kc.paths.some((p) => readOrNull(resolveTarget(args.root, p)) !== null))
+      .filter(([, kc]) =>
+        kc.paths.some((p) => installedByHalo(readOrNull(resolveTarget(args.root, p)))),
+      )
       .map(([k]) => k);
   const nothing = { version: 0, hash: "0".repeat(64), artifacts: [] };
   const r = await applyBundle(nothing, ctx, had);

@@ -186,6 +186,35 @@ describe("halo-agent's command line", () => {
     expect(existsSync(join(state, "credential.json"))).toBe(false);
   });
 
+  it("leaves without a record of what it applied: only files halo wrote go, a pre-existing nginx.conf stays", () => {
+    const root = join(dir, "root2");
+    const state = join(dir, "state2");
+    mkdirSync(join(root, "etc/nginx"), { recursive: true });
+    mkdirSync(join(root, "etc/haproxy"), { recursive: true });
+    const theirs = "# the operator's own nginx\nevents {}\n";
+    writeFileSync(join(root, "etc/nginx/nginx.conf"), theirs);
+    writeFileSync(join(root, "etc/haproxy/haproxy.cfg"), "# Managed by halo: HAProxy\n");
+    writeFileSync(join(root, "etc/hosts"), "127.0.0.1 localhost\n");
+    const log = join(dir, "log2");
+    const cfg = join(dir, "agent2.yaml");
+    writeFileSync(
+      cfg,
+      [
+        "artifacts:",
+        `  nginx: { path: /etc/nginx/nginx.conf, check: null, health: null, reload: null, retire: "echo retire-nginx >> ${log}" }`,
+        `  haproxy: { path: /etc/haproxy/haproxy.cfg, check: null, health: null, reload: null, retire: "echo retire-haproxy >> ${log}" }`,
+        "  etcd-proxy: null",
+        "",
+      ].join("\n"),
+    );
+    const r = agent("leave", "--root", root, "--state", state, "--config", cfg);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("left: retired haproxy; credential forgotten\n");
+    expect(readFileSync(join(root, "etc/nginx/nginx.conf"), "utf8")).toBe(theirs);
+    expect(existsSync(join(root, "etc/haproxy/haproxy.cfg"))).toBe(false);
+    expect(readFileSync(log, "utf8")).toBe("retire-haproxy\n");
+  });
+
   it("logs one JSON object per line with --log-format json", () => {
     const lines: string[] = [];
     const log = makeLog("json", (l) => lines.push(l));
