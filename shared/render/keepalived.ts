@@ -45,6 +45,9 @@ export function renderKeepalived(k: KeepalivedInput): string {
     "  unicast_peer {",
     ...k.peers.map((p) => `    ${p}`),
     "  }",
+    // Adverts from any address but the peers above are ignored: the only protection VRRP has
+    // here, since auth_pass (derived from the cluster's public data) is no secret.
+    "  check_unicast_src",
     "  authentication {",
     "    auth_type PASS",
     `    auth_pass ${k.authPass}`,

@@ -75,6 +75,7 @@ describe("keepalived for the external LB's VIP", () => {
       const a = keepalived(t, h);
       expect(a?.spec).toMatchObject({ priority: 150 - 10 * i, routerId: 42, advertInt: 2 });
       expect((a?.spec as { peers: string[] }).peers).toHaveLength(2);
+      expect(a?.content).toContain("\n  check_unicast_src\n");
       const file = join(dir, `${h}.conf`);
       writeFileSync(file, a?.content ?? "");
       const r = run("keepalived", ["--config-test", "-f", file]);
