@@ -49,22 +49,26 @@ export const get = (path) => api("GET", path).then((r) => r.body);
 export const cluster = (c) => `/v1/clusters/${encodeURIComponent(c)}`;
 
 /**
- * Follows the cluster's events WebSocket (the token goes as a `bearer.` subprotocol, since a
- * browser cannot set headers on a WebSocket). Calls onEvent per frame; onState with "live",
+ * Follows the cluster's events WebSocket. A browser cannot set headers on a WebSocket, so each
+ * connection first asks for a single-use ticket (an authenticated POST) and offers it as the
+ * `ticket.` subprotocol: the admin token itself never travels in a WebSocket header. Calls onEvent per frame; onState with "live",
  * or "polling" when the stream cannot be held (the caller then polls). Returns a closer.
  */
 export function followEvents(c, onEvent, onState) {
   let ws = null;
   let closed = false;
   let retry = 1000;
-  const open = () => {
+  const open = async () => {
     if (closed) return;
     const url = new URL(`${cluster(c)}/events`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     try {
-      ws = new WebSocket(url, ["halo.v1", `bearer.${token.get()}`]);
+      const { ticket } = (await api("POST", `${cluster(c)}/events/ticket`)).body;
+      if (closed) return;
+      ws = new WebSocket(url, ["halo.v1", `ticket.${ticket}`]);
     } catch {
       onState("polling");
+      if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 30_000)));
       return;
     }
     ws.onopen = () => {
@@ -83,7 +87,7 @@ export function followEvents(c, onEvent, onState) {
       if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 30_000)));
     };
   };
-  open();
+  void open();
   return () => {
     closed = true;
     ws?.close();

@@ -145,6 +145,9 @@ export const NodeStatus = z.object({
 export type NodeStatus = z.infer<typeof NodeStatus>;
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 
+/** POST .../events/ticket: opens the events WebSocket once, from a browser */
+export const EventTicket = z.object({ ticket: z.string(), expiresAt: z.string() });
+
 /** POST .../hosts/{host}/drain */
 export const DrainBody = z
   .object({

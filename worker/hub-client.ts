@@ -1,6 +1,17 @@
 import type { Env } from "./env.ts";
 import type { ClusterHub } from "./hub/cluster-hub.ts";
 
+/**
+ * The headers a WebSocket upgrade takes to the hub: the client's, less any `x-halo-*` it sent
+ * (only the Worker says who is calling), plus the Worker's own.
+ */
+export function hubHeaders(raw: Headers, own: Record<string, string>): Headers {
+  const headers = new Headers();
+  for (const [k, v] of raw) if (!k.toLowerCase().startsWith("x-halo-")) headers.set(k, v);
+  for (const [k, v] of Object.entries(own)) headers.set(k, v);
+  return headers;
+}
+
 /** The hub of a cluster: one Durable Object per cluster name. */
 export function hubOf(env: Env, cluster: string): DurableObjectStub<ClusterHub> {
   return env.HUB.get(env.HUB.idFromName(cluster));

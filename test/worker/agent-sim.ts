@@ -54,9 +54,9 @@ export class Agent {
   }
 }
 
-export async function connect(token: string): Promise<Agent> {
+export async function connect(token: string, extra: Record<string, string> = {}): Promise<Agent> {
   const res = await SELF.fetch("https://halo.test/v1/agent/connect", {
-    headers: { upgrade: "websocket", authorization: `Bearer ${token}` },
+    headers: { ...extra, upgrade: "websocket", authorization: `Bearer ${token}` },
   });
   if (!res.webSocket) throw new Error(`no upgrade: ${res.status} ${await res.text()}`);
   return new Agent(res.webSocket);

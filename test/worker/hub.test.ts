@@ -257,19 +257,49 @@ describe("the events stream", () => {
       headers: { upgrade: "websocket", ...headers },
     });
 
-  it("refuses anyone but the admin, by header or by subprotocol", async () => {
+  it("refuses anyone but the admin, by header or by a ticket the admin got", async () => {
     const c = await clusterWith();
     expect((await events(c, {})).status).toBe(401);
     const node = await register(c, "n1", "10.0.1.1");
     expect((await events(c, { authorization: `Bearer ${node}` })).status).toBe(403);
-    expect((await events(c, { "sec-websocket-protocol": "halo.v1, bearer.wrong" })).status).toBe(
+    expect((await events(c, { "sec-websocket-protocol": "halo.v1, ticket.wrong" })).status).toBe(
       401,
     );
+    // The admin token itself is no longer taken as a subprotocol.
+    expect((await events(c, { "sec-websocket-protocol": `halo.v1, bearer.${ADMIN}` })).status).toBe(
+      401,
+    );
+    // A ticket opens one socket, of its own cluster, once.
+    const other = await clusterWith();
+    const t = await json<{ ticket: string }>(await api("POST", `/v1/clusters/${c}/events/ticket`));
+    expect(
+      (await events(other, { "sec-websocket-protocol": `halo.v1, ticket.${t.ticket}` })).status,
+    ).toBe(401);
+    const t2 = await json<{ ticket: string }>(await api("POST", `/v1/clusters/${c}/events/ticket`));
+    const first = await events(c, { "sec-websocket-protocol": `halo.v1, ticket.${t2.ticket}` });
+    expect(first.status).toBe(101);
+    first.webSocket?.accept();
+    first.webSocket?.close();
+    expect(
+      (await events(c, { "sec-websocket-protocol": `halo.v1, ticket.${t2.ticket}` })).status,
+    ).toBe(401);
+  });
+
+  it("drops x-halo-* headers a client sends: only the Worker says what the hub answers", async () => {
+    const c = await clusterWith();
+    const res = await events(c, { authorization: `Bearer ${ADMIN}`, "x-halo-subprotocol": "evil" });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBeNull();
+    res.webSocket?.accept();
+    res.webSocket?.close();
   });
 
   it("streams node, probe, drift and rollout frames to a watcher that came with a subprotocol", async () => {
     const c = await clusterWith();
-    const res = await events(c, { "sec-websocket-protocol": `halo.v1, bearer.${ADMIN}` });
+    const { ticket } = await json<{ ticket: string }>(
+      await api("POST", `/v1/clusters/${c}/events/ticket`),
+    );
+    const res = await events(c, { "sec-websocket-protocol": `halo.v1, ticket.${ticket}` });
     expect(res.status).toBe(101);
     expect(res.headers.get("sec-websocket-protocol")).toBe("halo.v1");
     const watcher = new Agent(res.webSocket as WebSocket);

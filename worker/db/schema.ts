@@ -112,6 +112,13 @@ export const drains = sqliteTable(
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],
 );
 
+/** Single-use, short-lived tickets for a browser's events WebSocket (stored hashed). */
+export const eventTickets = sqliteTable("event_tickets", {
+  hash: text("hash").primaryKey(),
+  cluster: text("cluster").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
 /** Every change, by whom (a token id, never a secret). */
 export const audit = sqliteTable(
   "audit",

@@ -6,7 +6,7 @@ import { access, json, problems, router } from "../api.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
 import { AppError, ErrorCode } from "../errors.ts";
-import { hubOf } from "../hub-client.ts";
+import { hubHeaders, hubOf } from "../hub-client.ts";
 import { desiredPlan } from "../desired-state.ts";
 
 /** The agent's side: the WebSocket to its cluster's hub, and the HTTP fallback for config. */
@@ -47,10 +47,11 @@ export const agentRoutes = router()
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
       }
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("x-halo-cluster", node.cluster);
-      headers.set("x-halo-host", node.host);
-      headers.set("x-halo-token-id", node.actor.slice("node:".length));
+      const headers = hubHeaders(c.req.raw.headers, {
+        "x-halo-cluster": node.cluster,
+        "x-halo-host": node.host,
+        "x-halo-token-id": node.actor.slice("node:".length),
+      });
       return hubOf(c.env, node.cluster).fetch("https://hub/connect", { headers });
     },
   );

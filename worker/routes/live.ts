@@ -2,7 +2,7 @@ import { desc, eq } from "drizzle-orm";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ProbeResult, Target } from "../../shared/live.ts";
 import { requireAdmin } from "../auth.ts";
-import { LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
+import { EventTicket, LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
 import { nodes, rollouts } from "../db/schema.ts";
@@ -10,8 +10,8 @@ import { requireCluster, savePolicy } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { livePolicyOf } from "../hub/live.ts";
-import { hubOf, notifyHub } from "../hub-client.ts";
-import { resolvePrincipal } from "../auth.ts";
+import { hubHeaders, hubOf, notifyHub } from "../hub-client.ts";
+import { issueTicket, takeTicket } from "../db/event-tickets.ts";
 import { fleetMetrics } from "../metrics.ts";
 import { nodeStatuses } from "../node-view.ts";
 
@@ -83,32 +83,55 @@ export const liveRoutes = router()
     createRoute({
       method: "get",
       path: "/{c}/events",
-      // The guard is in the handler: a browser's bearer may come as a subprotocol.
+      // The guard is in the handler: a browser's ticket comes as a subprotocol.
       security: [{ admin: [] }],
       description:
-        "a WebSocket of the cluster's events, JSON frames {type: node|probe|drift|rollout, at, ...}; a browser may send its bearer as the subprotocol bearer.TOKEN",
+        "a WebSocket of the cluster's events, JSON frames {type: node|probe|drift|ejection|rollout, at, ...}; a browser (which cannot set headers) sends a ticket from POST .../events/ticket as the subprotocol ticket.TICKET",
       request: cluster,
       responses: { 101: { description: "switching to the WebSocket" }, ...problems(426) },
     }),
     async (c) => {
-      // A browser cannot set headers on a WebSocket: the bearer may come as a subprotocol.
+      // A browser cannot set headers on a WebSocket: it brings a single-use ticket instead of
+      // the admin token (which would sit in a header every proxy logs).
       const offered = (c.req.header("sec-websocket-protocol") ?? "")
         .split(",")
         .map((p) => p.trim());
-      const bearer = offered.find((p) => p.startsWith("bearer."))?.slice("bearer.".length);
-      const principal =
-        c.get("principal").kind === "none" && bearer !== undefined
-          ? await resolvePrincipal(c.env, `Bearer ${bearer}`)
-          : c.get("principal");
-      requireAdmin(principal);
+      const ticket = offered.find((p) => p.startsWith("ticket."))?.slice("ticket.".length);
       const cluster = c.req.valid("param").c;
-      await requireCluster(db(c.env.DB), cluster);
+      const d = db(c.env.DB);
+      if (c.get("principal").kind === "none" && ticket !== undefined) {
+        if (!(await takeTicket(d, cluster, ticket)))
+          throw new AppError(
+            ErrorCode.unauthorized,
+            "the events ticket is not valid (used, expired or for another cluster)",
+          );
+      } else requireAdmin(c.get("principal"));
+      await requireCluster(d, cluster);
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
         throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
-      const headers = new Headers(c.req.raw.headers);
-      headers.set("x-halo-cluster", cluster);
-      if (offered.includes("halo.v1")) headers.set("x-halo-subprotocol", "halo.v1");
+      const headers = hubHeaders(c.req.raw.headers, {
+        "x-halo-cluster": cluster,
+        ...(offered.includes("halo.v1") ? { "x-halo-subprotocol": "halo.v1" } : {}),
+      });
       return hubOf(c.env, cluster).fetch("https://hub/events", { headers });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{c}/events/ticket",
+      ...access.admin,
+      description:
+        "a single-use ticket, good for 30 s, that opens the events WebSocket from a browser (subprotocol ticket.TICKET)",
+      request: cluster,
+      responses: { 201: json(EventTicket), ...problems() },
+    }),
+    async (c) => {
+      requireAdmin(c.get("principal"));
+      const cluster = c.req.valid("param").c;
+      const d = db(c.env.DB);
+      await requireCluster(d, cluster);
+      return c.json(await issueTicket(d, cluster), 201);
     },
   )
   .openapi(
