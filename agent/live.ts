@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
+import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { WireBundle } from "../shared/bundle-schema.ts";
@@ -29,6 +30,39 @@ function vipOf(stateDir: string): string | null {
     (a) => a.kind === "keepalived",
   );
   return typeof k?.spec?.vip === "string" ? k.spec.vip : null;
+}
+
+/** At most this many probe targets are taken from the hub. */
+export const MAX_PROBE_TARGETS = 64;
+
+/** Every IP literal a bundle's specs name (backends, members, the VIP, URLs' hosts). */
+export function bundleAddresses(wire: WireBundle | null): Set<string> {
+  const out = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      // A literal, `ip:port`, `[v6]:port` or `scheme://host:port`.
+      const hp = /^(?:[a-z]+:\/\/)?(?:\[([0-9a-f:.]+)\]|([0-9.]+)):\d+$/i.exec(v);
+      const host = hp ? (hp[1] ?? hp[2] ?? "") : v;
+      if (isIP(host)) out.add(host);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (typeof v === "object" && v !== null) Object.values(v).forEach(visit);
+  };
+  for (const a of (wire?.artifacts ?? []) as Array<{ spec?: unknown }>) visit(a.spec);
+  return out;
+}
+
+/**
+ * The hub's probe targets this node accepts: only addresses its own applied bundle names, at
+ * most MAX_PROBE_TARGETS. A compromised control plane cannot turn the fleet into a scanner of
+ * anything else.
+ */
+export function allowedTargets(targets: Target[], wire: WireBundle | null): Target[] {
+  const known = bundleAddresses(wire);
+  return targets
+    .filter((t) =>
+      known.has(t.address.slice(0, t.address.lastIndexOf(":")).replace(/^\[|\]$/g, "")),
+    )
+    .slice(0, MAX_PROBE_TARGETS);
 }
 
 /** The bundle this node last applied, as it came: what drift is measured against. */
@@ -69,6 +103,8 @@ export function driftedKinds(ctx: ApplyContext): string[] {
  */
 export class LiveView {
   private targets: Target[] = [];
+  /** what the hub asked for, before this node's own limits */
+  private offered: Target[] = [];
   private apiserver: string | null = null;
   private intervalMs = 10_000;
   private driftPolicy: DriftPolicy = "heal";
@@ -129,7 +165,8 @@ export class LiveView {
       this.io.log(
         `probing ${frame.targets.length} target(s) every ${frame.intervalSeconds} s; drift policy ${frame.driftPolicy}`,
       );
-    this.targets = frame.targets;
+    this.offered = frame.targets;
+    this.pickTargets();
     this.drained = frame.drained ?? [];
     for (const t of this.targets)
       if (t.kind === "apiserver" && this.drained.includes(t.host ?? ""))
@@ -146,8 +183,23 @@ export class LiveView {
     void this.probe();
   }
 
+  /** The hub's targets that name addresses of the applied bundle (it may change them). */
+  private pickTargets(): void {
+    const text = readOrNull(bundlePath(this.ctx.stateDir));
+    const before = this.targets.length;
+    this.targets = allowedTargets(
+      this.offered,
+      text === null ? null : (JSON.parse(text) as WireBundle),
+    );
+    if (this.targets.length < this.offered.length && this.targets.length !== before)
+      this.io.log(
+        `probing ${this.targets.length} of ${this.offered.length} target(s): the rest are not addresses this node's config names`,
+      );
+  }
+
   /** A bundle was just applied: the files it manages may have moved, and drift is gone. */
   applied(): void {
+    this.pickTargets();
     this.watchFiles();
     this.scheduleCheck();
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { acceptBundle } from "../../agent/accept.ts";
+import { allowedTargets } from "../../agent/live.ts";
+import { target } from "../../shared/live.ts";
 import { toWire, type WireBundle } from "../../shared/bundle-schema.ts";
 import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import { cluster, plans } from "../support/topologies.ts";
@@ -111,5 +113,22 @@ describe("what an agent accepts from the server", () => {
       "hosts",
       "kubeconfig",
     ]);
+  });
+});
+
+describe("the probe targets an agent accepts", () => {
+  it("probes only addresses its own bundle names, at most 64", () => {
+    const w = wire();
+    const t = (address: string) => target("apiserver", address, "m");
+    const offered = [
+      t("10.0.0.1:443"),
+      t("203.0.113.9:22"),
+      ...Array.from({ length: 100 }, (_, i) => t(`10.0.0.1:${1000 + i}`)),
+    ];
+    const taken = allowedTargets(offered, w);
+    expect(taken.some((x) => x.address.startsWith("203.0.113.9"))).toBe(false);
+    expect(taken[0]?.address).toBe("10.0.0.1:443");
+    expect(taken).toHaveLength(64);
+    expect(allowedTargets(offered, null)).toEqual([]);
   });
 });
