@@ -3,6 +3,7 @@ import { benchCompile, benchCompilePerHostVars } from "./compile.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchFailover } from "./failover.ts";
 import { benchFanout } from "./fanout.ts";
+import { benchJoins } from "./joins.ts";
 import { benchFootprint } from "./footprint.ts";
 import { benchProbeLoad } from "./probe-load.ts";
 import { machine } from "./machine.ts";
@@ -16,6 +17,7 @@ const BENCHES: Array<[string, () => unknown]> = [
   ["compile-vars", benchCompilePerHostVars],
   ["fanout", () => benchFanout(Number(process.env.HALO_BENCH_AGENTS ?? 5000))],
   ["probes", benchProbeLoad],
+  ["joins", () => benchJoins()],
   ["storm", benchStorm],
   ["churn", benchChurn],
   ["dashboard", benchDashboard],

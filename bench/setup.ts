@@ -56,11 +56,20 @@ export async function registerAll(
   for (let i = 0; i < hosts.length; i += 16)
     await Promise.all(
       hosts.slice(i, i + 16).map(async (host) => {
-        const reg = await fetchOnce(`${cp.url}/v1/register`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
-        });
+        const send = () =>
+          fetchOnce(`${cp.url}/v1/register`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ token, hostname: host, ip: topology.hosts[host]?.ip }),
+          });
+        let reg = await send();
+        // Past the registration rate limit: wait as told, as an agent's join does.
+        for (let tries = 0; reg.status === 429 && tries < 10; tries++) {
+          await new Promise((r) =>
+            setTimeout(r, Number(reg.headers.get("retry-after") ?? 1) * 1000),
+          );
+          reg = await send();
+        }
         const { nodeToken } = RegisterResponse.parse(await reg.json());
         out.push({ host, token: nodeToken });
       }),

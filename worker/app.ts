@@ -10,6 +10,7 @@ import { registerRoutes, joinTokenRoutes } from "./routes/join.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { drainRoutes } from "./routes/drain.ts";
 import { limited } from "./rate-limits.ts";
+import { configureRetention } from "./db/retention.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
 import { topologyRoutes } from "./routes/topology.ts";
@@ -31,6 +32,10 @@ export const app = root
       },
     }),
   )
+  .use(async (c, next) => {
+    configureRetention(c.env as unknown as Record<string, unknown>);
+    await next();
+  })
   .use(authenticate)
   .route("/v1/clusters", clusterRoutes)
   .route("/v1/clusters", topologyRoutes)

@@ -11,6 +11,10 @@ export interface Env {
   REGISTER_LIMIT?: RateLimit;
   /** failed authentications per client address */
   AUTH_FAILURE_LIMIT?: RateLimit;
+  /** history kept per cluster (worker/db/retention.ts): versions, rollouts, audit days */
+  HALO_RETAIN_VERSIONS?: string;
+  HALO_RETAIN_ROLLOUTS?: string;
+  HALO_RETAIN_AUDIT_DAYS?: string;
 }
 
 /** Who is calling: resolved once per request from the bearer token. */

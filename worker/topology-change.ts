@@ -16,6 +16,7 @@ import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
 import { activeRollout } from "./rollout/advance.ts";
 import { startRollout } from "./rollout/start.ts";
+import { prune, retention } from "./db/retention.ts";
 
 export interface Change {
   cluster: string;
@@ -130,6 +131,8 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   if (ch.joiningHost !== undefined)
     await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
   else await startRollout(d, ch.cluster, ch.actor);
+  // History is bounded: what the retention no longer keeps goes with each new version.
+  await prune(d, ch.cluster, retention());
   return { version, changed, removed };
 }
 

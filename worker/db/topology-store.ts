@@ -1,3 +1,4 @@
+import { compressText, decompressText } from "./compress.ts";
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { canonicalJson } from "../../shared/canonical-json.ts";
@@ -70,7 +71,7 @@ export async function readTopology(
       .where(at)
       .get();
     if (!row) throw notFound(`topology version ${version} of cluster '${cluster}'`);
-    const parsed = parseTopology(JSON.parse(row.topology));
+    const parsed = parseTopology(JSON.parse(await decompressText(row.topology)));
     if (!parsed.ok) throw new Error(`stored topology ${cluster}@${version} no longer validates`);
     topology = parsed.value;
     if (parsedCache.size >= 32) parsedCache.delete(parsedCache.keys().next().value ?? "");
@@ -123,7 +124,7 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
       d.insert(topologyVersions).values({
         cluster: c.cluster,
         version,
-        topology: storable(c.topology),
+        topology: await compressText(storable(c.topology)),
         actor: c.actor,
         createdAt: now,
         changed: JSON.stringify(c.changed),
