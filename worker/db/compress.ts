@@ -24,6 +24,10 @@ export async function compressText(text: string): Promise<string> {
   return PREFIX + toBase64(gz);
 }
 
+/** Compressed only when it pays: short text stays as it is. */
+export const compressLong = (text: string): Promise<string> =>
+  text.length > 512 ? compressText(text) : Promise.resolve(text);
+
 export async function decompressText(stored: string): Promise<string> {
   if (!stored.startsWith(PREFIX)) return stored;
   const raw = await pipe(fromBase64(stored.slice(PREFIX.length)), new DecompressionStream("gzip"));

@@ -1,4 +1,4 @@
-import { compressText, decompressText } from "./compress.ts";
+import { compressLong, compressText, decompressText } from "./compress.ts";
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { canonicalJson } from "../../shared/canonical-json.ts";
@@ -77,7 +77,8 @@ export async function readTopology(
     if (parsedCache.size >= 32) parsedCache.delete(parsedCache.keys().next().value ?? "");
     parsedCache.set(key, topology);
   }
-  return { version, topology, registered: JSON.parse(head.registered) as string[] };
+  const registered = JSON.parse(await decompressText(head.registered)) as string[];
+  return { version, topology, registered };
 }
 
 /** Stored versions never change: an isolate validates each one once. */
@@ -128,7 +129,8 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
         actor: c.actor,
         createdAt: now,
         changed: JSON.stringify(c.changed),
-        registered: JSON.stringify(c.registered),
+        // Registered hosts grow with every join: a long list is stored compressed too.
+        registered: await compressLong(JSON.stringify(c.registered)),
       }),
       d
         .update(clusters)
