@@ -220,6 +220,10 @@ export class ClusterHub extends DurableObject<Env> {
         const now = Date.now();
         // A node that loops reports loses them: not the hub its time, nor D1 its space.
         if (!takeReport(state, now)) break;
+        // Saved before any await: the next frame's handler reads this budget.
+        ws.serializeAttachment(state);
+        // A hub woken from hibernation has not read the desired state yet.
+        if (!this.desired) await this.loadOnce(state.cluster);
         const known = new Set(this.desired?.get(state.host)?.targets.map((t) => t.id) ?? []);
         const { patch, drift } = reportPatch(msg, now, known);
         this.record(state.cluster, state.host, patch);
