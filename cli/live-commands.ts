@@ -32,7 +32,7 @@ export async function reachabilityCmd(f: Flags, out: Out): Promise<number> {
     n.host,
     ...r.targets.map((t) => {
       const p = n.results[t.id];
-      return p === undefined ? "-" : p.ok ? `ok ${p.ms}ms` : "FAIL";
+      return cell(p);
     }),
   ]);
   const text = table(["NODE", ...head], rows);
@@ -40,11 +40,21 @@ export async function reachabilityCmd(f: Flags, out: Out): Promise<number> {
   out(
     tty
       ? text
-          .replace(/\bok \d+(\.\d+)?ms\b/g, (m) => paint(true, m))
-          .replace(/\bFAIL\b/g, (m) => paint(false, m))
+          .replace(/\bok\?? \d+(\.\d+)?ms\b/g, (m) => paint(true, m))
+          .replace(/\bFAIL( \d{3})?/g, (m) => paint(false, m))
       : text,
   );
   return r.nodes.some((n) => Object.values(n.results).some((p) => !p.ok)) ? EXIT.error : EXIT.ok;
+}
+
+/**
+ * One probe as a cell: `ok 3ms` (an apiserver with anonymous auth off: `ok? 3ms`, alive,
+ * readiness unknown), `FAIL` (with `/readyz`'s status when it answered: `FAIL 500`), `-`.
+ */
+function cell(p: { ok: boolean; ms: number; status?: number; readiness?: string } | undefined) {
+  if (p === undefined) return "-";
+  if (p.ok) return `${p.readiness === "unknown" ? "ok?" : "ok"} ${p.ms}ms`;
+  return p.status === undefined ? "FAIL" : `FAIL ${p.status}`;
 }
 
 /** halo policy get|set: the cluster's rollout policy and its live policy (probes, drift). */
@@ -122,7 +132,7 @@ export async function describeCmd(
     `last error: ${node?.lastError ?? "-"}`,
     "probes:",
     ...Object.entries(probes?.results ?? {}).map(
-      ([id, p]) => `  ${id.padEnd(32)} ${p.ok ? `ok ${p.ms}ms` : "FAIL"}`,
+      ([id, p]) => `  ${id.padEnd(32)} ${cell(p)}${p.error ? `  ${p.error}` : ""}`,
     ),
   ];
   out(lines.map(printable).join("\n"));
