@@ -3,10 +3,10 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { readinessOf, type ProbeResult, type Target } from "../shared/live.ts";
+import type { ProbeResult, Target } from "../shared/live.ts";
 import { readOrNull } from "./fs-atomic.ts";
 import { guardProbe } from "./loopback-guard.ts";
-import type { ReadyzChecker } from "./readyz.ts";
+import { readyzResult, type ReadyzChecker } from "./readyz.ts";
 import { withRoot } from "./plan.ts";
 
 const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
@@ -105,15 +105,7 @@ export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<Pr
       (res) => {
         res.resume();
         // Through the node's LB: the apiserver that answered is ready, or alive (401/403).
-        const status = res.statusCode ?? 0;
-        const readiness = readinessOf(status);
-        resolve({
-          ok: readiness !== "not-ready",
-          ms: since(t0),
-          status,
-          readiness,
-          ...(readiness === "not-ready" ? { error: `/readyz answered ${status}` } : {}),
-        });
+        resolve(readyzResult(res.statusCode ?? 0, since(t0)));
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));

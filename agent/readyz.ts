@@ -12,6 +12,18 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
 }
 
+/** What a `/readyz` answer means as a probe result: ready, or alive (401/403), or not ready. */
+export function readyzResult(status: number, ms: number): ProbeResult {
+  const readiness = readinessOf(status);
+  return {
+    ok: readiness !== "not-ready",
+    ms,
+    status,
+    readiness,
+    ...(readiness === "not-ready" ? { error: `/readyz answered ${status}` } : {}),
+  };
+}
+
 /**
  * Checks apiservers' readiness: HTTPS `GET /readyz`, 200 within the timeout is ready, 401/403
  * alive with readiness unknown, anything else (5xx, a timeout, a refused connection, a failed
@@ -67,17 +79,9 @@ export class ReadyzChecker {
           ...(!keepAlive && this.ca ? { ca: this.ca } : {}),
         },
         (res) => {
-          const status = res.statusCode ?? 0;
           res.resume();
           res.on("error", () => {});
-          const readiness = readinessOf(status);
-          done({
-            ok: readiness !== "not-ready",
-            ms: since(t0),
-            status,
-            readiness,
-            ...(readiness === "not-ready" ? { error: `/readyz answered ${status}` } : {}),
-          });
+          done(readyzResult(res.statusCode ?? 0, since(t0)));
         },
       );
       const timer = setTimeout(() => {

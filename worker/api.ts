@@ -1,3 +1,4 @@
+import { HostNameSchema } from "../shared/topology/schema.ts";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -102,6 +103,11 @@ export const jsonBody = <T extends $ZodType>(schema: T) => ({
 export const params = {
   c: z.string().meta({ description: "the cluster's name" }),
   h: z.string().meta({ description: "a host of the cluster" }),
+  /** a host name checked by the route itself: a bad one is a 422 naming `host` */
+  host: z
+    .string()
+    .refine((h) => HostNameSchema.safeParse(h).success, "must be an RFC 1123 host name")
+    .meta({ description: "the host's name" }),
 };
 
 /** A query flag: absent or `false` is false; `true` or empty is true. */

@@ -91,29 +91,24 @@ const ejectedOn = async (host: string) => {
   return body.nodes.find((n) => n.host === host)?.ejected.map((e) => e.master) ?? [];
 };
 
+/** The CLI's environment: this fleet's control plane, as a logged-in operator has it. */
+const cliEnv = () => ({
+  ...process.env,
+  HALO_SERVER: fleet.cp.url,
+  HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
+  HALO_CLUSTER: CLUSTER,
+  HALO_CONFIG: join(fleet.dir, "cli.json"),
+});
+
 const halo = (...args: string[]) =>
   spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
     encoding: "utf8",
-    env: {
-      ...process.env,
-      HALO_SERVER: fleet.cp.url,
-      HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
-      HALO_CLUSTER: CLUSTER,
-      HALO_CONFIG: join(fleet.dir, "cli.json"),
-    },
+    env: cliEnv(),
   });
 
 /** The CLI without blocking this process (spawnSync would stop the test's own clients). */
 function haloAsync(...args: string[]): Promise<{ status: number | null; stdout: string }> {
-  const p = spawn(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
-    env: {
-      ...process.env,
-      HALO_SERVER: fleet.cp.url,
-      HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
-      HALO_CLUSTER: CLUSTER,
-      HALO_CONFIG: join(fleet.dir, "cli.json"),
-    },
-  });
+  const p = spawn(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], { env: cliEnv() });
   let stdout = "";
   p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   return new Promise((r) => p.on("exit", (status) => r({ status, stdout })));

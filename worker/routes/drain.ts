@@ -7,7 +7,7 @@ import {
   drainView,
   type DrainRecord,
 } from "../../shared/drain.ts";
-import { GROUPS, HostNameSchema } from "../../shared/topology/schema.ts";
+import { GROUPS } from "../../shared/topology/schema.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { db, type Db } from "../db/client.ts";
@@ -16,15 +16,7 @@ import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub } from "../hub-client.ts";
 
-const host = {
-  params: z.object({
-    c: params.c,
-    host: z
-      .string()
-      .refine((h) => HostNameSchema.safeParse(h).success, "must be an RFC 1123 host name")
-      .meta({ description: "a kube-master host" }),
-  }),
-};
+const host = { params: z.object({ c: params.c, host: params.host }) };
 
 /** The cluster's kube-master hosts. */
 export function mastersOf(plans: Map<string, NodePlan>): string[] {

@@ -8,7 +8,7 @@ import {
   withoutHosts,
   type Membership,
 } from "../../shared/topology/membership.ts";
-import { HostNameSchema, type Topology } from "../../shared/topology/schema.ts";
+import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { HostBody, PutTopologyResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import { access, flag, ifMatchHeader, json, jsonBody, params, problems, router } from "../api.ts";
@@ -24,13 +24,7 @@ const etag = (version: number) => `"${version}"`;
 
 const cluster = { params: z.object({ c: params.c }) };
 const host = {
-  params: z.object({
-    c: params.c,
-    host: z
-      .string()
-      .refine((h) => HostNameSchema.safeParse(h).success, "must be an RFC 1123 host name")
-      .meta({ description: "the host's name" }),
-  }),
+  params: z.object({ c: params.c, host: params.host }),
   headers: ifMatchHeader,
 };
 
