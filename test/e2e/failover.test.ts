@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { DrainStarted, DrainStatus, NodeList } from "../../shared/api-schemas.ts";
 import { ApiserverStandin, type StandinMode } from "../../scripts/apiserver-standin.ts";
 import { once, recovery, sample, sampleWhile, streamOn } from "../../bench/traffic.ts";
@@ -134,6 +135,28 @@ describe("a node whose localhost LB is nginx, and one whose LB is HAProxy", () =
     },
     60_000,
   );
+
+  it("tell watchers of each master an nginx node takes out and puts back", async () => {
+    await Promise.all(BOTH.map(heal));
+    const url = `${fleet.cp.url.replace(/^http/, "ws")}/v1/clusters/${CLUSTER}/events`;
+    const ws = new WebSocket(url, {
+      headers: { authorization: "Bearer e2e-admin-token-0123456789abcdef" },
+    });
+    const frames: Array<Record<string, unknown>> = [];
+    ws.on("message", (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>));
+    await new Promise((r) => ws.once("open", r));
+    await masters.m2.set("unready");
+    const out = await waitFor("an ejection event", () =>
+      frames.find((f) => f.type === "ejection" && f.ejected === true),
+    );
+    expect(out).toMatchObject({ type: "ejection", host: "n1", master: "m2", ejected: true });
+    await masters.m2.set("ok");
+    const back = await waitFor("the master put back", () =>
+      frames.find((f) => f.type === "ejection" && f.ejected === false),
+    );
+    expect(back).toMatchObject({ host: "n1", master: "m2" });
+    ws.close();
+  }, 60_000);
 
   it("close a stream on a master that wedges within 10 s", async () => {
     await Promise.all(BOTH.map(heal));

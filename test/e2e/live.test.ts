@@ -274,7 +274,8 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
     expect(d.stdout).toMatch(
       /\nkinds: +endpoints [0-9a-f]{12}, hosts [0-9a-f]{12}, kubeconfig [0-9a-f]{12}, nginx [0-9a-f]{12}\n/,
     );
-    expect(d.stdout).toMatch(/\n {2}apiserver:127\.0\.41\.1:17443 +FAIL\n/);
+    // Each failing probe says why.
+    expect(d.stdout).toMatch(/\n {2}apiserver:127\.0\.41\.1:17443 +FAIL {2}\S.*\n/);
     const watch = spawn(TSX, ["cli/main.ts", "watch", "--json"], { env });
     let out = "";
     watch.stdout.on("data", (d: Buffer) => (out += d.toString()));
