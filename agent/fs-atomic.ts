@@ -1,12 +1,14 @@
 import {
   chmodSync,
   closeSync,
+  constants,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
@@ -21,10 +23,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a file's whole content and flushes it before returning. */
-export function writeSynced(path: string, content: string, mode = 0o644): void {
+/**
+ * Writes a file's whole content and flushes it before returning. With `exclusive` the file
+ * must not exist and is never reached through a symlink (O_EXCL | O_NOFOLLOW).
+ */
+export function writeSynced(path: string, content: string, mode = 0o644, exclusive = false): void {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "w", mode);
+  const flags = exclusive
+    ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+    : "w";
+  const fd = openSync(path, flags, mode);
   try {
     const buf = Buffer.from(content, "utf8");
     let off = 0;
@@ -38,7 +46,13 @@ export function writeSynced(path: string, content: string, mode = 0o644): void {
 /** Replaces a file atomically: stage next to it, fsync, rename over it, fsync the directory. */
 export function writeAtomic(path: string, content: string, mode = 0o644): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeSynced(tmp, content, mode);
+  // A leftover of a crashed run goes first; what is created is new, and never a link's target.
+  try {
+    unlinkSync(tmp);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  writeSynced(tmp, content, mode, true);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
 }

@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
   existsSync,
 } from "node:fs";
@@ -14,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyBundle, readApplied, recover, type ApplyContext } from "../../agent/apply.ts";
-import { ensurePrivateDir } from "../../agent/fs-atomic.ts";
+import { ensurePrivateDir, writeAtomic } from "../../agent/fs-atomic.ts";
 import { loadAgentConfig, type AgentConfig } from "../../agent/config.ts";
 import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
 import { makeBundle } from "../support/bundles.ts";
@@ -253,5 +254,19 @@ describe("the agent's own state", () => {
     expect(ensurePrivateDir(open)).toBe(
       `${open} is writable by others (mode 777): chmod 700 ${open}`,
     );
+  });
+});
+
+describe("the agent's atomic writes", () => {
+  it("never write through a symlink planted where the temporary file goes", () => {
+    const target = join(dir, "victim");
+    writeFileSync(target, "untouched\n");
+    const file = join(dir, "state.json");
+    // writeAtomic removes a leftover first, then creates the file exclusively: the link goes,
+    // the file it pointed at stays as it was.
+    symlinkSync(target, `${file}.tmp-${process.pid}`);
+    writeAtomic(file, "{}\n");
+    expect(readFileSync(file, "utf8")).toBe("{}\n");
+    expect(readFileSync(target, "utf8")).toBe("untouched\n");
   });
 });
