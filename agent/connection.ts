@@ -18,7 +18,7 @@ import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "
 import { reconnectDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
-import { NginxFailover, type Ejection } from "./failover.ts";
+import { CHECK_EVERY_MS, NginxFailover, type Ejection } from "./failover.ts";
 import { ReadyzChecker } from "./readyz.ts";
 import { lbBackendsByName, preswapCheck } from "./preswap.ts";
 import { countEstablished } from "./tcp-count.ts";
@@ -190,6 +190,7 @@ export class AgentLoop {
       case "targets":
         if (!this.opts.once) this.live.update(msg);
         this.setDrained(msg.drained ?? []);
+        this.failover?.setInterval(msg.checkIntervalSeconds ?? CHECK_EVERY_MS / 1000);
         break;
     }
   }

@@ -53,6 +53,12 @@ export class NginxFailover {
   private state: EjectionState = {};
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private stopped = false;
+  private everyMs = CHECK_EVERY_MS;
+
+  /** The live policy's steady-state check interval. */
+  setInterval(seconds: number): void {
+    this.everyMs = seconds * 1000;
+  }
 
   constructor(
     private readonly checker: ReadyzChecker,
@@ -147,7 +153,7 @@ export class NginxFailover {
     }
     // Changing state (a failure while in, a pass while out): look again soon.
     const changing = h !== undefined && (h.ejected ? h.passes > 0 : h.fails > 0 && h.fails < FALL);
-    const jitter = CHECK_EVERY_MS * (0.8 + Math.random() * 0.4);
+    const jitter = this.everyMs * (0.8 + Math.random() * 0.4);
     this.schedule(b, changing ? RECHECK_MS : jitter);
   }
 

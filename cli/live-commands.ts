@@ -79,17 +79,21 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
       throw new CliError("--drift takes heal or report", EXIT.usage);
     if (f.probeInterval !== undefined && !/^\d+$/.test(f.probeInterval))
       throw new CliError("--probe-interval takes whole seconds (2-300)", EXIT.usage);
+    if (f.checkInterval !== undefined && !/^\d+$/.test(f.checkInterval))
+      throw new CliError("--check-interval takes whole seconds (1-60)", EXIT.usage);
     const next = {
       probeIntervalSeconds:
         f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
       driftPolicy: f.drift ?? live.driftPolicy,
+      checkIntervalSeconds:
+        f.checkInterval !== undefined ? Number(f.checkInterval) : live.checkIntervalSeconds,
     };
     const r = await api.call(S.LivePolicySchema, "PUT", `${base}/live-policy`, next);
     out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
     return EXIT.ok;
   }
   throw new CliError(
-    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S]",
+    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S]",
     EXIT.usage,
   );
 }

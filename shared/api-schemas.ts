@@ -215,6 +215,8 @@ export const AuditList = z.object({ entries: z.array(AuditEntry) });
 export const LivePolicySchema = z.strictObject({
   probeIntervalSeconds: z.number().int().min(2).max(300).default(10),
   driftPolicy: z.enum(DRIFT_POLICIES).default("heal"),
+  /** how often an nginx node's agent checks each backend's /readyz at steady state (jittered) */
+  checkIntervalSeconds: z.number().int().min(1).max(60).default(2),
 });
 
 /** A 204: no body to parse. */

@@ -55,8 +55,14 @@ export type DriftPolicy = z.infer<typeof DriftPolicy>;
 export interface LivePolicy {
   probeIntervalSeconds: number;
   driftPolicy: DriftPolicy;
+  /** nginx nodes' readiness checks of each backend, seconds at steady state */
+  checkIntervalSeconds: number;
 }
-export const DEFAULT_LIVE_POLICY: LivePolicy = { probeIntervalSeconds: 10, driftPolicy: "heal" };
+export const DEFAULT_LIVE_POLICY: LivePolicy = {
+  probeIntervalSeconds: 10,
+  driftPolicy: "heal",
+  checkIntervalSeconds: 2,
+};
 
 export const target = (kind: TargetKind, address: string, host?: string): Target => ({
   id: `${kind}:${address}`,

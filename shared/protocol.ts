@@ -125,6 +125,8 @@ export const ServerMessage = z.discriminatedUnion("type", [
     driftPolicy: DriftPolicy,
     apiserver: Text(300),
     targets: z.array(TargetSchema).check(z.maxLength(10_000)),
+    /** protocol 4: seconds between an nginx node's readiness checks of each backend */
+    checkIntervalSeconds: z.optional(z.int().check(z.gte(1), z.lte(60))),
     /** protocol 4: masters being drained; the node's LB sends them no new connection */
     drained: z.optional(z.array(HostName).check(z.maxLength(1000))),
   }),

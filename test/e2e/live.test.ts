@@ -293,7 +293,9 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
       encoding: "utf8",
       env,
     });
-    expect(set.stdout).toBe(`live: {"probeIntervalSeconds":${INTERVAL},"driftPolicy":"heal"}\n`);
+    expect(set.stdout).toBe(
+      `live: {"probeIntervalSeconds":${INTERVAL},"driftPolicy":"heal","checkIntervalSeconds":2}\n`,
+    );
     const line = await fleet.explain(
       waitFor("n2's drift healed, as an event", () =>
         out.split("\n").find((l) => l.includes('"type":"drift"') && l.includes('"healed":true')),

@@ -377,4 +377,16 @@ describe("the events stream", () => {
     });
     expect(Object.keys(reach.results)).toEqual(["apiserver:10.0.0.1:443"]);
   });
+
+  it("sends protocol 4 agents the live policy's check interval with their targets", async () => {
+    const c = await clusterWith();
+    await api("PUT", `/v1/clusters/${c}/live-policy`, { body: { checkIntervalSeconds: 1 } });
+    const a = await connect(await register(c, "n1", "10.0.1.1"));
+    a.hello("n1");
+    await a.next();
+    const targets = await until("a targets frame", async () =>
+      a.live.find((f) => f.type === "targets"),
+    );
+    expect(targets).toMatchObject({ type: "targets", checkIntervalSeconds: 1 });
+  });
 });

@@ -380,7 +380,7 @@ export class ClusterHub extends DurableObject<Env> {
     const plan = this.desired?.get(state.host);
     if (!plan || !state.helloed || (state.protocol ?? 1) < 2) return;
     const drained = (state.protocol ?? 1) >= 4 ? this.drained : [];
-    const { frame, key } = targetsFrame(plan, this.policy, drained);
+    const { frame, key } = targetsFrame(plan, this.policy, drained, state.protocol ?? 1);
     if (state.targetsKey === key) return;
     send(ws, frame);
     state.targetsKey = key;

@@ -18,6 +18,7 @@ export function targetsFrame(
   plan: NodePlan,
   policy: LivePolicy,
   drained: string[] = [],
+  protocol = 1,
 ): { frame: Extract<ServerMessage, { type: "targets" }>; key: string } {
   const frame = {
     type: "targets" as const,
@@ -25,8 +26,11 @@ export function targetsFrame(
     driftPolicy: policy.driftPolicy,
     apiserver: plan.endpoints.apiserver.url,
     targets: plan.targets,
-    // Only protocol 4 agents know drains; the frame of others stays as it was.
+    // Only protocol 4 agents know drains and check intervals; the frame of others stays as it was.
     ...(drained.length > 0 ? { drained } : {}),
+    ...(protocol >= 4 && policy.checkIntervalSeconds !== DEFAULT_LIVE_POLICY.checkIntervalSeconds
+      ? { checkIntervalSeconds: policy.checkIntervalSeconds }
+      : {}),
   };
   return { frame, key: sha256Hex(canonicalJson(frame)) };
 }
