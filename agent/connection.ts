@@ -18,11 +18,7 @@ import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "
 import { reconnectDelay } from "./backoff.ts";
 import type { Credential } from "./credential.ts";
 import { fetchConfig } from "./http.ts";
-import { CHECK_EVERY_MS, NginxFailover, type Ejection } from "./failover.ts";
-import { ReadyzChecker } from "./readyz.ts";
-import { lbBackendsByName, preswapCheck } from "./preswap.ts";
-import { countEstablished } from "./tcp-count.ts";
-import { withDown } from "../shared/drain.ts";
+import { LbControl } from "./lb-control.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, revoked: 3, timeout: 4 } as const;
 
@@ -46,14 +42,9 @@ export class AgentLoop {
     done?: (ok: boolean) => void;
   } | null = null;
   private readonly live: LiveView;
-  /** on nodes whose nginx is the localhost LB: the agent's own readiness checks of its backends */
-  private readonly failover: NginxFailover | null;
+  /** this node's LB: its own readiness checks (nginx), drains, the pre-swap check */
+  private readonly lb: LbControl;
   private hubProtocol = 1;
-  /** masters the control plane drains (from the targets frame): down in this node's LB */
-  private drained: string[] = [];
-  private lastLbReport = "";
-  /** checks new LB backends before a bundle that changes them is applied */
-  private readonly preswap: ReadyzChecker;
   private lastHeard = Date.now();
   private stopped = false;
   private finish: (code: number) => void = () => {};
@@ -73,21 +64,17 @@ export class AgentLoop {
       apiserverCA?: string | null;
     },
   ) {
-    this.preswap = new ReadyzChecker(opts.apiserverCA ?? null);
-    this.failover =
-      !opts.once && "nginx" in ctx.config.artifacts
-        ? new NginxFailover(new ReadyzChecker(opts.apiserverCA ?? null), {
-            changed: (ejected) => this.ejectionsChanged(ejected),
-            log: opts.log,
-          })
-        : null;
-    ctx.adjust = (kind, spec) =>
-      withDown(
-        kind,
-        spec as Parameters<typeof withDown>[1],
-        this.drained,
-        this.failover?.ejected() ?? [],
-      );
+    this.lb = new LbControl({
+      checks: !opts.once && "nginx" in ctx.config.artifacts,
+      apiserverCA: opts.apiserverCA ?? null,
+      reapply: () => this.reapply(),
+      send: (r) => this.send(r),
+      hubProtocol: () => this.hubProtocol,
+      stateDir: ctx.stateDir,
+      log: opts.log,
+      metrics: opts.metrics,
+    });
+    ctx.adjust = (kind, spec) => this.lb.adjust(kind, spec);
     this.live = new LiveView(ctx, {
       send: (r) => this.send(r),
       heal: () => this.heal(),
@@ -105,15 +92,14 @@ export class AgentLoop {
         this.stopped = true;
         this.timers.forEach(clearTimeout);
         this.live.stop();
-        this.failover?.stop();
-        this.preswap.close();
+        this.lb.stop();
         this.ws?.close(1000, "agent stopping");
         resolve(code);
       };
       this.connect();
       if (!this.opts.once) this.live.start();
       const saved = readOrNull(bundlePath(this.ctx.stateDir));
-      if (saved !== null && this.failover) this.failover.use(JSON.parse(saved) as WireBundle);
+      if (saved !== null) this.lb.applied(JSON.parse(saved) as WireBundle);
       if (this.opts.once && this.opts.timeoutMs !== undefined)
         this.timers.push(
           setTimeout(() => {
@@ -126,7 +112,7 @@ export class AgentLoop {
           }, this.opts.timeoutMs),
         );
       this.timers.push(setInterval(() => this.keepAlive(), PING_MS));
-      if (!this.opts.once) this.timers.push(setInterval(() => this.reportLb(), 1000));
+      if (!this.opts.once) this.timers.push(setInterval(() => this.lb.report(), 1000));
     });
   }
 
@@ -184,13 +170,11 @@ export class AgentLoop {
       case "welcome":
         this.hubProtocol = msg.protocol;
         this.live.protocol(msg.protocol);
-        if (this.failover && this.failover.ejected().length > 0)
-          this.sendEjections(this.failover.ejections());
+        this.lb.connected();
         break;
       case "targets":
         if (!this.opts.once) this.live.update(msg);
-        this.setDrained(msg.drained ?? []);
-        this.failover?.setInterval(msg.checkIntervalSeconds ?? CHECK_EVERY_MS / 1000);
+        this.lb.targets(msg.drained ?? [], msg.checkIntervalSeconds);
         break;
     }
   }
@@ -253,63 +237,11 @@ export class AgentLoop {
     return new Promise((resolve) => this.enqueue(JSON.parse(text) as WireBundle, false, resolve));
   }
 
-  /**
-   * The nginx backends this node takes out changed: render and reload the last bundle again
-   * with them (unless a bundle is about to apply, which renders them anyway), and say so.
-   */
-  private ejectionsChanged(ejected: Ejection[]): void {
-    const names = new Set(ejected.map((e) => e.master));
-    for (const m of Object.keys(this.opts.metrics.ejected)) this.opts.metrics.ejected[m] = 0;
-    for (const m of names) this.opts.metrics.ejected[m] = 1;
-    if (!this.pending) {
-      const text = readOrNull(bundlePath(this.ctx.stateDir));
-      if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
-    }
-    this.sendEjections(ejected);
-  }
-
-  /** The hub's drains changed: render and reload with them, then report how the LB stands. */
-  private setDrained(names: string[]): void {
-    const next = [...names].sort();
-    if (next.join() === this.drained.join()) return;
-    this.drained = next;
-    this.opts.log(
-      next.length > 0
-        ? `draining ${next.join(", ")}: no new connection to them`
-        : "no master is drained",
-    );
-    this.failover?.setDrained(next);
-    if (!this.pending) {
-      const text = readOrNull(bundlePath(this.ctx.stateDir));
-      if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
-    }
-  }
-
-  /**
-   * While masters are drained: the drains this node's LB has applied (its last apply had them)
-   * and its established connections to each, from /proc/net/tcp; sent when they change.
-   */
-  private reportLb(): void {
-    if (this.hubProtocol < 4 || (this.drained.length === 0 && this.lastLbReport === "")) return;
+  /** Applies the last bundle again (its LB rendering changed), unless one is about to apply. */
+  private reapply(): void {
+    if (this.pending) return;
     const text = readOrNull(bundlePath(this.ctx.stateDir));
-    const wire = text === null ? null : (JSON.parse(text) as WireBundle);
-    const byName = lbBackendsByName(wire);
-    const counts = countEstablished([...byName.values()]);
-    const connections = Object.fromEntries(
-      this.drained.filter((m) => byName.has(m)).map((m) => [m, counts[byName.get(m) ?? ""] ?? 0]),
-    );
-    const lb = { drained: this.appliedDrains, connections };
-    const key = JSON.stringify(lb);
-    if (key === this.lastLbReport) return;
-    this.lastLbReport = this.drained.length === 0 ? "" : key;
-    this.send({ type: "report", lb });
-  }
-
-  /** the drains in the files this node last installed */
-  private appliedDrains: string[] = [];
-
-  private sendEjections(ejected: Ejection[]): void {
-    if (this.hubProtocol >= 4) this.send({ type: "report", ejected });
+    if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
   }
 
   /** Applies bundles one at a time, newest wins; nothing that throws can leave it stuck. */
@@ -323,10 +255,9 @@ export class AgentLoop {
         const r = await this.applyOne(bundle);
         this.opts.metrics.applied(r.outcome.ok, (performance.now() - t0) / 1000, bundle);
         if (r.outcome.ok) {
-          this.appliedDrains = [...this.drained];
           saveAppliedBundle(this.ctx.stateDir, bundle);
           this.live.applied();
-          this.failover?.use(bundle);
+          this.lb.applied(bundle);
         }
         this.report(bundle, r, ack);
         done?.(r.outcome.ok);
@@ -350,13 +281,7 @@ export class AgentLoop {
         },
         skipped: [],
       };
-    const saved = readOrNull(bundlePath(this.ctx.stateDir));
-    const refused = await preswapCheck(
-      wire,
-      saved === null ? null : (JSON.parse(saved) as WireBundle),
-      // One-off checks: no connection is kept to a backend this node may never use.
-      (a) => this.preswap.check(a, false),
-    );
+    const refused = await this.lb.refuse(wire);
     if (refused !== null)
       return {
         outcome: {

@@ -9,7 +9,9 @@ export function syntheticCluster(size: number, vars: Record<string, unknown> = {
   const nodes: string[] = [];
   for (let i = 0; i < size; i++) {
     const name = i < 3 ? `master${i}` : `node${i}`;
-    hosts[name] = { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+    // Loopback addresses: nothing here is dialled, but nothing could leave the machine if it were.
+    const n = i + 16;
+    hosts[name] = { ip: `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
     (i < 3 ? masters : nodes).push(name);
   }
   return {

@@ -29,9 +29,9 @@ function burst(k: number): void {
           type: "report",
           probes: {
             results: {
-              "apiserver:10.0.0.0:443": { ok: i % 2 === 0, ms },
-              "apiserver:10.0.0.1:443": { ok: true, ms },
-              "apiserver:10.0.0.2:443": { ok: true, ms },
+              "apiserver:127.0.0.16:443": { ok: i % 2 === 0, ms },
+              "apiserver:127.0.0.17:443": { ok: true, ms },
+              "apiserver:127.0.0.18:443": { ok: true, ms },
               "etcd:127.0.0.1:2379": { ok: true, ms },
             },
             apiserver: { ok: true, ms },

@@ -17,7 +17,7 @@ import { assertNever } from "../../shared/result.ts";
 import type { Env } from "../env.ts";
 import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
-import { audit } from "../db/schema.ts";
+import { auditDrift } from "../db/node-audit.ts";
 import { loadDesired } from "../desired-state.ts";
 import { EVENTS_TAG, ejectionEvents, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
@@ -235,7 +235,7 @@ export class ClusterHub extends DurableObject<Env> {
         const news = drift !== null && driftIsNews(state, drift, now);
         // Saved before the audit's await: the next frame's handler reads this budget.
         ws.serializeAttachment(state);
-        if (drift && news) await this.auditDrift(state, drift);
+        if (drift && news) await auditDrift(db(this.env.DB), state, drift);
         break;
       }
       default:
@@ -385,25 +385,6 @@ export class ClusterHub extends DurableObject<Env> {
     send(ws, frame);
     state.targetsKey = key;
     ws.serializeAttachment(state);
-  }
-
-  private async auditDrift(
-    state: SocketState,
-    drift: { kinds: string[]; healed: boolean },
-  ): Promise<void> {
-    try {
-      await db(this.env.DB)
-        .insert(audit)
-        .values({
-          cluster: state.cluster,
-          at: Date.now(),
-          actor: `node:${state.tokenId}`,
-          action: "node.drift",
-          detail: JSON.stringify({ host: state.host, ...drift }),
-        });
-    } catch (e) {
-      console.error("hub: recording a drift in the audit log failed", e);
-    }
   }
 
   private agents(): WebSocket[] {

@@ -1,0 +1,24 @@
+import type { Db } from "./client.ts";
+import { audit } from "./schema.ts";
+
+/**
+ * A node's drift in the audit log, by the node's own credential. A failure is logged, not
+ * thrown: the hub must keep serving its sockets.
+ */
+export async function auditDrift(
+  d: Db,
+  who: { cluster: string; host: string; tokenId: string },
+  drift: { kinds: string[]; healed: boolean },
+): Promise<void> {
+  try {
+    await d.insert(audit).values({
+      cluster: who.cluster,
+      at: Date.now(),
+      actor: `node:${who.tokenId}`,
+      action: "node.drift",
+      detail: JSON.stringify({ host: who.host, ...drift }),
+    });
+  } catch (e) {
+    console.error("hub: recording a drift in the audit log failed", e);
+  }
+}
