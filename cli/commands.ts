@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as S from "../shared/api-schemas.ts";
 import { client, CliError, EXIT } from "./client.ts";
 import { clusterOf, confirm, printList, type Flags, type Out, type SubCommand } from "./common.ts";
@@ -7,8 +8,20 @@ import { table } from "./format.ts";
 export type { Flags };
 
 export async function login(f: Flags, out: Out): Promise<number> {
+  if (f.tokenFile !== undefined) {
+    // From a file or stdin (`-`): a token in argv is visible to every user in ps.
+    try {
+      f.token = readFileSync(f.tokenFile === "-" ? 0 : f.tokenFile, "utf8").trim() || undefined;
+    } catch {
+      throw new CliError(`--token-file ${f.tokenFile}: cannot read a token from it`, EXIT.usage);
+    }
+    if (!f.token) throw new CliError(`--token-file ${f.tokenFile}: it holds no token`, EXIT.usage);
+  }
   if (!f.server || !f.token)
-    throw new CliError("login needs --server URL and --token T", EXIT.usage);
+    throw new CliError(
+      "login needs --server URL and --token-file FILE|- (or --token T)",
+      EXIT.usage,
+    );
   await client(f).call(S.ClusterList, "GET", "/v1/clusters");
   saveConfig({ server: f.server, token: f.token, cluster: f.cluster });
   out(`logged in to ${f.server}`);

@@ -23,6 +23,7 @@ export interface Flags {
   maxUses?: string;
   interval?: string;
   grace?: string;
+  tokenFile?: string;
   checkInterval?: string;
   wait: boolean;
 }

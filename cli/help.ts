@@ -1,9 +1,10 @@
 /** What `halo <command> --help` prints: one entry per command. */
 export const HELP: Record<string, string> = {
-  login: `halo login --server URL --token ADMIN_TOKEN [--cluster NAME]
+  login: `halo login --server URL --token-file FILE|- [--cluster NAME]
   Checks the token against the control plane and saves server, token and cluster in
-  $HALO_CONFIG (default ~/.config/halo/config.json, mode 0600). Prefer HALO_TOKEN in scripts:
-  a token on the command line is visible to other users in ps.`,
+  $HALO_CONFIG (default ~/.config/halo/config.json, mode 0600). The token comes from a file, or
+  stdin with -; --token T also works, but a token on the command line is visible to other users
+  in ps (so is HALO_TOKEN to root).`,
   cluster: `halo cluster create NAME | halo cluster list [--json] | halo cluster rm NAME [--yes]
   rm deletes the cluster with its versions, nodes and tokens (asks unless --yes).`,
   plan: `halo plan -f FILE|DIR [--prune] [--json]

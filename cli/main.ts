@@ -10,7 +10,7 @@ import { VERSION } from "./version.ts";
 
 const USAGE = `halo: the operator CLI for the halo control plane
 
-  halo login --server URL --token ADMIN_TOKEN [--cluster NAME]
+  halo login --server URL --token-file FILE|- [--cluster NAME]   (or --token T, visible in ps)
   halo cluster create NAME | halo cluster list
   halo plan -f inventory.ini|yaml|json|DIR [--prune]     what would change, changing nothing
   halo apply -f inventory.ini|yaml|json|DIR [--prune] [--yes]
@@ -40,6 +40,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not allowed, 4 rollout did not complete, 5
 const VALUE: Record<string, keyof Flags> = {
   "--server": "server",
   "--token": "token",
+  "--token-file": "tokenFile",
   "--cluster": "cluster",
   "-f": "file",
   "--file": "file",

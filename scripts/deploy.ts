@@ -165,11 +165,11 @@ function deploy(dryRun: boolean): void {
   const url = /https:\/\/[\w.-]+\.workers\.dev/.exec(out)?.[0] ?? "https://<your worker's URL>";
   console.log(`  deployed: ${url}
 \nNext:
-  halo login --server ${url} --token <the admin token>
+  halo login --server ${url} --token-file -   # the admin token on stdin
   halo cluster create prod && halo plan --cluster prod -f inventory.ini
   halo apply --cluster prod -f inventory.ini
   halo token create --cluster prod --groups kube-node  # a join token for nodes
-  halo-agent join --server ${url} --token hj_...      # on each node, then enable halo-agent.service`);
+  halo-agent join --server ${url} --token-file -   # the join token on stdin, on each node; then enable halo-agent.service`);
 }
 
 function main(argv: string[]): number {

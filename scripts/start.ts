@@ -180,7 +180,7 @@ Break a master and watch the nodes see it (reachability, the dashboard), then he
   curl -s -H "authorization: Bearer ${token}" ${cp.url}/v1/clusters/${CLUSTER}/reachability
 
 Drain a master (no LB sends it new connections), follow it, end it:
-  npm run halo -- login --server ${cp.url} --token ${token} --cluster ${CLUSTER}
+  sed -n 's/^HALO_ADMIN_TOKEN=//p' .dev.vars | npm run -s halo -- login --server ${cp.url} --token-file - --cluster ${CLUSTER}
   npm run halo -- drain master2 --wait
   npm run halo -- undrain master2
 

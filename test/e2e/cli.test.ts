@@ -10,14 +10,17 @@ const TSX = resolve("node_modules/.bin/tsx");
 const fleet = new Fleet();
 let config = "";
 
-/** Runs the CLI on Node as a user would, with its own config file. */
-function halo(...args: string[]) {
+/** Runs the CLI on Node as a user would, with its own config file (and `input` on stdin). */
+function haloIn(input: string, ...args: string[]) {
   const r = spawnSync(TSX, ["cli/main.ts", ...args], {
     encoding: "utf8",
+    input,
     env: { ...process.env, HALO_CONFIG: config, HALO_SERVER: "", HALO_TOKEN: "" },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+const halo = (...args: string[]) => haloIn("", ...args);
 
 // The seed's cluster on loopback addresses: the agents this test runs probe its masters.
 const DEMO = "examples/demo-cluster.ini";
@@ -40,12 +43,14 @@ describe("the halo CLI against wrangler dev", () => {
 
   it("logs in, storing the token 0600, and creates and lists clusters", () => {
     expect(
-      halo(
+      // The token on stdin, never in argv.
+      haloIn(
+        "e2e-admin-token-0123456789abcdef\n",
         "login",
         "--server",
         fleet.cp.url,
-        "--token",
-        "e2e-admin-token-0123456789abcdef",
+        "--token-file",
+        "-",
         "--cluster",
         "demo",
       ).code,
