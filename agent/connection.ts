@@ -13,6 +13,7 @@ import { bundlePath, LiveView, saveAppliedBundle } from "./live.ts";
 import { saveLastResult } from "./last-result.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
+import { kubeconfigPreflight } from "./kubeconfig-preflight.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "./apply.ts";
 import { reconnectDelay } from "./backoff.ts";
@@ -281,7 +282,7 @@ export class AgentLoop {
         },
         skipped: [],
       };
-    const refused = await this.lb.refuse(wire);
+    const refused = (await this.lb.refuse(wire)) ?? (await kubeconfigPreflight(wire, this.ctx));
     if (refused !== null)
       return {
         outcome: {

@@ -12,6 +12,8 @@ import { readOrNull, writeAtomic } from "./fs-atomic.ts";
 import type { Log } from "./log.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { planApply } from "./plan.ts";
+import type { X509Certificate } from "node:crypto";
+import { kubeconfigCA, pemCertificates } from "./certs.ts";
 import { probeAll, probeUrl } from "./probes.ts";
 import { ReadyzChecker } from "./readyz.ts";
 
@@ -122,6 +124,7 @@ export class LiveView {
   private lastVip: boolean | null = null;
   private pendingCheck: ReturnType<typeof setTimeout> | null = null;
   private readonly readyz: ReadyzChecker;
+  private kubeconfigCAKey: string | null = null;
   /** drained masters: probed without keeping a connection open to them */
   private drained: string[] = [];
 
@@ -136,7 +139,7 @@ export class LiveView {
       apiserverCA?: string | null;
     },
   ) {
-    this.readyz = new ReadyzChecker(io.apiserverCA ?? null);
+    this.readyz = new ReadyzChecker(io.apiserverCA ?? null, 1000, true);
   }
 
   start(): void {
@@ -206,22 +209,51 @@ export class LiveView {
 
   private async probe(): Promise<void> {
     const timeout = Math.min(5000, Math.max(1000, this.intervalMs - 500));
+    const known = this.knownCAs();
     const [results, own] = await Promise.all([
       probeAll(this.targets, this.ctx.root, timeout, this.readyz, this.drained),
-      this.apiserver ? probeUrl(this.apiserver, timeout, this.ctx.root) : Promise.resolve(null),
+      this.apiserver
+        ? probeUrl(this.apiserver, timeout, this.ctx.root, known)
+        : Promise.resolve(null),
     ]);
     this.results = results;
     this.own = own;
     this.io.metrics.upstream = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, { up: r.ok, seconds: r.ms / 1000 }]),
     );
-    // Only reachability or readiness changes are news; latency alone waits for the heartbeat.
+    // Only reachability, readiness or certificate changes are news; latency alone waits for
+    // the heartbeat.
     const shape = JSON.stringify([
-      Object.entries(results).map(([id, r]) => [id, r.ok, r.status ?? null]),
+      Object.entries(results).map(([id, r]) => [id, r.ok, r.status ?? null, r.cert?.fingerprint]),
       own?.ok ?? null,
+      own?.cert?.fingerprint,
     ]);
     if (shape !== this.last) this.sendProbes(shape);
     this.reportVip();
+  }
+
+  /**
+   * The CAs this node holds (the config's `apiserverCA`, the CA in the kubeconfigs it manages):
+   * a presented certificate one of them signed is reported with that CA's fingerprint.
+   */
+  private knownCAs(): X509Certificate[] {
+    const kc = this.ctx.config.artifacts.kubeconfig?.paths ?? [];
+    const pems = kc.map((p) => {
+      try {
+        return kubeconfigCA(readOrNull(resolveTarget(this.ctx.root, p)));
+      } catch {
+        return null;
+      }
+    });
+    const key = pems.join("|");
+    if (key !== this.kubeconfigCAKey) {
+      this.kubeconfigCAKey = key;
+      this.readyz.knownCAs = [
+        ...pemCertificates(this.io.apiserverCA ?? null),
+        ...pems.flatMap((p) => pemCertificates(p)),
+      ];
+    }
+    return this.readyz.knownCAs;
   }
 
   /** On an lb host running keepalived: whether the VIP is on one of this host's interfaces. */
@@ -250,8 +282,13 @@ export class LiveView {
     results: Record<string, ProbeResult>;
     apiserver: ProbeResult;
   } {
-    const strip = (r: ProbeResult): ProbeResult =>
-      this.hubProtocol >= 4 ? r : { ok: r.ok, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    const strip = (r: ProbeResult): ProbeResult => {
+      if (this.hubProtocol >= 5) return r;
+      const { cert: _cert, ...v4 } = r;
+      return this.hubProtocol >= 4
+        ? v4
+        : { ok: r.ok, ms: r.ms, ...(r.error ? { error: r.error } : {}) };
+    };
     return {
       results: Object.fromEntries(Object.entries(this.results).map(([id, r]) => [id, strip(r)])),
       apiserver: strip(own),

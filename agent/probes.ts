@@ -1,9 +1,11 @@
+import type { X509Certificate } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { ProbeResult, Target } from "../shared/live.ts";
+import { peerCert } from "./certs.ts";
 import { readOrNull } from "./fs-atomic.ts";
 import { guardProbe } from "./loopback-guard.ts";
 import { readyzResult, type ReadyzChecker } from "./readyz.ts";
@@ -48,7 +50,7 @@ export function probeSocket(
 }
 
 /** Addresses a name has in the hosts file under --root (a sandbox has no resolver of its own). */
-function hostsFileLookup(root: string, name: string): string[] {
+export function hostsFileLookup(root: string, name: string): string[] {
   const hosts = readOrNull(withRoot(root, "/etc/hosts")) ?? "";
   return hosts
     .split("\n")
@@ -79,7 +81,12 @@ export async function probeName(name: string, address: string, root: string): Pr
  * The node's own apiserver URL: any HTTP answer from /readyz counts as reachable. Under --root
  * a name is looked up in the sandbox's hosts file, as the node's resolver would on a real node.
  */
-export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<ProbeResult> {
+export function probeUrl(
+  url: string,
+  timeoutMs: number,
+  root = "/",
+  known: X509Certificate[] = [],
+): Promise<ProbeResult> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const target = new URL("/readyz", url);
@@ -105,7 +112,9 @@ export function probeUrl(url: string, timeoutMs: number, root = "/"): Promise<Pr
       (res) => {
         res.resume();
         // Through the node's LB: the apiserver that answered is ready, or alive (401/403).
-        resolve(readyzResult(res.statusCode ?? 0, since(t0)));
+        const r = readyzResult(res.statusCode ?? 0, since(t0));
+        const cert = peerCert(res.socket, known);
+        resolve(cert ? { ...r, cert } : r);
       },
     );
     req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));

@@ -1,5 +1,7 @@
 import { Agent, request } from "node:https";
 import { readinessOf, type ProbeResult } from "../shared/live.ts";
+import type { X509Certificate } from "node:crypto";
+import { peerCert, pemCertificates } from "./certs.ts";
 import { guardProbe } from "./loopback-guard.ts";
 
 const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
@@ -33,11 +35,17 @@ export function readyzResult(status: number, ms: number): ProbeResult {
  */
 export class ReadyzChecker {
   private readonly agents = new Map<string, Agent>();
+  /** the CAs a presented certificate is matched against (the config's, a kubeconfig's) */
+  knownCAs: X509Certificate[];
 
   constructor(
     private readonly ca: string | null,
     private readonly timeoutMs = 1000,
-  ) {}
+    /** record the certificate each server presented in its results */
+    private readonly observe = false,
+  ) {
+    this.knownCAs = pemCertificates(ca);
+  }
 
   private agentFor(address: string): Agent {
     let a = this.agents.get(address);
@@ -81,7 +89,9 @@ export class ReadyzChecker {
         (res) => {
           res.resume();
           res.on("error", () => {});
-          done(readyzResult(res.statusCode ?? 0, since(t0)));
+          const r = readyzResult(res.statusCode ?? 0, since(t0));
+          const cert = this.observe ? peerCert(res.socket, this.knownCAs) : null;
+          done(cert ? { ...r, cert } : r);
         },
       );
       const timer = setTimeout(() => {

@@ -82,7 +82,14 @@ export async function status(f: Flags, out: Out): Promise<number> {
       n.status +
         (n.drift.length > 0 ? ` (drift: ${n.drift.join(",")})` : "") +
         (n.ejected.length > 0 ? ` (ejected: ${n.ejected.map((e) => e.master).join(",")})` : "") +
-        (n.drain ? ` (${n.drain.state})` : ""),
+        (n.drain ? ` (${n.drain.state})` : "") +
+        (n.tls.covered === false
+          ? ` (TLS: ${n.tls.missing.map((m) => `${m.master} lacks ${m.name}`).join(", ")})`
+          : "") +
+        (n.tls.caMismatch ? " (TLS: CA mismatch)" : "") +
+        (n.tls.expiry === "alert"
+          ? ` (ALERT: certificate expires in ${n.tls.expiresInDays} day(s))`
+          : ""),
       n.connected ? "yes" : "no",
       `${n.apiserver.url} ${n.apiserver.ok === null ? "?" : n.apiserver.ok ? `ok ${n.apiserver.ms ?? 0}ms` : "FAILING"}`,
       n.lastError ?? "",

@@ -26,6 +26,8 @@ export interface Flags {
   tokenFile?: string;
   checkInterval?: string;
   wait: boolean;
+  /** apply even where the masters' observed certificates do not cover a node's new name */
+  force: boolean;
 }
 
 export type Out = (s: string) => void;

@@ -7,19 +7,23 @@ export const HELP: Record<string, string> = {
   in ps (so is HALO_TOKEN to root).`,
   cluster: `halo cluster create NAME | halo cluster list [--json] | halo cluster rm NAME [--yes]
   rm deletes the cluster with its versions, nodes and tokens (asks unless --yes).`,
-  plan: `halo plan -f FILE|DIR [--prune] [--json]
+  plan: `halo plan -f FILE|DIR [--prune] [--force] [--json]
   The dry run: which hosts change (kinds, apiserver URL before -> after), which leave the
   cluster, which kinds they retire, and which profile applied and why. Changes nothing.
   FILE is an INI, YAML or JSON inventory; DIR an Ansible inventory directory (group_vars,
-  host_vars).`,
-  apply: `halo apply -f FILE|DIR [--prune] [--yes] [--json]
+  host_vars). A change that would point a node at a name the masters' observed certificates
+  do not cover is refused, naming the node, the name and the masters; --force lists them
+  instead (and with apply, applies anyway: audited as topology.force).`,
+  apply: `halo apply -f FILE|DIR [--prune] [--force] [--yes] [--json]
   Shows the plan (naming hosts whose connected agent would be removed), asks unless --yes,
   applies.
-  --prune also removes registered hosts the inventory does not list.`,
+  --prune also removes registered hosts the inventory does not list.
+  --force applies even where a node's new name is not in a master's certificate.`,
   status: `halo status [--json]
   Every node: groups, desired and applied version, status and drift, masters its LB took out
-  (ejected) or a drain, connected, its own path to the apiserver and whether it works, last
-  error. Exit 1 when a node failed.`,
+  (ejected) or a drain, a name its masters' certificates lack, a certificate expiring within
+  7 days, connected, its own path to the apiserver and whether it works, last error. Exit 1
+  when a node failed.`,
   reachability: `halo reachability [--json]
   Node x target, as each node last probed it (masters' apiservers, etcd endpoints, the LB name).
   Colour only on a terminal. Exit 1 when a target fails somewhere.`,

@@ -30,6 +30,24 @@ function describePlan(plan: Plan, connected: Set<string>, out: Out): void {
     for (const h of plan.removed)
       out(`  - ${h}${connected.has(h) ? " (agent connected now)" : ""}`);
   }
+  describeCertificates(plan.tls, out);
+}
+
+/** What the change was checked against: the masters' observed certificates. */
+function describeCertificates(tls: Plan["tls"], out: Out): void {
+  if (!tls) return;
+  for (const u of tls.uncovered)
+    out(
+      printable(
+        `  FORCED ${u.node}: ${u.name} is not covered by the certificate of ${u.masters.join(", ")}`,
+      ),
+    );
+  if (tls.unobserved.length > 0)
+    out(
+      printable(
+        `certificates not checked for ${tls.unobserved.join(", ")}: no agent has reported what they serve yet`,
+      ),
+    );
 }
 
 function inventoryBody(file: string): { body: string; type: string } {
@@ -59,7 +77,7 @@ export async function plan(f: Flags, out: Out): Promise<number> {
   const cluster = clusterOf(f);
   const { body, type } = inventoryBody(f.file);
   const api = client(f);
-  const q = `?dryRun=true${f.prune ? "&prune=true" : ""}`;
+  const q = `?dryRun=true${f.prune ? "&prune=true" : ""}${f.force ? "&force=true" : ""}`;
   const p = await api.call(
     S.PutTopologyResponse,
     "PUT",
@@ -88,11 +106,12 @@ export async function apply(f: Flags, out: Out): Promise<number> {
   const cluster = clusterOf(f);
   const { body, type } = inventoryBody(f.file);
   const api = client(f);
-  const path = `/v1/clusters/${cluster}/topology${f.prune ? "?prune=true" : ""}`;
+  const query = [f.prune ? "prune=true" : "", f.force ? "force=true" : ""].filter(Boolean);
+  const path = `/v1/clusters/${cluster}/topology${query.length > 0 ? `?${query.join("&")}` : ""}`;
   const plan = await api.call(
     S.PutTopologyResponse,
     "PUT",
-    `${path}${f.prune ? "&" : "?"}dryRun=true`,
+    `${path}${query.length > 0 ? "&" : "?"}dryRun=true`,
     body,
     type,
   );

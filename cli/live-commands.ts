@@ -98,6 +98,22 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
   );
 }
 
+/** A node's TLS standing in words: coverage of its apiserver URL's host, CAs, expiry. */
+export function tlsWords(t: S.NodeStatus["tls"]): string {
+  if (t.covered === null) return "no master certificate observed yet";
+  const parts = [
+    t.covered
+      ? "covered"
+      : `NOT COVERED: ${t.missing.map((m) => `${m.master} lacks ${m.name}`).join(", ")}`,
+  ];
+  if (t.caMismatch) parts.push("CA MISMATCH: the masters chain to different CAs");
+  if (t.expiresInDays !== null)
+    parts.push(
+      `${t.expiry === "alert" ? "ALERT: " : t.expiry === "warning" ? "warning: " : ""}expires in ${t.expiresInDays} day(s)`,
+    );
+  return parts.join("; ");
+}
+
 /** halo describe node HOST: groups, endpoints, kinds and hashes, desired vs applied, probes. */
 export async function describeCmd(
   what: string | undefined,
@@ -131,6 +147,7 @@ export async function describeCmd(
           : ", FAILING"),
     `etcd:       ${endpoints.etcd.endpoints.join(", ")} (${endpoints.etcd.via}; flannel ${endpoints.etcd.flannel})`,
     ...(endpoints.certSANs ? [`cert SANs:  ${endpoints.certSANs.join(", ")}`] : []),
+    `tls:        ${node ? tlsWords(node.tls) : "-"}`,
     `kinds:      ${config.artifacts.map((a) => `${a.kind} ${a.sha256.slice(0, 12)}`).join(", ")}`,
     `drift:      ${node?.drift.length ? node.drift.join(", ") : "none"}`,
     `last error: ${node?.lastError ?? "-"}`,

@@ -57,7 +57,7 @@ const VALUE: Record<string, keyof Flags> = {
 };
 
 function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; version: boolean } {
-  const flags: Flags = { yes: false, json: false, prune: false, wait: false };
+  const flags: Flags = { yes: false, json: false, prune: false, wait: false, force: false };
   let help = false;
   let version = false;
   const words: string[] = [];
@@ -69,6 +69,7 @@ function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; 
     else if (a === "--json") flags.json = true;
     else if (a === "--prune") flags.prune = true;
     else if (a === "--wait") flags.wait = true;
+    else if (a === "--force") flags.force = true;
     else if (a in VALUE) {
       const v = argv[++i];
       if (v === undefined) throw new CliError(`${a} needs a value`, EXIT.usage);

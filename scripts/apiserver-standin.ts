@@ -44,11 +44,23 @@ export class ApiserverStandin {
     readonly name: string,
     readonly address: string,
     readonly port: number,
+    /** the serving certificate and key (PEM); a self-signed one for localhost by default */
+    private pair: { key: string; cert: string } = standinCertificate(),
   ) {}
+
+  /**
+   * Serves another certificate from the next handshake on (a renewed one), and closes the open
+   * connections, so clients see it at once.
+   */
+  setCertificate(pair: { key: string; cert: string }): void {
+    this.pair = pair;
+    this.server?.setSecureContext(pair);
+    for (const sock of this.sockets) sock.destroy();
+  }
 
   /** Listens on address:port; resolves once it does. */
   async start(): Promise<this> {
-    const s = createServer({ ...standinCertificate(), keepAliveTimeout: 30_000 }, (req, res) => {
+    const s = createServer({ ...this.pair, keepAliveTimeout: 30_000 }, (req, res) => {
       this.counts.requests++;
       if (req.url === "/readyz") this.counts.readyz++;
       if (this.mode === "hung") return;

@@ -87,6 +87,18 @@ export const HostChange = z.object({
   apiserver: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
 });
 
+/** A name a change points a node at that a master's observed certificate lacks. */
+const Uncovered = z.object({ node: z.string(), name: z.string(), masters: z.array(z.string()) });
+
+/** What a topology change was checked against: the masters' observed certificates. */
+export const CertificateCheck = z.object({
+  /** masters whose certificate no agent has reported yet: not checked */
+  unobserved: z.array(z.string()),
+  /** names not covered (only when forced: otherwise the change is refused) */
+  uncovered: z.array(Uncovered),
+  forced: z.boolean(),
+});
+
 export const PutTopologyResponse = z.object({
   version: z.number().int(),
   changed: z.array(z.string()),
@@ -96,6 +108,8 @@ export const PutTopologyResponse = z.object({
   preview: z.array(HostChange).optional(),
   /** the endpoint profile an inventory chose (dry run) */
   profile: z.object({ name: z.string(), reason: z.string() }).optional(),
+  /** the certificate check of the change */
+  tls: CertificateCheck.optional(),
 });
 
 export const EndpointsResponse = z.object({
@@ -114,6 +128,21 @@ export const EndpointsResponse = z.object({
 });
 
 const VersionHash = z.object({ version: z.number().int(), hash: z.string() });
+
+/**
+ * A node's TLS standing: whether the host of its apiserver URL is covered by the observed
+ * certificate of every master that may serve it (null: none observed yet), the masters lacking
+ * it, whether those masters chain to different CAs, and their soonest expiry.
+ */
+export const TlsStatus = z.object({
+  covered: z.boolean().nullable(),
+  missing: z.array(z.object({ master: z.string(), name: z.string() })),
+  caMismatch: z.boolean(),
+  expiresInDays: z.number().int().nullable(),
+  /** `warning` within the live policy's certWarningDays, `alert` within 7 days */
+  expiry: z.enum(["warning", "alert"]).nullable(),
+});
+
 export const NodeStatus = z.object({
   host: z.string(),
   groups: z.array(z.string()),
@@ -141,8 +170,28 @@ export const NodeStatus = z.object({
   ejected: z.array(z.object({ master: z.string(), since: z.string(), reason: z.string() })),
   /** a master being drained (POST .../hosts/{host}/drain); null for the rest */
   drain: z.object({ state: z.enum(["draining", "drained"]), since: z.string() }).nullable(),
+  tls: TlsStatus,
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
+
+/** GET .../certificates: the serving certificate each master was last seen presenting. */
+export const CertificateList = z.object({
+  certificates: z.array(
+    z.object({
+      master: z.string(),
+      fingerprint: z.string(),
+      dns: z.array(z.string()),
+      ips: z.array(z.string()),
+      issuer: z.string(),
+      /** the SHA-256 fingerprint of the CA it chains to, when the observer held that CA */
+      ca: z.string().nullable(),
+      notAfter: z.string(),
+      /** the node whose agent saw it, and when */
+      observer: z.string(),
+      observedAt: z.string(),
+    }),
+  ),
+});
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 
 /** POST .../events/ticket: opens the events WebSocket once, from a browser */
@@ -217,6 +266,8 @@ export const LivePolicySchema = z.strictObject({
   driftPolicy: z.enum(DRIFT_POLICIES).default("heal"),
   /** how often an nginx node's agent checks each backend's /readyz at steady state (jittered) */
   checkIntervalSeconds: z.number().int().min(1).max(60).default(2),
+  /** a master certificate expiring within this many days is a warning (within 7, an alert) */
+  certWarningDays: z.number().int().min(8).max(365).default(30),
 });
 
 /** A 204: no body to parse. */

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { hostPort } from "./net.ts";
 import { HostName } from "./names.ts";
+import { CertSeenSchema } from "./tls.ts";
 
 /** What an agent probes: the masters' apiservers (TCP + TLS), its etcd endpoints (TCP), the LB name. */
 export const TargetKind = z.enum(["apiserver", "etcd", "lb-name"]);
@@ -36,7 +37,8 @@ export function readinessOf(status: number): Readiness {
 
 /**
  * A probe's outcome as agents report it. `ok` is "traffic may go there": for an apiserver,
- * ready or unknown; `status` and `readiness` say which (protocol 4).
+ * ready or unknown; `status` and `readiness` say which (protocol 4); `cert` what it presented
+ * (protocol 5).
  */
 export const ProbeResultSchema = z.strictObject({
   ok: z.boolean(),
@@ -44,6 +46,8 @@ export const ProbeResultSchema = z.strictObject({
   error: z.optional(z.string().check(z.maxLength(300))),
   status: z.optional(z.int().check(z.gte(100), z.lte(599))),
   readiness: z.optional(Readiness),
+  /** the certificate the server presented in the TLS handshake (protocol 5) */
+  cert: z.optional(CertSeenSchema),
 });
 export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 
@@ -57,11 +61,14 @@ export interface LivePolicy {
   driftPolicy: DriftPolicy;
   /** nginx nodes' readiness checks of each backend, seconds at steady state */
   checkIntervalSeconds: number;
+  /** a master certificate expiring within this many days is a warning */
+  certWarningDays: number;
 }
 export const DEFAULT_LIVE_POLICY: LivePolicy = {
   probeIntervalSeconds: 10,
   driftPolicy: "heal",
   checkIntervalSeconds: 2,
+  certWarningDays: 30,
 };
 
 export const target = (kind: TargetKind, address: string, host?: string): Target => ({

@@ -3,6 +3,7 @@ import type { $ZodType, output } from "zod/v4/core";
 import { WireBundleSchema } from "./bundle-schema.ts";
 import { DriftPolicy, ProbeResultSchema, TargetSchema } from "./live.ts";
 import { HostName } from "./names.ts";
+import { CertSeenSchema } from "./tls.ts";
 import { KIND_NAMES } from "./kinds/registry.ts";
 import { issuesOf } from "./result.ts";
 
@@ -10,10 +11,11 @@ import { issuesOf } from "./result.ts";
  * The newest protocol this code speaks, and the oldest it still accepts. Version 2 adds the
  * live view (targets, probe and drift reports); 3 lets an lb host report whether it holds the
  * VIP; 4 adds apiservers' readiness (`status`, `readiness` in probe results) and the nginx
- * backends a node took out (`ejected`). Agents say both in hello; the hub picks the highest version both speak, so either side
+ * backends a node took out (`ejected`); 5 the certificates servers presented (`cert` in probe
+ * results) and a master's own serving certificate read from disk (`served`). Agents say both in hello; the hub picks the highest version both speak, so either side
  * can be upgraded first (an agent sends `vip` only once the hub said 3 in welcome).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const PROTOCOL_MIN = 1;
 /** Frames larger than this are refused before parsing. */
 export const MAX_FRAME_BYTES = 1_048_576;
@@ -101,6 +103,8 @@ export const ClientMessage = z.discriminatedUnion("type", [
           .check(z.refine((r) => Object.keys(r).length <= 64, "too many masters")),
       }),
     ),
+    /** protocol 5, on a master: the apiserver serving certificate its agent read from disk */
+    served: z.optional(CertSeenSchema),
     /** protocol 4: the LB backends this node has taken out now (all of them, sent on change) */
     ejected: z.optional(
       z

@@ -1,5 +1,6 @@
 import { family } from "../shared/prometheus.ts";
 import { ROLLOUT_STATES } from "../shared/rollout.ts";
+import type { certificateGauges } from "../shared/tls.ts";
 
 const STATUSES = ["applied", "pending", "failed", "registered", "unregistered"];
 
@@ -16,6 +17,7 @@ export function fleetMetrics(
   nodes: NodeView[],
   unreachable: number,
   rollout: string | null,
+  certs: ReturnType<typeof certificateGauges> = { expiry: [], covered: [] },
 ): string {
   const c = { cluster };
   const count = (f: (n: NodeView) => boolean) => nodes.filter(f).length;
@@ -57,6 +59,21 @@ export function fleetMetrics(
       ROLLOUT_STATES.map((state) => ({
         labels: { ...c, state },
         value: rollout === state ? 1 : 0,
+      })),
+    ),
+    family(
+      "halo_apiserver_cert_expiry_seconds",
+      "Seconds until each master's observed serving certificate expires.",
+      "gauge",
+      certs.expiry.map((e) => ({ labels: { ...c, master: e.master }, value: e.seconds })),
+    ),
+    family(
+      "halo_apiserver_cert_covered",
+      "1 when a master's observed certificate covers a name nodes reach it by, else 0.",
+      "gauge",
+      certs.covered.map((e) => ({
+        labels: { ...c, master: e.master, name: e.name },
+        value: e.value,
       })),
     ),
   ].join("");

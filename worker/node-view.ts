@@ -5,12 +5,20 @@ import { nodes } from "./db/schema.ts";
 import { desiredState } from "./desired-state.ts";
 import { drainsOf, lbReportsOf } from "./db/drains.ts";
 import { drainView } from "../shared/drain.ts";
+import { nodeTls, routesOf, type NodeRoute } from "../shared/tls.ts";
+import { observedCerts } from "./db/certs.ts";
+import { livePolicyOf } from "./hub/live.ts";
+
+const NO_ROUTE: NodeRoute = { host: "", url: "", servedBy: [] };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** GET nodes: each topology host with what it should have and what its agent last reported. */
 export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]> {
-  const { desired } = await desiredState(d, cluster);
+  const { desired, cluster: row } = await desiredState(d, cluster);
+  const certs = await observedCerts(d, cluster);
+  const routes = routesOf(desired);
+  const warningDays = livePolicyOf(row).certWarningDays;
   const rows = await d
     .select()
     .from(nodes)
@@ -53,6 +61,7 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
       vipHeld: r?.vipHeld ?? null,
       ejected: r ? (JSON.parse(r.ejected) as NodeStatus["ejected"]) : [],
       drain: drainOf.get(host) ?? null,
+      tls: nodeTls(routes.get(host) ?? NO_ROUTE, certs, now, warningDays),
     };
   });
 }

@@ -11,6 +11,7 @@ import {
   requireCluster,
   type StoredTopology,
 } from "./db/topology-store.ts";
+import { checkCertificates, forcedAudit, type CertificateCheck } from "./certificate-check.ts";
 import { desiredState } from "./desired-state.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
@@ -31,6 +32,8 @@ export interface Change {
   extra?: (version: number) => BatchItem<"sqlite">[];
   /** compute and describe the change, commit nothing */
   dryRun?: boolean;
+  /** apply even where the masters' observed certificates do not cover a node's new name (audited) */
+  force?: boolean;
   /**
    * A registration: it adds or claims one host and starts that host's config, and nothing
    * else. No rollout starts, none is superseded or resumed, no failure is forgiven.
@@ -56,6 +59,8 @@ export interface ChangeResult {
   /** an unchanged topology that the fleet was not on: its rollout starts again */
   retried?: boolean;
   preview?: HostChange[];
+  /** the certificate check (not for registrations) */
+  tls?: CertificateCheck;
 }
 
 /** Without If-Match a caller means "on top of whatever is current": a lost race is retried. */
@@ -107,13 +112,21 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   const all = changedHosts(before, after);
   const gone = new Set(removed);
   const changed = all.filter((h) => !gone.has(h));
+  const tls =
+    ch.joiningHost === undefined
+      ? await checkCertificates(d, ch.cluster, before, after, ch.force === true)
+      : undefined;
   if (ch.dryRun)
     return {
       version: cluster.version,
       changed,
       removed,
       preview: preview(before, after, changed),
+      ...(tls ? { tls } : {}),
     };
+  const forced = tls?.forced
+    ? [forcedAudit(d, ch.cluster, ch.actor, cluster.version + 1, tls.uncovered)]
+    : [];
   const version = await commitTopology(
     d,
     {
@@ -126,14 +139,14 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
       changed: all,
       detail: { ...ch.detail, ...(removed.length > 0 ? { removed } : {}) },
     },
-    [...(ch.extra?.(cluster.version + 1) ?? []), ...forget(d, ch.cluster, removed)],
+    [...(ch.extra?.(cluster.version + 1) ?? []), ...forget(d, ch.cluster, removed), ...forced],
   );
   if (ch.joiningHost !== undefined)
     await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
   else await startRollout(d, ch.cluster, ch.actor);
   // History is bounded: what the retention no longer keeps goes with each new version.
   await prune(d, ch.cluster, retention());
-  return { version, changed, removed };
+  return { version, changed, removed, ...(tls ? { tls } : {}) };
 }
 
 /**
@@ -159,19 +172,29 @@ async function unchanged(
     .filter(([h, p]) => state.desired.get(h)?.bundle.hash !== p.bundle.hash)
     .map(([h]) => h)
     .sort();
+  // Rolling it out again moves nodes from what they run to it: checked like any change.
+  const tls = await checkCertificates(
+    d,
+    ch.cluster,
+    state.desired,
+    state.latest,
+    ch.force === true,
+  );
   if (ch.dryRun)
     return {
       ...base,
       changed: lagging,
       retried: true,
       preview: preview(state.desired, state.latest, lagging),
+      tls,
     };
   await d.batch([
     d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, ch.cluster)),
     ...extra,
+    ...(tls.forced ? [forcedAudit(d, ch.cluster, ch.actor, cluster.version, tls.uncovered)] : []),
   ]);
   await startRollout(d, ch.cluster, ch.actor);
-  return { ...base, changed: lagging, retried: true };
+  return { ...base, changed: lagging, retried: true, tls };
 }
 
 /**

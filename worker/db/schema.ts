@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { CertSeen } from "../../shared/tls.ts";
 import {
   check,
   index,
@@ -163,4 +164,22 @@ export const nodeTargets = sqliteTable(
     version: integer("version").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],
+);
+
+/**
+ * The serving certificate each master was last seen presenting (by any node's TLS probe, or
+ * read from disk by the master's own agent): what a topology change is checked against.
+ */
+export const masterCerts = sqliteTable(
+  "master_certs",
+  {
+    cluster: text("cluster").notNull(),
+    master: text("master").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    cert: text("cert", { mode: "json" }).$type<CertSeen>().notNull(),
+    /** the node whose agent saw it */
+    observer: text("observer").notNull(),
+    observedAt: integer("observed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.master] })],
 );

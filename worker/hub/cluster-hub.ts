@@ -19,7 +19,8 @@ import { db } from "../db/client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { auditDrift } from "../db/node-audit.ts";
 import { loadDesired } from "../desired-state.ts";
-import { EVENTS_TAG, ejectionEvents, eventsOf, isWatcher } from "./events.ts";
+import { CertObservations, certificateEvent } from "./certs.ts";
+import { broadcast, EVENTS_TAG, ejectionEvents, eventsOf, isWatcher } from "./events.ts";
 import { reportPatch, targetsFrame } from "./live.ts";
 import { rememberCluster, rememberedCluster } from "./meta.ts";
 import { NodeUpdates, type NodePatch } from "./node-updates.ts";
@@ -51,6 +52,7 @@ function send(ws: WebSocket, msg: ServerMessage): void {
  */
 export class ClusterHub extends DurableObject<Env> {
   private readonly updates: NodeUpdates;
+  private readonly certs: CertObservations;
   private desired: Map<string, NodePlan> | null = null;
   private loading: Promise<void> | null = null;
   private policy: LivePolicy = DEFAULT_LIVE_POLICY;
@@ -63,6 +65,7 @@ export class ClusterHub extends DurableObject<Env> {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
     this.updates = new NodeUpdates(ctx.storage.sql);
+    this.certs = new CertObservations(ctx.storage.sql);
   }
 
   /** WebSocket upgrades only (an RPC cannot hand over a socket): agents and event watchers. */
@@ -97,6 +100,7 @@ export class ClusterHub extends DurableObject<Env> {
 
   /** RPC: the cluster was deleted: every socket closes, their credentials are gone with it. */
   closeAll(): void {
+    this.certs.clear();
     for (const ws of this.ctx.getWebSockets()) ws.close(4001, "cluster deleted");
   }
 
@@ -137,18 +141,8 @@ export class ClusterHub extends DurableObject<Env> {
     });
   }
 
-  /** Sends an event to every watcher; a watcher that cannot take it is dropped, never the hub. */
   private broadcast(frame: Record<string, unknown>): void {
-    const watchers = this.ctx.getWebSockets(EVENTS_TAG);
-    if (watchers.length === 0) return;
-    const text = JSON.stringify(frame);
-    for (const ws of watchers) {
-      try {
-        ws.send(text);
-      } catch {
-        ws.close(1013, "too slow: events dropped");
-      }
-    }
+    broadcast(this.ctx.getWebSockets(EVENTS_TAG), frame);
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -224,9 +218,11 @@ export class ClusterHub extends DurableObject<Env> {
         ws.serializeAttachment(state);
         // A hub woken from hibernation has not read the desired state yet.
         if (!this.desired) await this.loadOnce(state.cluster);
-        const known = new Set(this.desired?.get(state.host)?.targets.map((t) => t.id) ?? []);
-        const { patch, drift } = reportPatch(msg, now, known);
+        const known = new Map(this.desired?.get(state.host)?.targets.map((t) => [t.id, t]));
+        const { patch, drift, certs } = reportPatch(msg, now, known, state.host);
         this.record(state.cluster, state.host, patch);
+        for (const c of this.certs.observe(certs, state.host, now))
+          this.broadcast(certificateEvent(c.master, c.cert, this.desired));
         if (msg.ejected) {
           const out = msg.ejected.map((e) => e.master);
           for (const e of ejectionEvents(state.host, state.ejected ?? [], out)) this.broadcast(e);
@@ -273,13 +269,14 @@ export class ClusterHub extends DurableObject<Env> {
    * 50 ms flush took the isolate most of the time the acks needed.
    */
   override async alarm(): Promise<void> {
+    const cluster = rememberedCluster(this.ctx.storage.sql);
     try {
       await this.updates.flush(this.env.DB);
+      if (cluster !== null) await this.certs.flush(this.env.DB, cluster);
     } catch (e) {
       console.error("hub: writing node updates to D1 failed; retrying", e);
       return this.wakeAt(Date.now() + 1000);
     }
-    const cluster = rememberedCluster(this.ctx.storage.sql);
     if (cluster === null) return;
     if (Date.now() < this.rolloutNotBefore) return this.wakeAt(this.rolloutNotBefore);
     this.rolloutNotBefore = Date.now() + ROLLOUT_TICK_MS;

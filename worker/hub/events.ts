@@ -7,6 +7,19 @@ export function isWatcher(ws: WebSocket): boolean {
   return (ws.deserializeAttachment() as { kind?: string } | null)?.kind === "events";
 }
 
+/** Sends an event to every watcher; a watcher that cannot take it is dropped, never the hub. */
+export function broadcast(watchers: WebSocket[], frame: Record<string, unknown>): void {
+  if (watchers.length === 0) return;
+  const text = JSON.stringify(frame);
+  for (const ws of watchers) {
+    try {
+      ws.send(text);
+    } catch {
+      ws.close(1013, "too slow: events dropped");
+    }
+  }
+}
+
 /**
  * `ejection` frames: one per master that a node's LB took out (`ejected: true`) or put back,
  * between the names it reported before and now.

@@ -3,7 +3,13 @@ import type { NodePlan } from "../../shared/bundle.ts";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { LivePolicySchema } from "../../shared/api-schemas.ts";
-import { DEFAULT_LIVE_POLICY, type LivePolicy } from "../../shared/live.ts";
+import {
+  DEFAULT_LIVE_POLICY,
+  type LivePolicy,
+  type ProbeResult,
+  type Target,
+} from "../../shared/live.ts";
+import type { CertSeen } from "../../shared/tls.ts";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol.ts";
 import type { NodePatch } from "./node-updates.ts";
 
@@ -37,18 +43,32 @@ export function targetsFrame(
 
 type Report = Extract<ClientMessage, { type: "report" }>;
 
-/** What a report changes on the node's row; a drift also becomes an audit entry. */
+/**
+ * What a report changes on the node's row (a drift also becomes an audit entry), and the
+ * masters' certificates it saw: by its probes of each master, or, on a master, its own
+ * serving certificate. Certificates are kept per master, not in the node's probe results.
+ */
 export function reportPatch(
   r: Report,
   now: number,
-  /** the target ids the hub sent this node: results for anything else are dropped */
-  known: ReadonlySet<string>,
-): { patch: NodePatch; drift: { kinds: string[]; healed: boolean } | null } {
+  /** the targets the hub sent this node: results for anything else are dropped */
+  known: ReadonlyMap<string, Target>,
+  host: string,
+): {
+  patch: NodePatch;
+  drift: { kinds: string[]; healed: boolean } | null;
+  certs: Array<{ master: string; cert: CertSeen }>;
+} {
   const patch: NodePatch = { connected: true, lastSeen: now };
+  const certs: Array<{ master: string; cert: CertSeen }> = [];
   if (r.probes) {
-    const results = Object.fromEntries(
-      Object.entries(r.probes.results).filter(([id]) => known.has(id)),
-    );
+    const results: Record<string, ProbeResult> = {};
+    for (const [id, { cert, ...result }] of Object.entries(r.probes.results)) {
+      const t = known.get(id);
+      if (!t) continue;
+      results[id] = result;
+      if (cert && t.kind === "apiserver" && t.host) certs.push({ master: t.host, cert });
+    }
     patch.probes = JSON.stringify(results);
     patch.probedAt = now;
     patch.apiserverOk = r.probes.apiserver.ok;
@@ -70,5 +90,8 @@ export function reportPatch(
       patch.lastDrift = JSON.stringify({ at: new Date(now).toISOString(), ...drift });
     }
   }
-  return { patch, drift };
+  // Only a master speaks for its own certificate.
+  const isMaster = [...known.values()].some((t) => t.kind === "apiserver" && t.host === host);
+  if (r.served && isMaster) certs.push({ master: host, cert: r.served });
+  return { patch, drift, certs };
 }

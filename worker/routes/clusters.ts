@@ -11,6 +11,7 @@ import {
   nodes,
   nodeTargets,
   drains,
+  masterCerts,
   rollouts,
   topologyVersions,
 } from "../db/schema.ts";
@@ -103,6 +104,8 @@ export const clusterRoutes = router()
         d.delete(rollouts).where(eq(rollouts.cluster, name)),
         d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
         d.delete(drains).where(eq(drains.cluster, name)),
+        d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
+        d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
         d.delete(clusters).where(eq(clusters.name, name)),
         d
           .insert(audit)

@@ -13,6 +13,8 @@ import { livePolicyOf } from "../hub/live.ts";
 import { hubHeaders, hubOf, notifyHub } from "../hub-client.ts";
 import { issueTicket, takeTicket } from "../db/event-tickets.ts";
 import { fleetMetrics } from "../metrics.ts";
+import { certificateGauges, routesOf } from "../../shared/tls.ts";
+import { observedCerts } from "../db/certs.ts";
 import { nodeStatuses } from "../node-view.ts";
 
 const cluster = { params: z.object({ c: params.c }) };
@@ -165,7 +167,13 @@ export const liveRoutes = router()
         .where(eq(rollouts.cluster, cluster))
         .orderBy(desc(rollouts.id))
         .get();
-      const text = fleetMetrics(cluster, statuses, down.size, newest?.state ?? null);
+      const { desired } = await desiredState(d, cluster);
+      const gauges = certificateGauges(
+        routesOf(desired),
+        await observedCerts(d, cluster),
+        Date.now(),
+      );
+      const text = fleetMetrics(cluster, statuses, down.size, newest?.state ?? null, gauges);
       return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     },
   );

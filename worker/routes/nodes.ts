@@ -3,12 +3,15 @@ import { trafficDiagram } from "../../shared/diagram.ts";
 import { RENDERER_VERSION } from "../../shared/kinds/registry.ts";
 import {
   BundleSchema,
+  CertificateList,
   DiagramResponse,
   EndpointsResponse,
   NodeList,
 } from "../../shared/api-schemas.ts";
 import { access, json, params, problems, router } from "../api.ts";
+import { certificateRows } from "../db/certs.ts";
 import { db } from "../db/client.ts";
+import { requireCluster } from "../db/topology-store.ts";
 import { desiredPlan, desiredState } from "../desired-state.ts";
 import { nodeStatuses } from "../node-view.ts";
 
@@ -26,6 +29,34 @@ export const nodeRoutes = router()
       responses: { 200: json(NodeList), ...problems() },
     }),
     async (c) => c.json({ nodes: await nodeStatuses(db(c.env.DB), c.req.valid("param").c) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{c}/certificates",
+      ...access.admin,
+      description:
+        "the serving certificate each master was last seen presenting (by its nodes' TLS probes, or read from disk by its own agent): what topology changes are checked against",
+      request: cluster,
+      responses: { 200: json(CertificateList), ...problems() },
+    }),
+    async (c) => {
+      const d = db(c.env.DB);
+      const name = c.req.valid("param").c;
+      await requireCluster(d, name);
+      const rows = await certificateRows(d, name);
+      return c.json(
+        {
+          certificates: rows.map((r) => ({
+            master: r.master,
+            ...r.cert,
+            observer: r.observer,
+            observedAt: new Date(r.observedAt).toISOString(),
+          })),
+        },
+        200,
+      );
+    },
   )
   .openapi(
     createRoute({

@@ -66,6 +66,9 @@ export const topologyRoutes = router()
         query: z.object({
           dryRun: flag("describe the change per host (and the profile chosen), commit nothing"),
           prune: flag("also remove registered hosts the body does not list"),
+          force: flag(
+            "apply even where a node would use a name the masters' observed certificates do not cover (audited as topology.force)",
+          ),
         }),
         body: topologyBody,
       },
@@ -75,7 +78,7 @@ export const topologyRoutes = router()
       const actor = requireAdmin(c.get("principal"));
       const cluster = c.req.valid("param").c;
       const expected = ifMatch(c);
-      const { prune, dryRun } = c.req.valid("query");
+      const { prune, dryRun, force } = c.req.valid("query");
       const { text, format } = await readTopologyBody(c);
       const info: { profile?: ProfileChoice } = {};
       const imported = importTopology(text, format, info);
@@ -88,6 +91,7 @@ export const topologyRoutes = router()
         next: (cur) => replaceDeclared(member(cur), imported.value, prune),
         detail: { format, ...(prune ? { prune } : {}) },
         dryRun,
+        force,
       });
       if (dryRun) return c.json({ ...r, profile: info.profile }, 200);
       await revokeNodes(c.env, cluster, r.removed);
@@ -101,7 +105,15 @@ export const topologyRoutes = router()
       path: "/{c}/hosts/{host}",
       ...access.adminWithJson,
       description: "adds or replaces one host (declared from now on)",
-      request: { ...host, body: jsonBody(HostBody) },
+      request: {
+        ...host,
+        query: z.object({
+          force: flag(
+            "apply even where a node would use a name the masters' observed certificates do not cover (audited as topology.force)",
+          ),
+        }),
+        body: jsonBody(HostBody),
+      },
       responses: { 200: json(PutTopologyResponse), ...problems(412) },
     }),
     async (c) => {
@@ -120,6 +132,7 @@ export const topologyRoutes = router()
           registered: cur.registered.filter((x) => x !== name),
         }),
         detail: { host: name },
+        force: c.req.valid("query").force,
       });
       await notifyHub(c.env, cluster);
       return c.json(r, 200, { etag: etag(r.version) });
