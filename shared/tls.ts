@@ -25,8 +25,16 @@ export const CertSeenSchema = z.strictObject({
 });
 export type CertSeen = z.infer<typeof CertSeenSchema>;
 
-/** A certificate's identity for comparisons when no CA is known: the issuer's name. */
-export const caKey = (c: CertSeen) => c.ca ?? `issuer:${c.issuer}`;
+/**
+ * Whether certificates chain to more than one CA: different issuers, or different CA
+ * fingerprints where observers knew them (kubeadm names every cluster CA `kubernetes`, so two
+ * CAs may share a name; an observer without the CA reports none, which is no difference).
+ */
+export function differentCAs(certs: readonly CertSeen[]): boolean {
+  const issuers = new Set(certs.map((c) => c.issuer));
+  const cas = new Set(certs.flatMap((c) => (c.ca === null ? [] : [c.ca])));
+  return issuers.size > 1 || cas.size > 1;
+}
 
 const DAY_MS = 86_400_000;
 
@@ -134,7 +142,7 @@ export function nodeTls(
   return {
     covered: missing.length === 0,
     missing,
-    caMismatch: new Set(seen.map(([, c]) => caKey(c))).size > 1,
+    caMismatch: differentCAs(seen.map(([, c]) => c)),
     expiresInDays: days,
     expiry: days <= CERT_ALERT_DAYS ? "alert" : days <= warningDays ? "warning" : null,
   };

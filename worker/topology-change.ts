@@ -146,7 +146,8 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   else await startRollout(d, ch.cluster, ch.actor);
   // History is bounded: what the retention no longer keeps goes with each new version.
   await prune(d, ch.cluster, retention());
-  return { version, changed, removed, ...(tls ? { tls } : {}) };
+  // A real change says what the certificates did not stop: only a forced one.
+  return { version, changed, removed, ...(tls?.forced ? { tls } : {}) };
 }
 
 /**
@@ -194,7 +195,7 @@ async function unchanged(
     ...(tls.forced ? [forcedAudit(d, ch.cluster, ch.actor, cluster.version, tls.uncovered)] : []),
   ]);
   await startRollout(d, ch.cluster, ch.actor);
-  return { ...base, changed: lagging, retried: true, tls };
+  return { ...base, changed: lagging, retried: true, ...(tls.forced ? { tls } : {}) };
 }
 
 /**

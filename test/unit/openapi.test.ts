@@ -39,6 +39,7 @@ describe("GET /v1/openapi.json", () => {
       "header:if-match",
       "path:c",
       "query:dryRun",
+      "query:force",
       "query:prune",
     ]);
     expect(names("/v1/clusters/{c}/audit", "get")).toEqual([

@@ -204,6 +204,8 @@ describe("nodes and config", () => {
       vipHeld: null,
       ejected: [],
       drain: null,
+      // No master's certificate has been observed yet.
+      tls: { covered: null, missing: [], caMismatch: false, expiresInDays: null, expiry: null },
     });
     expect(nodes.find((n) => n.host === "n2")?.status).toBe("unregistered");
   });
