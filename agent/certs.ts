@@ -1,4 +1,6 @@
 import { X509Certificate } from "node:crypto";
+import { readOrNull } from "./fs-atomic.ts";
+import { withRoot } from "./plan.ts";
 import type { TLSSocket } from "node:tls";
 import { canonicalIp, isIp } from "../shared/net.ts";
 import type { CertSeen } from "../shared/tls.ts";
@@ -102,4 +104,17 @@ export function kubeconfigCA(text: string | null): string | null {
   if (!m?.[1]) return null;
   const pem = Buffer.from(m[1], "base64").toString("utf8");
   return pem.includes("BEGIN CERTIFICATE") ? pem : null;
+}
+
+/**
+ * A master's own serving certificate, from the first of `paths` (under `root`) that holds one:
+ * what it serves, known before any node has probed it. Null on other nodes.
+ */
+export function servedCert(root: string, paths: readonly string[], known: X509Certificate[]) {
+  for (const p of paths) {
+    const certs = pemCertificates(readOrNull(withRoot(root, p)));
+    const leaf = certs[0];
+    if (leaf) return describeCert(leaf, certs.slice(1), known);
+  }
+  return null;
 }

@@ -50,6 +50,15 @@ export const AgentConfigSchema = z.strictObject({
    * agent checks their `/readyz`; without it the check does not verify (readiness, not identity).
    */
   apiserverCA: z.optional(AbsolutePath),
+  /**
+   * On a master: where its apiserver's serving certificate may be (the first that exists is
+   * read and reported, so the control plane knows what it serves before any node probes it).
+   * kubeadm's path, then Kubespray's; [] reads none.
+   */
+  apiserverCert: z._default(z.array(AbsolutePath).check(z.maxLength(8)), [
+    "/etc/kubernetes/pki/apiserver.crt",
+    "/etc/kubernetes/ssl/apiserver.crt",
+  ]),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 

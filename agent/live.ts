@@ -13,7 +13,8 @@ import type { Log } from "./log.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { planApply } from "./plan.ts";
 import type { X509Certificate } from "node:crypto";
-import { kubeconfigCA, pemCertificates } from "./certs.ts";
+import type { CertSeen } from "../shared/tls.ts";
+import { kubeconfigCA, pemCertificates, servedCert } from "./certs.ts";
 import { probeAll, probeUrl } from "./probes.ts";
 import { ReadyzChecker } from "./readyz.ts";
 
@@ -125,6 +126,8 @@ export class LiveView {
   private pendingCheck: ReturnType<typeof setTimeout> | null = null;
   private readonly readyz: ReadyzChecker;
   private kubeconfigCAKey: string | null = null;
+  /** on a master: its apiserver's serving certificate, read from disk */
+  private served: CertSeen | null = null;
   /** drained masters: probed without keeping a connection open to them */
   private drained: string[] = [];
 
@@ -218,6 +221,7 @@ export class LiveView {
     ]);
     this.results = results;
     this.own = own;
+    this.served = servedCert(this.ctx.root, this.ctx.config.apiserverCert, known);
     this.io.metrics.upstream = Object.fromEntries(
       Object.entries(results).map(([id, r]) => [id, { up: r.ok, seconds: r.ms / 1000 }]),
     );
@@ -227,6 +231,7 @@ export class LiveView {
       Object.entries(results).map(([id, r]) => [id, r.ok, r.status ?? null, r.cert?.fingerprint]),
       own?.ok ?? null,
       own?.cert?.fingerprint,
+      this.served?.fingerprint,
     ]);
     if (shape !== this.last) this.sendProbes(shape);
     this.reportVip();
@@ -274,7 +279,11 @@ export class LiveView {
     if (!this.own) return;
     this.last = shape;
     this.lastSentAt = Date.now();
-    this.io.send({ type: "report", probes: this.probesFrame(this.own) });
+    this.io.send({
+      type: "report",
+      probes: this.probesFrame(this.own),
+      ...(this.served && this.hubProtocol >= 5 ? { served: this.served } : {}),
+    });
   }
 
   /** Probe results as this hub reads them: readiness fields only from protocol 4. */

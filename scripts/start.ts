@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import { ApiserverStandin, type StandinMode } from "./apiserver-standin.ts";
+import { issue, makeCA } from "./certs.ts";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -99,9 +100,22 @@ const join = (
   )
 ).body as { token: string };
 
-// One TLS stand-in per master, and a control port to break and heal them.
+// One TLS stand-in per master, serving a certificate from a demo CA with the SANs halo says
+// that master needs, and a control port to break and heal them.
+const ca = makeCA("halo-demo-ca");
+const sansOf = async (name: string) =>
+  (
+    (await api("GET", `/v1/clusters/${CLUSTER}/nodes/${name}/endpoints`)).body as {
+      certSANs?: string[];
+    }
+  ).certSANs ?? ["localhost", "127.0.0.1"];
 const standins = new Map(
-  Object.entries(MASTERS).map(([name, ip]) => [name, new ApiserverStandin(name, ip, SP)]),
+  await Promise.all(
+    Object.entries(MASTERS).map(
+      async ([name, ip]) =>
+        [name, new ApiserverStandin(name, ip, SP, issue(ca, await sansOf(name)))] as const,
+    ),
+  ),
 );
 for (const s of standins.values()) await s.start();
 const control = createServer((req, res) => {

@@ -10,7 +10,7 @@ import {
   PutTopologyResponse,
 } from "../../shared/api-schemas.ts";
 import { ApiserverStandin } from "../../scripts/apiserver-standin.ts";
-import { issue, makeCA, type Pem } from "../../scripts/test-certs.ts";
+import { issue, makeCA, type Pem } from "../../scripts/certs.ts";
 import { Fleet, waitFor, type Node } from "./fleet.ts";
 import { SANDBOXED } from "./nginx.ts";
 

@@ -4,7 +4,7 @@ import { describeCert, kubeconfigCA, pemCertificates } from "../../agent/certs.t
 import { compileCluster } from "../../shared/bundle.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { covers, nodeTls, routesOf, uncoveredByChange, type CertSeen } from "../../shared/tls.ts";
-import { issue, makeCA } from "../../scripts/test-certs.ts";
+import { issue, makeCA } from "../../scripts/certs.ts";
 
 const cert = (dns: string[], ips: string[] = [], extra: Partial<CertSeen> = {}): CertSeen => ({
   fingerprint: Array(32).fill("AB").join(":"),

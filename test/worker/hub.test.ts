@@ -389,4 +389,78 @@ describe("the events stream", () => {
     );
     expect(targets).toMatchObject({ type: "targets", checkIntervalSeconds: 1 });
   });
+
+  it("keeps each master's certificate as nodes saw it, or as the master read it itself; refuses a change it does not cover", async () => {
+    const c = await clusterWith();
+    const { ticket } = await json<{ ticket: string }>(
+      await api("POST", `/v1/clusters/${c}/events/ticket`),
+    );
+    const watcher = new Agent(
+      (await events(c, { "sec-websocket-protocol": `halo.v1, ticket.${ticket}` }))
+        .webSocket as WebSocket,
+    );
+    const cert = (fp: string, ips: string[]) => ({
+      fingerprint: Array(32).fill(fp).join(":"),
+      dns: ["localhost"],
+      ips,
+      issuer: "CN=kubernetes",
+      ca: null,
+      notAfter: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+    });
+    const n1 = await connect(await register(c, "n1", "10.0.1.1"));
+    n1.hello("n1");
+    await n1.next();
+    const m2 = await connect(await register(c, "m2", "10.0.0.2"));
+    m2.hello("m2");
+    await m2.next();
+    n1.send({
+      type: "report",
+      probes: {
+        results: { "apiserver:10.0.0.1:443": { ok: true, ms: 3, cert: cert("A1", ["10.0.0.1"]) } },
+        apiserver: { ok: true, ms: 2 },
+      },
+      // Not a master: it cannot speak for any master's certificate.
+      served: cert("C3", ["10.0.1.1"]),
+    });
+    m2.send({ type: "report", served: cert("B2", ["10.0.0.2"]) });
+    const list = await until("both certificates stored", async () => {
+      const r = await json<{ certificates: Array<Record<string, unknown>> }>(
+        await api("GET", `/v1/clusters/${c}/certificates`),
+      );
+      return r.certificates.length === 2 && r.certificates;
+    });
+    expect(list).toMatchObject([
+      { master: "m1", fingerprint: cert("A1", []).fingerprint, observer: "n1", ips: ["10.0.0.1"] },
+      { master: "m2", fingerprint: cert("B2", []).fingerprint, observer: "m2" },
+    ]);
+    let frame: Record<string, unknown> = {};
+    while (frame.type !== "certificate" || frame.master !== "m1")
+      frame = (await watcher.next()) as unknown as Record<string, unknown>;
+    // n1 dials m1 directly (the Kargo table without a localhost LB): m1's certificate covers it.
+    expect(frame).toMatchObject({ covered: { "10.0.0.1": true } });
+    const tls = await nodeState(c, "n1", (n) => (n.tls as { covered: unknown }).covered !== null);
+    expect(tls.tls).toMatchObject({ covered: true, missing: [], caMismatch: false });
+    // Making m2 the first master sends n1 to 10.0.0.2, which m2's certificate has: allowed.
+    // Giving m2 an access address its certificate lacks is not: refused, naming node, name, master.
+    const swapped = {
+      ...TOPOLOGY,
+      groups: { ...TOPOLOGY.groups, "kube-master": { hosts: ["m2", "m1"], children: [] } },
+    };
+    const dry = await api("PUT", `/v1/clusters/${c}/topology?dryRun=true`, { body: swapped });
+    expect(dry.status).toBe(200);
+    const byName = {
+      ...swapped,
+      hosts: { ...swapped.hosts, m2: { ip: "10.0.0.2", access_ip: "10.0.0.22" } },
+    };
+    const refused = await api("PUT", `/v1/clusters/${c}/topology`, { body: byName });
+    expect(refused.status).toBe(422);
+    expect(await json<{ errors: unknown[] }>(refused)).toMatchObject({
+      errors: expect.arrayContaining([
+        {
+          path: "hosts.n1",
+          message: "10.0.0.22 is not covered by the certificate of m2",
+        },
+      ]),
+    });
+  });
 });

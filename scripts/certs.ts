@@ -1,4 +1,4 @@
-// Certificates for the TLS stand-ins of the tests, the bench and the demo: a CA, and serving
+// Certificates for the TLS stand-ins of the demo and the tests: a CA, and serving
 // certificates it signs with the names and addresses asked for, made with openssl.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
