@@ -25,6 +25,7 @@ export interface Flags {
   grace?: string;
   tokenFile?: string;
   checkInterval?: string;
+  certWarningDays?: string;
   wait: boolean;
   /** apply even where the masters' observed certificates do not cover a node's new name */
   force: boolean;

@@ -29,9 +29,10 @@ export const HELP: Record<string, string> = {
   Colour only on a terminal. Exit 1 when a target fails somewhere.`,
   watch: `halo watch [--json]
   Follows the cluster's events (node, probe, drift, rollout), one line each, until interrupted.`,
-  policy: `halo policy get [--json] | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S]
+  policy: `halo policy get [--json] | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S] [--cert-warning-days D]
   The rollout policy and the live policy (probe interval, drift: heal or only report, and how
-  often nginx nodes check each backend's /readyz: default 2 s).`,
+  often nginx nodes check each backend's /readyz: default 2 s; a master certificate expiring
+  within --cert-warning-days is a warning, default 30; within 7 days it is an alert).`,
   rollout: `halo rollout watch|show|pause|resume|abort [ID] [--json]
   The newest rollout unless ID is given. watch follows it until it ends (exit 4 if it did not
   complete).`,

@@ -81,19 +81,23 @@ export async function policyCmd(sub: string | undefined, f: Flags, out: Out): Pr
       throw new CliError("--probe-interval takes whole seconds (2-300)", EXIT.usage);
     if (f.checkInterval !== undefined && !/^\d+$/.test(f.checkInterval))
       throw new CliError("--check-interval takes whole seconds (1-60)", EXIT.usage);
+    if (f.certWarningDays !== undefined && !/^\d+$/.test(f.certWarningDays))
+      throw new CliError("--cert-warning-days takes whole days (8-365)", EXIT.usage);
     const next = {
       probeIntervalSeconds:
         f.probeInterval !== undefined ? Number(f.probeInterval) : live.probeIntervalSeconds,
       driftPolicy: f.drift ?? live.driftPolicy,
       checkIntervalSeconds:
         f.checkInterval !== undefined ? Number(f.checkInterval) : live.checkIntervalSeconds,
+      certWarningDays:
+        f.certWarningDays !== undefined ? Number(f.certWarningDays) : live.certWarningDays,
     };
     const r = await api.call(S.LivePolicySchema, "PUT", `${base}/live-policy`, next);
     out(f.json ? JSON.stringify(r) : `live: ${JSON.stringify(r)}`);
     return EXIT.ok;
   }
   throw new CliError(
-    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S]",
+    "usage: halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S] [--cert-warning-days D]",
     EXIT.usage,
   );
 }

@@ -17,7 +17,7 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo status                  nodes: versions, status, drift, their own apiserver path and whether it works
   halo reachability            node x target matrix from the nodes' own probes (colour on a TTY)
   halo watch                   the cluster's events (node, probe, drift, rollout), one per line
-  halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S]
+  halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S] [--cert-warning-days D]
   halo rollout watch|show|pause|resume|abort [ID]
   halo rollback VERSION
   halo drain HOST [--grace S] [--wait]   no LB sends the master new connections (maintenance)
@@ -54,6 +54,7 @@ const VALUE: Record<string, keyof Flags> = {
   "--limit": "limit",
   "--grace": "grace",
   "--check-interval": "checkInterval",
+  "--cert-warning-days": "certWarningDays",
 };
 
 function parse(argv: string[]): { words: string[]; flags: Flags; help: boolean; version: boolean } {

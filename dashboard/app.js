@@ -146,19 +146,20 @@ async function clusterPage(name) {
   );
   const t0 = performance.now();
   const refresh = async () => {
-    const [info, diagram, nodes, reach, rollouts] = await Promise.all([
+    const [info, diagram, nodes, reach, rollouts, certs] = await Promise.all([
       get(base),
       get(`${base}/diagram`),
       get(`${base}/nodes`),
       get(`${base}/reachability`),
       get(`${base}/rollouts`),
+      get(`${base}/certificates`),
     ]);
     const n = info.nodes;
     summary.replaceChildren(
       `Version ${info.version} · ${n.hosts} hosts · ${n.connected} connected · ${n.applied} applied · `,
       mark(n.failed > 0 ? "bad" : "ok", `${n.failed} failed`),
     );
-    renderDiagram(boxes.traffic, diagram, nodes.nodes, reach);
+    renderDiagram(boxes.traffic, diagram, nodes.nodes, reach, certs.certificates);
     renderRollout(boxes.rollout, name, rollouts.rollouts ?? [], info, refresh);
     renderNodes(boxes.nodes, name, nodes.nodes, refresh);
     renderMatrix(boxes.reachability, reach);

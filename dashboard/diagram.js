@@ -43,7 +43,27 @@ function vipLine(hosts, byHost) {
   return [holders.length > 0 ? `VIP held by ${holders.join(", ")}` : "VIP held by no lb host"];
 }
 
-export function renderDiagram(box, d, nodes, reach) {
+const DAY_MS = 86_400_000;
+
+/**
+ * What a master's certificate means for the diagram: names nodes use that it lacks (bad), and
+ * its expiry (an alert within 7 days, a warning within 30).
+ */
+function certLines(master, nodes, certs) {
+  const cert = (certs ?? []).find((c) => c.master === master);
+  if (!cert) return { lines: ["certificate not observed yet"], state: null };
+  const lacks = new Set();
+  for (const n of nodes)
+    for (const m of n.tls?.missing ?? []) if (m.master === master) lacks.add(m.name);
+  const days = Math.floor((Date.parse(cert.notAfter) - Date.now()) / DAY_MS);
+  const lines = [];
+  if (lacks.size > 0) lines.push(`certificate lacks ${names([...lacks], 2)}`);
+  lines.push(`certificate expires in ${days} day(s)${days <= 7 ? " (ALERT)" : ""}`);
+  const state = lacks.size > 0 || days <= 7 ? "bad" : days <= 30 ? "unknown" : null;
+  return { lines, state };
+}
+
+export function renderDiagram(box, d, nodes, reach, certs = []) {
   const byHost = new Map(nodes.map((n) => [n.host, n]));
   const results = (id) => reach.nodes.map((n) => n.results[id]);
   const W = { a: 330, b: 280, c: 270 };
@@ -65,7 +85,12 @@ export function renderDiagram(box, d, nodes, reach) {
     const v = verdict(results(`apiserver:${m.address}`));
     const drain = byHost.get(m.host)?.drain;
     const out = nodes.filter((n) => (n.ejected ?? []).some((e) => e.master === m.host));
-    const state = drain ? "unknown" : out.length > 0 && v.state === "ok" ? "bad" : v.state;
+    const tls = certLines(m.host, nodes, certs);
+    const state = drain
+      ? "unknown"
+      : (out.length > 0 || tls.state === "bad") && v.state === "ok"
+        ? "bad"
+        : v.state;
     return add(
       "c",
       `master:${m.host}`,
@@ -73,6 +98,7 @@ export function renderDiagram(box, d, nodes, reach) {
       [
         `apiserver ${m.address}`,
         v.text,
+        ...tls.lines,
         ...(drain ? [`${drain.state}: no LB sends it new connections`] : []),
         ...(out.length > 0
           ? [

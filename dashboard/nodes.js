@@ -56,6 +56,27 @@ function drainButton(name, n, refresh, alert) {
   return b;
 }
 
+/** A node's TLS standing: names its masters' certificates lack, mixed CAs, an expiry soon. */
+function tlsMarks(t) {
+  if (!t) return null;
+  const out = [];
+  if (t.covered === false)
+    out.push(
+      " ",
+      mark("bad", `TLS: ${t.missing.map((m) => `${m.master} lacks ${m.name}`).join(", ")}`),
+    );
+  if (t.caMismatch) out.push(" ", mark("bad", "TLS: masters from different CAs"));
+  if (t.expiry)
+    out.push(
+      " ",
+      mark(
+        t.expiry === "alert" ? "bad" : "warn",
+        `certificate expires in ${t.expiresInDays} day(s)`,
+      ),
+    );
+  return out.length > 0 ? out : null;
+}
+
 function cells(n, extra) {
   const a = n.apiserver;
   return [
@@ -74,6 +95,7 @@ function cells(n, extra) {
       (n.ejected ?? []).length > 0
         ? [" ", mark("warn", `took ${n.ejected.map((e) => e.master).join(", ")} out of its LB`)]
         : null,
+      tlsMarks(n.tls),
       extra ? [" ", extra] : null,
     ),
     el("td", {}, `v${n.desired?.version ?? "-"} / ${n.applied ? `v${n.applied.version}` : "-"}`),

@@ -50,9 +50,9 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await fleet.start();
   for (const [name, ip] of Object.entries(MASTERS))
-    masters.set(name, await fleet.apiserver(name, ip, SP));
+    masters.set(name, await fleet.apiserver(name, ip, SP, [LB_NAME]));
   // The external LB's VIP: a stand-in for HAProxy on lb1, answering as the apiserver would.
-  await fleet.apiserver("lb", VIP, LBP);
+  await fleet.apiserver("lb", VIP, LBP, [LB_NAME]);
   await fleet.createCluster(CLUSTER, ALL_AT_ONCE);
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/live-policy`, { probeIntervalSeconds: 2 });
   await fleet.api("PUT", `/v1/clusters/${CLUSTER}/topology`, topology());
@@ -130,6 +130,13 @@ describe("the dashboard in a real browser", () => {
       30_000,
     );
     expect(await box("master:m1").textContent()).toContain("✓ master m1");
+    // What m1 serves, as the nodes' probes saw it: a certificate good for a year.
+    await waitFor(
+      "m1's certificate",
+      async () =>
+        (await box("master:m1").textContent())?.includes("certificate expires in 364 day(s)"),
+      30_000,
+    );
     await shot("3-cluster");
   });
 

@@ -8,6 +8,8 @@ import type { output, ZodType } from "zod";
 import { fetchOnce } from "../../bench/setup.ts";
 import { ClusterSummary, JoinTokenResponse, NodeList } from "../../shared/api-schemas.ts";
 import { startControlPlane, type ControlPlane } from "../../scripts/control-plane.ts";
+import { issue, makeCA, type Pem } from "../../scripts/certs.ts";
+import { DEFAULT_LB_DOMAIN } from "../../shared/topology/settings.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 export const ALL_AT_ONCE = { canary: 0, waves: ["100%"], bakeSeconds: 0 };
@@ -43,7 +45,7 @@ export class Fleet {
   private readonly servers: Server[] = [];
   private readonly cleanups: Array<() => void | Promise<void>> = [];
   cp!: ControlPlane;
-  private cert: { key: string; cert: string } | null = null;
+  private ca: Pem | null = null;
 
   private ip: string | undefined;
   /** what agents said when HALO_LOOPBACK_ONLY stopped them: fails the suite at stop() */
@@ -179,37 +181,31 @@ export class Fleet {
     }
   }
 
-  private tls(): { key: string; cert: string } {
-    if (this.cert) return this.cert;
-    const key = join(this.dir, "tls.key");
-    const cert = join(this.dir, "tls.crt");
-    const r = spawnSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=kube-apiserver",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-      ],
-      { encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-    this.cert = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
-    return this.cert;
+  /**
+   * The serving certificate of a stand-in: from the fleet's own CA, valid for what a real
+   * master's certificate carries (localhost, 127.0.0.1, its name and address, the default LB
+   * name) and `more`, so that the certificate check sees a well-made cluster.
+   */
+  private tls(name: string, address: string, more: string[]): Pem {
+    this.ca ??= makeCA("halo-e2e-ca");
+    const sans = ["localhost", "127.0.0.1", name, address, DEFAULT_LB_DOMAIN, ...more];
+    return issue(this.ca, [...new Set(sans)], 365);
+  }
+
+  /** The fleet's CA (PEM), as a kubeconfig's certificate-authority-data would carry it. */
+  get caCert(): string {
+    this.ca ??= makeCA("halo-e2e-ca");
+    return this.ca.cert;
   }
 
   /** A stand-in kube-apiserver: a TLS server that answers every connection with its name. */
-  async apiserver(name: string, address: string, port: number): Promise<Server> {
-    const s = tlsServer(this.tls(), (sock) => {
+  async apiserver(
+    name: string,
+    address: string,
+    port: number,
+    more: string[] = [],
+  ): Promise<Server> {
+    const s = tlsServer(this.tls(name, address, more), (sock) => {
       sock.on("error", () => {});
       sock.end(
         `HTTP/1.1 200 OK\r\ncontent-length: ${name.length}\r\nconnection: close\r\n\r\n${name}`,

@@ -294,7 +294,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
       env,
     });
     expect(set.stdout).toBe(
-      `live: {"probeIntervalSeconds":${INTERVAL},"driftPolicy":"heal","checkIntervalSeconds":2}\n`,
+      `live: {"probeIntervalSeconds":${INTERVAL},"driftPolicy":"heal","checkIntervalSeconds":2,"certWarningDays":30}\n`,
     );
     const line = await fleet.explain(
       waitFor("n2's drift healed, as an event", () =>
