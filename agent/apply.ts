@@ -83,6 +83,7 @@ export async function applyBundle(
   had: ReadonlyArray<string> = readApplied(ctx.stateDir)?.kinds ?? [],
 ): Promise<ApplyOutcome> {
   const trace = ctx.trace ?? (() => {});
+  trace("start");
   // A transaction a failure could not undo last time is undone before anything else.
   if (readJournal(ctx.stateDir)) await recover(ctx);
   const previous = had;

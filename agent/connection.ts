@@ -14,6 +14,7 @@ import { saveLastResult } from "./last-result.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
 import { kubeconfigPreflight } from "./kubeconfig-preflight.ts";
+import { ReadyzChecker } from "./readyz.ts";
 import { AGENT_VERSION } from "./version.ts";
 import { applyBundle, readApplied, type ApplyContext, type ApplyOutcome } from "./apply.ts";
 import { reconnectDelay } from "./backoff.ts";
@@ -65,9 +66,13 @@ export class AgentLoop {
       apiserverCA?: string | null;
     },
   ) {
+    // One kept-alive readiness checker for the live view's probes and the pre-swap check.
+    const readyz = new ReadyzChecker(opts.apiserverCA ?? null, 1000, true);
     this.lb = new LbControl({
       checks: !opts.once && "nginx" in ctx.config.artifacts,
       apiserverCA: opts.apiserverCA ?? null,
+      readyz,
+      recent: (a) => this.live.recent(a),
       reapply: () => this.reapply(),
       send: (r) => this.send(r),
       hubProtocol: () => this.hubProtocol,
@@ -83,6 +88,7 @@ export class AgentLoop {
       log: opts.log,
       metrics: opts.metrics,
       apiserverCA: opts.apiserverCA ?? null,
+      readyz,
     });
   }
 

@@ -1,5 +1,6 @@
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import { withDown } from "../shared/drain.ts";
+import type { ProbeResult } from "../shared/live.ts";
 import type { ClientMessage } from "../shared/protocol.ts";
 import { CHECK_EVERY_MS, NginxFailover, type Ejection } from "./failover.ts";
 import { readOrNull } from "./fs-atomic.ts";
@@ -32,6 +33,13 @@ export class LbControl {
       /** an nginx node (its agent checks backends itself) */
       checks: boolean;
       apiserverCA: string | null;
+      /**
+       * the node's kept-alive readiness checker (the live view's): a pre-swap check of the
+       * backends costs no new handshake for those it already checks
+       */
+      readyz: ReadyzChecker;
+      /** the live view's recent result for a master's `ip:port`, if any */
+      recent?: (address: string) => ProbeResult | null;
       /** apply the last bundle again, rendered with the current ejections and drains */
       reapply: () => void;
       send: (r: Report) => void;
@@ -41,9 +49,10 @@ export class LbControl {
       metrics: AgentMetrics;
     },
   ) {
-    this.preswap = new ReadyzChecker(io.apiserverCA);
+    this.preswap = io.readyz;
     this.failover = io.checks
-      ? new NginxFailover(new ReadyzChecker(io.apiserverCA), {
+      ? // Its own connections: a check must never queue behind a live probe of a hung master.
+        new NginxFailover(new ReadyzChecker(io.apiserverCA), {
           changed: (ejected) => this.ejectionsChanged(ejected),
           log: io.log,
         })
@@ -94,8 +103,10 @@ export class LbControl {
     return preswapCheck(
       next,
       saved === null ? null : (JSON.parse(saved) as WireBundle),
-      // One-off checks: no connection is kept to a backend this node may never use.
-      (a) => this.preswap.check(a, false),
+      // Over the live view's kept-alive connections: a new backend's is kept too, since it
+      // becomes a probe target once applied (and is closed by the next drain or stop).
+      // A backend the live view probed recently is not asked again.
+      async (a) => this.io.recent?.(a) ?? this.preswap.check(a, true),
     );
   }
 

@@ -118,6 +118,9 @@ export class LiveView {
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private watchers: FSWatcher[] = [];
   private results: Record<string, ProbeResult> = {};
+  private probedAt = 0;
+  private soonProbe: ReturnType<typeof setTimeout> | null = null;
+  private appliedAt = 0;
   private own: ProbeResult | null = null;
   private checking = false;
   /** the protocol the hub chose; `vip` reports need 3 */
@@ -140,9 +143,11 @@ export class LiveView {
       log: Log;
       metrics: AgentMetrics;
       apiserverCA?: string | null;
+      /** the node's kept-alive readiness checker, shared with the pre-swap check */
+      readyz?: ReadyzChecker;
     },
   ) {
-    this.readyz = new ReadyzChecker(io.apiserverCA ?? null, 1000, true);
+    this.readyz = io.readyz ?? new ReadyzChecker(io.apiserverCA ?? null, 1000, true);
   }
 
   start(): void {
@@ -155,6 +160,7 @@ export class LiveView {
     for (const t of this.timers) clearInterval(t);
     if (this.probeTimer) clearInterval(this.probeTimer);
     if (this.pendingCheck) clearTimeout(this.pendingCheck);
+    if (this.soonProbe) clearTimeout(this.soonProbe);
     for (const w of this.watchers) w.close();
     this.readyz.close();
   }
@@ -186,7 +192,10 @@ export class LiveView {
       if (this.probeTimer) clearInterval(this.probeTimer);
       this.probeTimer = setInterval(() => void this.probe(), this.intervalMs);
     }
-    void this.probe();
+    // Soon, not at once: a targets frame comes with a fleet-wide change, when the node is busy
+    // applying it (and so is every other node on the same machine or masters).
+    if (this.soonProbe) clearTimeout(this.soonProbe);
+    this.soonProbe = setTimeout(() => void this.probe(), 200 + Math.random() * 800);
   }
 
   /** The hub's targets that name addresses of the applied bundle (it may change them). */
@@ -203,10 +212,21 @@ export class LiveView {
       );
   }
 
+  /**
+   * What this node's last probes said of an apiserver at `address` (`ip:port`), if they are
+   * recent (two probe intervals): the pre-swap check need not ask it again.
+   */
+  recent(address: string): ProbeResult | null {
+    if (Date.now() - this.probedAt > 2 * this.intervalMs) return null;
+    return this.results[`apiserver:${address}`] ?? null;
+  }
+
   /** A bundle was just applied: the files it manages may have moved, and drift is gone. */
   applied(): void {
     this.pickTargets();
     this.watchFiles();
+    // Our own writes are not drift: the check after them can wait until the apply is over.
+    this.appliedAt = Date.now();
     this.scheduleCheck();
   }
 
@@ -220,6 +240,7 @@ export class LiveView {
         : Promise.resolve(null),
     ]);
     this.results = results;
+    this.probedAt = Date.now();
     this.own = own;
     this.served = servedCert(this.ctx.root, this.ctx.config.apiserverCert, known);
     this.io.metrics.upstream = Object.fromEntries(
@@ -312,9 +333,11 @@ export class LiveView {
     );
   }
 
+  /** A drift check soon: 300 ms after a change to a managed file, 2 s after this node's own apply. */
   private scheduleCheck(): void {
     if (this.pendingCheck) clearTimeout(this.pendingCheck);
-    this.pendingCheck = setTimeout(() => void this.checkDrift(), 300);
+    const after = Math.max(300, this.appliedAt + 2000 - Date.now());
+    this.pendingCheck = setTimeout(() => void this.checkDrift(), after);
   }
 
   /** Re-hashes the managed files; drift is healed through a full apply or only reported. */

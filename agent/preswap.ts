@@ -33,10 +33,19 @@ export async function preswapCheck(
   const now = lbBackends(current);
   const after = lbBackends(next);
   if (after.length === 0 || now.length === 0 || now.join() === after.join()) return null;
-  const all = [...new Set([...now, ...after])];
-  const results = new Map(await Promise.all(all.map(async (a) => [a, await check(a)] as const)));
+  // The new backends first: one of them ready settles it (the common case), with no check of
+  // the current ones.
+  const results = new Map<string, ProbeResult>();
+  const checkAll = async (list: string[]) => {
+    const todo = list.filter((a) => !results.has(a));
+    for (const [a, r] of await Promise.all(todo.map(async (a) => [a, await check(a)] as const)))
+      results.set(a, r);
+  };
   const ready = (a: string) => results.get(a)?.ok === true;
-  if (!now.some(ready) || after.some(ready)) return null;
+  await checkAll(after);
+  if (after.some(ready)) return null;
+  await checkAll(now);
+  if (!now.some(ready)) return null;
   const why = after.map((a) => `${a}: ${results.get(a)?.error ?? "not ready"}`).join("; ");
   return `none of the new LB backends is ready from this node (${why}), while ${now.filter(ready).join(", ")} is; nothing was changed`;
 }

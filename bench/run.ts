@@ -1,3 +1,4 @@
+import { benchApply } from "./apply.ts";
 import { benchChurn } from "./churn.ts";
 import { benchCompile, benchCompilePerHostVars } from "./compile.ts";
 import { benchDashboard } from "./dashboard.ts";
@@ -13,6 +14,7 @@ import { benchStorm } from "./storm.ts";
 /** Each benchmark by name (HALO_BENCH_ONLY=a,b runs some); one that fails says so and the rest run. */
 const BENCHES: Array<[string, () => unknown]> = [
   ["failover", benchFailover],
+  ["apply", () => benchApply()],
   ["compile", benchCompile],
   ["compile-vars", benchCompilePerHostVars],
   ["fanout", () => benchFanout(Number(process.env.HALO_BENCH_AGENTS ?? 5000))],

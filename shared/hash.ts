@@ -1,7 +1,9 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { createHash } from "node:crypto";
 
-/** Hex sha256 of a string's UTF-8 bytes; synchronous and identical in workerd, Bun and Node. */
+/**
+ * Hex sha256 of a string's UTF-8 bytes; synchronous and identical in workerd (nodejs_compat),
+ * Bun and Node, and native in each (the agent hashes every artifact of every bundle it takes).
+ */
 export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
