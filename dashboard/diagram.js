@@ -1,4 +1,4 @@
-// The seed's lost diagram, drawn from the computed endpoints (GET .../diagram) and coloured by
+// The Kargo document's lost diagram, drawn from the computed endpoints (GET .../diagram) and coloured by
 // what the nodes report (GET .../nodes, GET .../reachability). Identical nodes are one box.
 import { el } from "./api.js";
 

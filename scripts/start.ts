@@ -1,4 +1,4 @@
-// npm start: the control plane under `wrangler dev` with the seed's example cluster moved onto
+// npm start: the control plane under `wrangler dev` with the Kargo document's example cluster moved onto
 // loopback addresses, TLS apiserver stand-ins for its masters, and a demo fleet of real agents
 // (one per example host) applying into a sandbox folder. Nothing leaves 127.0.0.0/8. Ctrl-C
 // stops all.
@@ -180,7 +180,7 @@ halo is running.
   dashboard      ${cp.url}/clusters/${CLUSTER}   (sign in with the admin token)
   control plane  ${cp.url}   (API: ${cp.url}/v1/openapi.json)
   admin token    ${token}   (also in .dev.vars)
-  cluster        ${CLUSTER}, from ${INVENTORY} (the seed's cluster on loopback addresses)
+  cluster        ${CLUSTER}, from ${INVENTORY} (the Kargo document's example cluster on loopback addresses)
   apiservers     TLS stand-ins for ${Object.entries(MASTERS)
     .map(([n, ip]) => `${n} (${ip}:${SP})`)
     .join(", ")}

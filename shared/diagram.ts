@@ -6,7 +6,7 @@ export interface TrafficPath {
   /** stable across requests: the way itself, not its hosts */
   id: string;
   role: "master" | "node";
-  /** how the node reaches the apiserver, as the seed's table says */
+  /** how the node reaches the apiserver, as the Kargo endpoint table says */
   via: "local" | "localhost-lb" | "external-lb" | "direct";
   url: string;
   /** the localhost LB's software, for `localhost-lb` */
@@ -16,7 +16,7 @@ export interface TrafficPath {
 }
 
 /**
- * The seed's lost diagram as data: the masters (apiserver aip:sp), the etcd members, the
+ * The Kargo document's lost diagram as data: the masters (apiserver aip:sp), the etcd members, the
  * external LB (name, VIP, the hosts that run it) and each distinct path nodes take, with its
  * hosts. Identical nodes share a path, so 5,000 nodes are a handful of rows.
  */

@@ -55,7 +55,7 @@ export function etcdBackends(m: ClusterModel): string[] {
   return m.etcd.map((h) => hostPort(accessOf(m, h), ETCD_CLIENT_PORT));
 }
 
-/** The seed's table: which URL a node's components use for the apiserver, and why. */
+/** The Kargo endpoint table: which URL a node's components use for the apiserver, and why. */
 export function apiserverEndpoint(m: ClusterModel, host: string): NodeEndpoints["apiserver"] {
   const s = settingsOf(m, host);
   const master = isMaster(m, host);

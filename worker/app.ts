@@ -59,8 +59,7 @@ const DOCUMENT = {
   info: {
     title: "halo control plane",
     version: "1",
-    description:
-      "Errors are problem+json (RFC 9457); a 422 names each field in errors[].path. See DESIGN.md.",
+    description: "Errors are problem+json (RFC 9457); a 422 names each field in errors[].path.",
   },
 };
 

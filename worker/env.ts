@@ -1,21 +1,14 @@
-import type { ClusterHub } from "./hub/cluster-hub.ts";
-
-/** The Worker's bindings, as wrangler.toml declares them. */
-export interface Env {
-  DB: D1Database;
-  HUB: DurableObjectNamespace<ClusterHub>;
-  /** the dashboard's static files (wrangler.toml [assets]) */
-  ASSETS: Fetcher;
-  HALO_ADMIN_TOKEN?: string;
-  /** registrations per client address (wrangler.toml [[ratelimits]]) */
-  REGISTER_LIMIT?: RateLimit;
-  /** failed authentications per client address */
-  AUTH_FAILURE_LIMIT?: RateLimit;
+/**
+ * The Worker's bindings: what wrangler.toml declares, as `wrangler types` generates it
+ * (worker/worker-configuration.d.ts, kept true by `node scripts/worker-types.mjs --check` in
+ * npm test), plus the optional settings an operator may add as vars.
+ */
+export type Env = Cloudflare.Env & {
   /** history kept per cluster (worker/db/retention.ts): versions, rollouts, audit days */
   HALO_RETAIN_VERSIONS?: string;
   HALO_RETAIN_ROLLOUTS?: string;
   HALO_RETAIN_AUDIT_DAYS?: string;
-}
+};
 
 /** Who is calling: resolved once per request from the bearer token. */
 export type Principal =

@@ -19,17 +19,17 @@ import { activeRollout } from "./rollout/advance.ts";
 import { startRollout } from "./rollout/start.ts";
 import { prune, retention } from "./db/retention.ts";
 
-export interface Change {
+export interface Change<M extends Membership = Membership> {
   cluster: string;
   actor: string;
   action: string;
   /** the version the caller read (If-Match); undefined means "whatever is current" */
   expected?: number | "*";
   /** makes the next membership from the current one; may throw to refuse */
-  next: (current: StoredTopology) => Membership | Promise<Membership>;
+  next: (current: StoredTopology) => M | Promise<M>;
   detail?: Record<string, unknown>;
   /** more statements for the same batch (called after `next`, with the version it writes) */
-  extra?: (version: number) => BatchItem<"sqlite">[];
+  extra?: (version: number, next: M) => BatchItem<"sqlite">[];
   /** compute and describe the change, commit nothing */
   dryRun?: boolean;
   /** apply even where the masters' observed certificates do not cover a node's new name (audited) */
@@ -74,20 +74,32 @@ const ATTEMPTS = 25;
  * again. Another writer committing first makes this retry, unless the caller named a version.
  */
 export async function changeTopology(d: Db, ch: Change): Promise<ChangeResult> {
+  return (await decideAndChange(d, ch)).result;
+}
+
+/**
+ * changeTopology, also handing back the membership `next` decided for the version it wrote
+ * (a registration reads its claim from it).
+ */
+export async function decideAndChange<M extends Membership>(
+  d: Db,
+  ch: Change<M>,
+): Promise<{ result: ChangeResult; decision: M }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await attemptChange(d, ch);
     } catch (e) {
-      const lost = e instanceof AppError && e.code === ErrorCode.preconditionFailed;
-      if (!lost || ch.expected !== undefined || attempt >= ATTEMPTS || !isRace(e)) throw e;
+      const lost = e instanceof AppError && e.code === ErrorCode.versionRace;
+      if (!lost || ch.expected !== undefined || attempt >= ATTEMPTS) throw e;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }
   }
 }
 
-const isRace = (e: AppError) => e.detail.startsWith("topology changed concurrently");
-
-async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
+async function attemptChange<M extends Membership>(
+  d: Db,
+  ch: Change<M>,
+): Promise<{ result: ChangeResult; decision: M }> {
   const cluster = await requireCluster(d, ch.cluster);
   if (ch.expected !== undefined && ch.expected !== "*" && ch.expected !== cluster.version) {
     throw new AppError(
@@ -105,7 +117,7 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
     (untouched ||
       (canonicalJson(current.topology) === canonicalJson(next.topology) &&
         canonicalJson(current.registered) === canonicalJson(next.registered)));
-  if (same) return unchanged(d, ch, cluster);
+  if (same) return { result: await unchanged(d, ch, cluster, next), decision: next };
   const after = checkCompiles(next.topology);
   const before = plansFor(cluster, cluster.version, current.topology);
   const removed = removedHosts(current.topology, next.topology);
@@ -118,11 +130,14 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
       : undefined;
   if (ch.dryRun)
     return {
-      version: cluster.version,
-      changed,
-      removed,
-      preview: preview(before, after, changed),
-      ...(tls ? { tls } : {}),
+      result: {
+        version: cluster.version,
+        changed,
+        removed,
+        preview: preview(before, after, changed),
+        ...(tls ? { tls } : {}),
+      },
+      decision: next,
     };
   const forced = tls?.forced
     ? [forcedAudit(d, ch.cluster, ch.actor, cluster.version + 1, tls.uncovered)]
@@ -139,7 +154,11 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
       changed: all,
       detail: { ...ch.detail, ...(removed.length > 0 ? { removed } : {}) },
     },
-    [...(ch.extra?.(cluster.version + 1) ?? []), ...forget(d, ch.cluster, removed), ...forced],
+    [
+      ...(ch.extra?.(cluster.version + 1, next) ?? []),
+      ...forget(d, ch.cluster, removed),
+      ...forced,
+    ],
   );
   if (ch.joiningHost !== undefined)
     await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
@@ -147,20 +166,21 @@ async function attemptChange(d: Db, ch: Change): Promise<ChangeResult> {
   // History is bounded: what the retention no longer keeps goes with each new version.
   await prune(d, ch.cluster, retention());
   // A real change says what the certificates did not stop: only a forced one.
-  return { version, changed, removed, ...(tls?.forced ? { tls } : {}) };
+  return { result: { version, changed, removed, ...(tls?.forced ? { tls } : {}) }, decision: next };
 }
 
 /**
  * The same topology again: nothing to commit, but a fleet that is not on it (its rollout was
  * reverted or aborted) gets a new rollout of it, with earlier failures forgiven.
  */
-async function unchanged(
+async function unchanged<M extends Membership>(
   d: Db,
-  ch: Change,
+  ch: Change<M>,
   cluster: Awaited<ReturnType<typeof requireCluster>>,
+  next: M,
 ): Promise<ChangeResult> {
   const base = { version: cluster.version, changed: [], removed: [] };
-  const extra = ch.extra?.(cluster.version) ?? [];
+  const extra = ch.extra?.(cluster.version, next) ?? [];
   const behind = cluster.stableVersion !== cluster.version;
   // A registration of a host the topology already had changes nobody's rollout.
   if (!behind || ch.joiningHost !== undefined || (await activeRollout(d, ch.cluster))) {

@@ -40,7 +40,7 @@ export const DialUrl = z
 
 /**
  * The apiserver URL kubelet is pointed at: `https://` to any host, plain `http://` only to a
- * loopback host (the seed's masters on their own insecure port). Anything else would let
+ * loopback host (the Kargo document's masters on their own insecure port). Anything else would let
  * whoever controls the bundle hand kubelet an apiserver without TLS.
  */
 export const KubeletServerUrl = DialUrl.check(

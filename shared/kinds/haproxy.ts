@@ -25,7 +25,7 @@ const Spec = z.discriminatedUnion("mode", [
   }),
 ]);
 
-/** `haproxy`: the seed's external LB on `lb` hosts, or the localhost LB when its type is haproxy. */
+/** `haproxy`: the Kargo document's external LB on `lb` hosts, or the localhost LB when its type is haproxy. */
 export const haproxyKind = defineKind({
   kind: "haproxy",
   spec: Spec,

@@ -7,7 +7,7 @@ const Spec = z.strictObject({ server: KubeletServerUrl });
 
 /**
  * `kubeconfig`: the `server:` of this node's kubeconfig files (kubelet's, kube-proxy's) set to
- * its apiserver URL, the one the seed's table gives it. A listed file that does not exist yet
+ * its apiserver URL, the one the Kargo endpoint table gives it. A listed file that does not exist yet
  * (before kubeadm joins the node) is skipped, never created.
  */
 export const kubeconfigKind = defineKind({

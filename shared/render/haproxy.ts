@@ -1,7 +1,7 @@
 import { hostPort } from "../net.ts";
 import type { Backend } from "../endpoints.ts";
 
-/** The external LB of the seed: its `listen` block on the VIP, with health checks. */
+/** The external LB of the Kargo document: its `listen` block on the VIP, with health checks. */
 export interface HaproxyExternalInput {
   mode: "external";
   vip: string;

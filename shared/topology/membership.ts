@@ -85,7 +85,7 @@ export function removedHosts(before: Topology | null, after: Topology): string[]
     .sort();
 }
 
-/** A group name as stored: modern aliases fold into the seed's names. */
+/** A group name as stored: modern aliases fold into the Kargo document's names. */
 export function canonicalGroup(name: string): string {
   return own(GROUP_ALIASES, name) ?? name;
 }
@@ -98,4 +98,68 @@ export function canonicalGroup(name: string): string {
 export function uncoveredGroups(t: Topology, host: string, tokenGroups: string[]): string[] {
   const allowed = new Set(tokenGroups.map(canonicalGroup));
   return directGroups(t, host).filter((g) => !allowed.has(g));
+}
+
+/** How a join claims its host: a new one, a declared one never registered, or a re-imaged one. */
+export type Claim = "new" | "declared" | "reimage";
+
+/** Why a join may not claim its host: it has an agent already, or the token cannot cover it. */
+export type ClaimRefusal = { reason: "registered" | "forbidden"; message: string };
+
+/**
+ * The join claim rule, pure: a new host joins in the token's groups; a declared host that
+ * never registered is claimed when the token's groups cover its groups (its address filled in
+ * from the join when it has none); a host that has an agent (a credential, or registered
+ * before) only by a token naming it (`reimage`). Returns the claim and the next membership.
+ */
+export function claimHost(
+  m: Membership | null,
+  join: {
+    host: string;
+    ip: string;
+    tokenGroups: string[];
+    /** the token names this host: it may replace its agent */
+    reimage: boolean;
+    /** the host has a credential now */
+    hasCredential: boolean;
+  },
+): { ok: true; claim: Claim; next: Membership } | { ok: false; refusal: ClaimRefusal } {
+  const { host, ip, tokenGroups } = join;
+  const entry = m ? own(m.topology.hosts, host) : undefined;
+  let claim: Claim = "new";
+  if (join.hasCredential || (entry && m?.registered.includes(host))) {
+    if (!join.reimage)
+      return {
+        ok: false,
+        refusal: {
+          reason: "registered",
+          message: `host '${host}' already has an agent; to replace its machine, create a join token with hosts: ["${host}"]`,
+        },
+      };
+    claim = "reimage";
+  } else if (entry && m) {
+    const missing = uncoveredGroups(m.topology, host, tokenGroups);
+    if (missing.length > 0)
+      return {
+        ok: false,
+        refusal: {
+          reason: "forbidden",
+          message: `host '${host}' is declared in ${missing.map((g) => `'${g}'`).join(", ")}, which this join token does not grant`,
+        },
+      };
+    claim = "declared";
+  }
+  if (!m)
+    return {
+      ok: true,
+      claim,
+      next: { topology: withHost(null, host, { ip }, tokenGroups), registered: [host] },
+    };
+  if (entry) {
+    if (entry.ip !== undefined) return { ok: true, claim, next: m };
+    const topology = withHost(m.topology, host, { ...entry, ip }, directGroups(m.topology, host));
+    return { ok: true, claim, next: { topology, registered: m.registered } };
+  }
+  const topology = withHost(m.topology, host, { ip }, tokenGroups);
+  return { ok: true, claim, next: { topology, registered: [...m.registered, host].sort() } };
 }

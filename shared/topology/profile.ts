@@ -16,7 +16,7 @@ const SEED = [GROUPS.master, GROUPS.node, GROUPS.cluster] as string[];
 /**
  * Chooses the profile from the group names as the inventory wrote them (before aliases are
  * folded): an explicit `halo_profile` (all vars) wins; else the modern names mean kubespray and
- * the seed's names kargo; a mix of both is an error, since either choice would surprise.
+ * the Kargo document's names kargo; a mix of both is an error, since either choice would surprise.
  */
 export function chooseProfile(t: Topology): { choice: ProfileChoice } | { issue: Issue } {
   const explicit = own(t.vars, "halo_profile") ?? own(own(t.groups, "all")?.vars, "halo_profile");
@@ -29,7 +29,7 @@ export function chooseProfile(t: Topology): { choice: ProfileChoice } | { issue:
     return {
       issue: {
         path: "groups",
-        message: `mixes modern group names (${modern.join(", ")}) with the seed's (${seed.join(", ")}): rename one set, or set halo_profile`,
+        message: `mixes modern group names (${modern.join(", ")}) with the Kargo document's (${seed.join(", ")}): rename one set, or set halo_profile`,
       },
     };
   if (modern.length > 0)
@@ -44,8 +44,8 @@ export function chooseProfile(t: Topology): { choice: ProfileChoice } | { issue:
       name: "kargo",
       reason:
         seed.length > 0
-          ? `the inventory uses the seed's group names (${seed.join(", ")})`
-          : "no group names say otherwise: the seed's defaults",
+          ? `the inventory uses the Kargo document's group names (${seed.join(", ")})`
+          : "no group names say otherwise: the kargo profile's defaults",
     },
   };
 }

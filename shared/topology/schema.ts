@@ -2,7 +2,7 @@ import { z } from "zod";
 import { GROUP_NAME_MESSAGE, HOST_NAME_MESSAGE } from "../names.ts";
 import { canonicalIp, isGroupName, isHostName, isIPv6, isIp } from "../net.ts";
 
-/** Canonical group names, in the order the seed introduces them. */
+/** Canonical group names, in the order the Kargo document introduces them. */
 export const GROUPS = {
   etcd: "etcd",
   master: "kube-master",
@@ -11,7 +11,7 @@ export const GROUPS = {
   lb: "lb",
 } as const;
 
-/** Modern Kubespray names and the seed's names they stand for. */
+/** Modern Kubespray names and the Kargo document's names they stand for. */
 export const GROUP_ALIASES: Readonly<Record<string, string>> = {
   kube_control_plane: GROUPS.master,
   kube_node: GROUPS.node,

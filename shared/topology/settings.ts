@@ -4,7 +4,7 @@ import { INTERFACE_NAME, INTERFACE_NAME_MESSAGE } from "../names.ts";
 import { issuesOf, type Issue } from "../result.ts";
 import type { Vars } from "./schema.ts";
 
-/** What the seed's vars decide for one host, after profile defaults and fallbacks. */
+/** What the Kargo document's vars decide for one host, after profile defaults and fallbacks. */
 export interface Settings {
   profile: "kargo" | "kubespray";
   /** sp: kube_apiserver_port */

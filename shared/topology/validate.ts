@@ -9,7 +9,7 @@ import { checkKnownVars } from "./settings.ts";
 const IMPLICIT_GROUPS = [GROUPS.etcd, GROUPS.master, GROUPS.node, GROUPS.cluster, GROUPS.lb, "all"];
 
 /**
- * Parses and checks a topology: shape, group aliases folded into the seed's names, references,
+ * Parses and checks a topology: shape, group aliases folded into the Kargo document's names, references,
  * duplicates, cycles, the known vars' types, and a kube-master and an etcd member present.
  */
 export function parseTopology(

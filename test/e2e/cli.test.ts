@@ -22,7 +22,7 @@ function haloIn(input: string, ...args: string[]) {
 
 const halo = (...args: string[]) => haloIn("", ...args);
 
-// The seed's cluster on loopback addresses: the agents this test runs probe its masters.
+// The Kargo document's example cluster on loopback addresses: the agents this test runs probe its masters.
 const DEMO = "examples/demo-cluster.ini";
 const SEED = readFileSync(DEMO, "utf8");
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };

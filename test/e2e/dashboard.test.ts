@@ -15,7 +15,7 @@ const LB_NAME = "lb-apiserver.kubernetes.local";
 const VIP = "127.0.43.100";
 const MASTERS = { m1: "127.0.43.1", m2: "127.0.43.2" } as const;
 
-/** The seed's shape on loopback: two masters, the external LB on lb1 with its VIP and name. */
+/** The Kargo document's shape on loopback: two masters, the external LB on lb1 with its VIP and name. */
 const topology = (vars: Record<string, unknown> = {}) => ({
   hosts: {
     ...Object.fromEntries(Object.entries(MASTERS).map(([h, ip]) => [h, { ip }])),
@@ -109,7 +109,7 @@ describe("the dashboard in a real browser", () => {
     await shot("2-clusters");
   });
 
-  it("draws the seed's diagram: LB name and VIP, masters, and each node's path, green when probes pass", async () => {
+  it("draws the Kargo document's diagram: LB name and VIP, masters, and each node's path, green when probes pass", async () => {
     await page.getByRole("link", { name: CLUSTER }).click();
     await page.locator("body[data-ready=true]").waitFor();
     const lb = box("lb");

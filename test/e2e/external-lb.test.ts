@@ -56,7 +56,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => fleet.stop());
 
-describe("the seed's external LB with real HAProxy", () => {
+describe("the Kargo document's external LB with real HAProxy", () => {
   it("maps the LB name to the VIP in every k8s-cluster node's hosts file", () => {
     for (const n of [n1, m1]) {
       expect(n.file("etc/hosts")).toContain(`\n${VIP.address} lb-apiserver.kubernetes.local\n`);
@@ -67,7 +67,7 @@ describe("the seed's external LB with real HAProxy", () => {
     }
   });
 
-  it("renders the seed's listen block on the lb host and forwards to the masters", async () => {
+  it("renders the Kargo document's listen block on the lb host and forwards to the masters", async () => {
     const cfg = lb1.file("etc/haproxy/haproxy.cfg") ?? "";
     expect(cfg).toContain(
       `listen kubernetes-apiserver-https\n  bind ${VIP.address}:${VIP.port}\n  mode tcp\n  timeout client 3h\n  timeout server 3h\n  option httpchk\n`,

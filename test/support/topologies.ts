@@ -46,10 +46,10 @@ export function plan(t: unknown, host: string): NodePlan {
   return p;
 }
 
-/** The seed's own cluster, as `examples/seed-cluster.ini` declares it. */
+/** The Kargo document's example cluster, as `examples/kargo-cluster.ini` declares it. */
 export function seedCluster(): Topology {
   const r = importTopology(
-    readFileSync(new URL("../../examples/seed-cluster.ini", import.meta.url), "utf8"),
+    readFileSync(new URL("../../examples/kargo-cluster.ini", import.meta.url), "utf8"),
     "ini",
   );
   if (!r.ok) throw new Error(JSON.stringify(r.error));

@@ -40,7 +40,7 @@ describe("bundles", () => {
     expect(kinds(p, "n1")).toEqual(["endpoints", "etcd-proxy", "haproxy", "hosts", "kubeconfig"]);
   });
 
-  it("gives the lb hosts the seed's HAProxy and every k8s-cluster node the LB name", () => {
+  it("gives the lb hosts the Kargo document's HAProxy and every k8s-cluster node the LB name", () => {
     const p = plans(cluster({ loadbalancer_apiserver: { address: "10.0.9.9", port: 8383 } }));
     expect(kinds(p, "lb1")).toEqual(["haproxy"]);
     for (const h of ["m1", "m2", "n1", "n2"]) {

@@ -5,7 +5,7 @@ import { plans, seedCluster } from "../support/topologies.ts";
 const seed = seedCluster;
 
 describe("the traffic diagram", () => {
-  it("draws the seed's cluster: masters, etcd members, the LB's name, VIP and hosts, each path", () => {
+  it("draws the Kargo document's example cluster: masters, etcd members, the LB's name, VIP and hosts, each path", () => {
     const d = trafficDiagram(plans(seed()));
     expect(d.masters).toEqual([
       { host: "master1", address: "10.10.1.11:443" },
@@ -22,7 +22,7 @@ describe("the traffic diagram", () => {
       "http://10.10.1.12:2379",
       "http://10.10.1.13:2379",
     ]);
-    // With an external LB every k8s node, masters included, dials the LB name (the seed's table).
+    // With an external LB every k8s node, masters included, dials the LB name (the Kargo endpoint table).
     const nodes = d.paths.find((p) => p.role === "node");
     expect(nodes).toMatchObject({
       via: "external-lb",

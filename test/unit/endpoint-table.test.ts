@@ -3,7 +3,7 @@ import { cluster, plan } from "../support/topologies.ts";
 
 const EXTERNAL = { address: "10.0.9.9", port: 8383 };
 
-/** The seed's table, one row per cell: endpoint type x role -> URL and how it is reached. */
+/** The Kargo endpoint table, one row per cell: endpoint type x role -> URL and how it is reached. */
 const TABLE = [
   // Local LB
   {
@@ -146,7 +146,7 @@ const RULES = [
   },
 ] as const;
 
-describe("the seed's endpoint table", () => {
+describe("the Kargo document's endpoint table", () => {
   it.each(TABLE)("$row, $role: $url", ({ host, vars, url, via }) => {
     expect(plan(cluster(vars), host).endpoints.apiserver).toEqual({ url, via });
   });

@@ -13,12 +13,12 @@ function imported(name: string, format: "ini" | "yaml") {
 }
 
 describe("Ansible inventory import", () => {
-  it("reads the seed's cluster from INI and from YAML into the same topology", () => {
-    expect(imported("seed-cluster.ini", "ini")).toEqual(imported("seed-cluster.yaml", "yaml"));
+  it("reads the Kargo document's example cluster from INI and from YAML into the same topology", () => {
+    expect(imported("kargo-cluster.ini", "ini")).toEqual(imported("kargo-cluster.yaml", "yaml"));
   });
 
   it("reads hosts, inline vars, groups, children and [all:vars] from INI", () => {
-    const t = imported("seed-cluster.ini", "ini");
+    const t = imported("kargo-cluster.ini", "ini");
     expect(t.hosts.node1).toEqual({ ip: "10.10.1.21", access_ip: "10.10.2.21" });
     expect(t.groups["kube-master"]).toEqual({ hosts: ["master1", "master2"], children: [] });
     expect(t.groups["k8s-cluster"]).toEqual({ hosts: [], children: ["kube-master", "kube-node"] });
@@ -43,7 +43,7 @@ describe("Ansible inventory import", () => {
     });
   });
 
-  it("folds the modern group names into the seed's", () => {
+  it("folds the modern group names into the Kargo document's", () => {
     const t = imported("modern-cluster.yaml", "yaml");
     expect(Object.keys(t.groups).sort()).toEqual([
       "etcd",
@@ -54,8 +54,8 @@ describe("Ansible inventory import", () => {
     expect(t.groups["k8s-cluster"]?.children).toEqual(["kube-master", "kube-node"]);
   });
 
-  it("gives the seed's cluster the seed's endpoints", () => {
-    const compiled = compileCluster(imported("seed-cluster.ini", "ini"), 1);
+  it("gives the Kargo document's example cluster the Kargo document's endpoints", () => {
+    const compiled = compileCluster(imported("kargo-cluster.ini", "ini"), 1);
     if (!compiled.ok) throw new Error(JSON.stringify(compiled.error));
     const api = (h: string) => compiled.value.get(h)?.endpoints.apiserver;
     expect(api("master1")).toEqual({

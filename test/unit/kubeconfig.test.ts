@@ -40,7 +40,7 @@ describe("the kubeconfig kind", () => {
     );
   });
 
-  it("is given the node's apiserver URL from the seed's table", () => {
+  it("is given the node's apiserver URL from the Kargo endpoint table", () => {
     const p = plans(cluster({ loadbalancer_apiserver_localhost: true }));
     const spec = (h: string) =>
       p.get(h)?.bundle.artifacts.find((a) => a.kind === "kubeconfig")?.spec;

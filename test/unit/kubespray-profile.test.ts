@@ -163,10 +163,10 @@ describe("the profile comes from the group names", () => {
     expect(t.ok && parseTopology(JSON.parse(JSON.stringify(t.value)))).toEqual(t);
   });
 
-  it("the seed's names mean kargo", () => {
+  it("the Kargo document's names mean kargo", () => {
     expect(choice("[kube-master]\nm1 ip=10.0.0.1\n[etcd]\nm1\n[kube-node]\nn1\n")).toEqual({
       name: "kargo",
-      reason: "the inventory uses the seed's group names (kube-master, kube-node)",
+      reason: "the inventory uses the Kargo document's group names (kube-master, kube-node)",
     });
   });
 
@@ -183,7 +183,7 @@ describe("the profile comes from the group names", () => {
       {
         path: "groups",
         message:
-          "mixes modern group names (kube_control_plane) with the seed's (kube-node): rename one set, or set halo_profile",
+          "mixes modern group names (kube_control_plane) with the Kargo document's (kube-node): rename one set, or set halo_profile",
       },
     ]);
     expect(choice(`${mixed}[all:vars]\nhalo_profile=kubespray\n`)).toMatchObject({

@@ -19,7 +19,7 @@ const seed = seedCluster;
 
 /** Every way a proxy config gets rendered; each must satisfy the real binary's own check. */
 const SCENARIOS: Array<[string, unknown]> = [
-  ["the seed's cluster (external HAProxy on lb1)", seed()],
+  ["the Kargo document's example cluster (external HAProxy on lb1)", seed()],
   ["an nginx localhost LB", cluster({ loadbalancer_apiserver_localhost: true })],
   ["an nginx localhost LB with IPv6 masters", v6Masters()],
   [

@@ -102,7 +102,7 @@ describe("topology", () => {
     expect(await json(y)).toEqual({ version: 2, changed: [], removed: [] });
   });
 
-  it("serves the seed's table for the seed's INI inventory, per node", async () => {
+  it("serves the Kargo endpoint table for the Kargo document's INI inventory, per node", async () => {
     const c = await clusterWith();
     await api("PUT", `/v1/clusters/${c}/topology`, { text: SEED_INI, type: "text/plain" });
     const ep = async (h: string) =>

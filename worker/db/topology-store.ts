@@ -148,7 +148,7 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
   } catch (e) {
     if (constraintFailed(e, "UNIQUE")) {
       throw new AppError(
-        ErrorCode.preconditionFailed,
+        ErrorCode.versionRace,
         `topology changed concurrently: version ${version} exists; read it and try again`,
       );
     }

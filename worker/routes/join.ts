@@ -1,12 +1,11 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { limited } from "../rate-limits.ts";
 import { createRoute, z } from "@hono/zod-openapi";
-import { hasOwn, own } from "../../shared/own.ts";
+import { hasOwn } from "../../shared/own.ts";
 import {
   canonicalGroup,
-  directGroups,
-  uncoveredGroups,
-  withHost,
+  claimHost,
+  type Claim,
   type Membership,
 } from "../../shared/topology/membership.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
@@ -26,7 +25,7 @@ import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { serialized } from "../serialized.ts";
 import { mintToken, readToken, timingSafeEqual } from "../tokens.ts";
-import { changeTopology } from "../topology-change.ts";
+import { decideAndChange } from "../topology-change.ts";
 import { member } from "./topology.ts";
 
 const DEFAULT_TTL_SECONDS = 24 * 3600;
@@ -168,7 +167,7 @@ const denied = (detail: string) => new AppError(ErrorCode.unauthorized, detail);
 const ATTEMPTS = 10;
 
 /**
- * POST /v1/register: a join token buys a node credential, under DESIGN.md's claim rules: a new
+ * POST /v1/register: a join token buys a node credential, under the claim rules (the README's "Membership"): a new
  * host joins in the token's groups; a declared host that never registered is claimed if the
  * token's groups cover its groups; a host that has a credential only by a token naming it.
  */
@@ -212,8 +211,6 @@ export const registerRoutes = router().openapi(
   },
 );
 
-type Claim = "new" | "declared" | "reimage";
-
 async function register(
   d: Db,
   row: TokenRow,
@@ -221,59 +218,40 @@ async function register(
 ): Promise<{ nodeToken: string; revoke: string[]; changed: boolean }> {
   const { cluster } = row;
   const host = body.hostname;
-  const groups = JSON.parse(row.groups) as string[];
-  const reimage = (JSON.parse(row.hosts) as string[]).includes(host);
   const node = mintToken("node");
   const actor = `join:${row.id}`;
   const now = Date.now();
-  let claim = "new" as Claim;
-  const decide = async (m: Membership | null): Promise<Membership> => {
+  /** The claim rule on the membership as it is when the change is computed (again on a retry). */
+  const decide = async (m: Membership | null): Promise<Membership & { claim: Claim }> => {
     const existing = await d
       .select({ tokenId: nodes.tokenId })
       .from(nodes)
       .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
       .get();
-    const entry = m ? own(m.topology.hosts, host) : undefined;
-    if (existing || (entry && m?.registered.includes(host))) {
-      if (!reimage)
-        throw new AppError(
-          ErrorCode.hostRegistered,
-          `host '${host}' already has an agent; to replace its machine, create a join token with hosts: ["${host}"]`,
-        );
-      claim = "reimage";
-    } else if (entry && m) {
-      const missing = uncoveredGroups(m.topology, host, groups);
-      if (missing.length > 0)
-        throw new AppError(
-          ErrorCode.forbidden,
-          `host '${host}' is declared in ${missing.map((g) => `'${g}'`).join(", ")}, which this join token does not grant`,
-        );
-      claim = "declared";
-    }
-    if (!m) return { topology: withHost(null, host, { ip: body.ip }, groups), registered: [host] };
-    if (entry) {
-      if (entry.ip !== undefined) return m;
-      const topology = withHost(
-        m.topology,
-        host,
-        { ...entry, ip: body.ip },
-        directGroups(m.topology, host),
+    const r = claimHost(m, {
+      host,
+      ip: body.ip,
+      tokenGroups: JSON.parse(row.groups) as string[],
+      reimage: (JSON.parse(row.hosts) as string[]).includes(host),
+      hasCredential: existing !== undefined,
+    });
+    if (!r.ok)
+      throw new AppError(
+        r.refusal.reason === "registered" ? ErrorCode.hostRegistered : ErrorCode.forbidden,
+        r.refusal.message,
       );
-      return { topology, registered: m.registered };
-    }
-    const topology = withHost(m.topology, host, { ip: body.ip }, groups);
-    return { topology, registered: [...m.registered, host].sort() };
+    return { ...r.next, claim: r.claim };
   };
   const facts = JSON.stringify(body.facts);
   const credential = { tokenId: node.id, tokenHash: node.hash, registeredIp: body.ip, facts };
-  const r = await changeTopology(d, {
+  const { result: r, decision } = await decideAndChange(d, {
     cluster,
     actor,
     action: "topology.register",
     detail: { host },
     joiningHost: host,
     next: (cur) => decide(member(cur)),
-    extra: () => [
+    extra: (_version, { claim }) => [
       d
         .update(joinTokens)
         .set({ uses: sql`${joinTokens.uses} + 1` })
@@ -296,7 +274,7 @@ async function register(
   });
   return {
     nodeToken: node.token,
-    revoke: claim === "reimage" ? [host] : [],
+    revoke: decision.claim === "reimage" ? [host] : [],
     changed: r.changed.length > 0,
   };
 }
