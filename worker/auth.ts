@@ -40,7 +40,13 @@ export async function resolvePrincipal(
   if (t.kind === "node") {
     const row = await d.select().from(nodes).where(eq(nodes.tokenId, t.id)).get();
     if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };
-    return { kind: "node", actor: `node:${t.id}`, cluster: row.cluster, host: row.host };
+    return {
+      kind: "node",
+      actor: `node:${t.id}`,
+      cluster: row.cluster,
+      host: row.host,
+      tokenId: t.id,
+    };
   }
   const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
   if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };

@@ -15,7 +15,7 @@ export type Principal =
   | { kind: "none" }
   | { kind: "invalid" }
   | { kind: "admin"; actor: string }
-  | { kind: "node"; actor: string; cluster: string; host: string }
+  | { kind: "node"; actor: string; cluster: string; host: string; tokenId: string }
   | { kind: "join"; actor: string; cluster: string };
 
 export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };

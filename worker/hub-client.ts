@@ -1,6 +1,14 @@
 import type { Env } from "./env.ts";
 import type { ClusterHub } from "./hub/cluster-hub.ts";
 
+/** What the Worker tells the hub about a WebSocket it hands over (clients' own are dropped). */
+export const HUB_HEADERS = {
+  cluster: "x-halo-cluster",
+  host: "x-halo-host",
+  tokenId: "x-halo-token-id",
+  subprotocol: "x-halo-subprotocol",
+} as const;
+
 /**
  * The headers a WebSocket upgrade takes to the hub: the client's, less any `x-halo-*` it sent
  * (only the Worker says who is calling), plus the Worker's own.
@@ -15,6 +23,34 @@ export function hubHeaders(raw: Headers, own: Record<string, string>): Headers {
 /** The hub of a cluster: one Durable Object per cluster name. */
 export function hubOf(env: Env, cluster: string): DurableObjectStub<ClusterHub> {
   return env.HUB.get(env.HUB.idFromName(cluster));
+}
+
+/** Hands an agent's WebSocket upgrade to its cluster's hub, saying which node it is. */
+export function connectAgent(
+  env: Env,
+  request: Request,
+  node: { cluster: string; host: string; tokenId: string },
+): Promise<Response> {
+  const headers = hubHeaders(request.headers, {
+    [HUB_HEADERS.cluster]: node.cluster,
+    [HUB_HEADERS.host]: node.host,
+    [HUB_HEADERS.tokenId]: node.tokenId,
+  });
+  return hubOf(env, node.cluster).fetch("https://hub/connect", { headers });
+}
+
+/** Hands an operator's events WebSocket to the hub; `halo.v1` is answered when it was offered. */
+export function connectWatcher(
+  env: Env,
+  request: Request,
+  cluster: string,
+  subprotocol: "halo.v1" | null,
+): Promise<Response> {
+  const headers = hubHeaders(request.headers, {
+    [HUB_HEADERS.cluster]: cluster,
+    ...(subprotocol ? { [HUB_HEADERS.subprotocol]: subprotocol } : {}),
+  });
+  return hubOf(env, cluster).fetch("https://hub/events", { headers });
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 import { assertNever } from "../../shared/result.ts";
 import type { Env } from "../env.ts";
 import { db } from "../db/client.ts";
+import { HUB_HEADERS } from "../hub-client.ts";
 import { advanceRollout } from "../rollout/advance.ts";
 import { auditDrift } from "../db/node-audit.ts";
 import { loadDesired } from "../desired-state.ts";
@@ -70,7 +71,7 @@ export class ClusterHub extends DurableObject<Env> {
 
   /** WebSocket upgrades only (an RPC cannot hand over a socket): agents and event watchers. */
   override async fetch(request: Request): Promise<Response> {
-    const cluster = request.headers.get("x-halo-cluster") ?? "";
+    const cluster = request.headers.get(HUB_HEADERS.cluster) ?? "";
     const path = new URL(request.url).pathname;
     if (path === "/connect") return this.acceptAgent(request, cluster);
     if (path === "/events") return this.acceptWatcher(request, cluster);
@@ -105,8 +106,8 @@ export class ClusterHub extends DurableObject<Env> {
   }
 
   private acceptAgent(request: Request, cluster: string): Response {
-    const host = request.headers.get("x-halo-host") ?? "";
-    const tokenId = request.headers.get("x-halo-token-id") ?? "";
+    const host = request.headers.get(HUB_HEADERS.host) ?? "";
+    const tokenId = request.headers.get(HUB_HEADERS.tokenId) ?? "";
     rememberCluster(this.ctx.storage.sql, cluster);
     // One agent per host: a reconnect replaces whatever half-open socket is left.
     for (const old of this.ctx.getWebSockets(host)) old.close(4000, "replaced by a new connection");
@@ -133,7 +134,7 @@ export class ClusterHub extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [EVENTS_TAG]);
     server.serializeAttachment({ kind: "events" });
-    const protocol = request.headers.get("x-halo-subprotocol");
+    const protocol = request.headers.get(HUB_HEADERS.subprotocol);
     return new Response(null, {
       status: 101,
       webSocket: client,

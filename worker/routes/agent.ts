@@ -6,7 +6,7 @@ import { access, json, problems, router } from "../api.ts";
 import { requireNode } from "../auth.ts";
 import { db } from "../db/client.ts";
 import { AppError, ErrorCode } from "../errors.ts";
-import { hubHeaders, hubOf } from "../hub-client.ts";
+import { connectAgent } from "../hub-client.ts";
 import { desiredPlan } from "../desired-state.ts";
 
 /** The agent's side: the WebSocket to its cluster's hub, and the HTTP fallback for config. */
@@ -47,11 +47,6 @@ export const agentRoutes = router()
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
         throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
       }
-      const headers = hubHeaders(c.req.raw.headers, {
-        "x-halo-cluster": node.cluster,
-        "x-halo-host": node.host,
-        "x-halo-token-id": node.actor.slice("node:".length),
-      });
-      return hubOf(c.env, node.cluster).fetch("https://hub/connect", { headers });
+      return connectAgent(c.env, c.req.raw, node);
     },
   );

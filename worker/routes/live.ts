@@ -10,7 +10,7 @@ import { requireCluster, savePolicy } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { livePolicyOf } from "../hub/live.ts";
-import { hubHeaders, hubOf, notifyHub } from "../hub-client.ts";
+import { connectWatcher, notifyHub } from "../hub-client.ts";
 import { issueTicket, takeTicket } from "../db/event-tickets.ts";
 import { fleetMetrics } from "../metrics.ts";
 import { certificateGauges, routesOf } from "../../shared/tls.ts";
@@ -111,11 +111,12 @@ export const liveRoutes = router()
       await requireCluster(d, cluster);
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
         throw new AppError(ErrorCode.upgradeRequired, "expected a WebSocket upgrade");
-      const headers = hubHeaders(c.req.raw.headers, {
-        "x-halo-cluster": cluster,
-        ...(offered.includes("halo.v1") ? { "x-halo-subprotocol": "halo.v1" } : {}),
-      });
-      return hubOf(c.env, cluster).fetch("https://hub/events", { headers });
+      return connectWatcher(
+        c.env,
+        c.req.raw,
+        cluster,
+        offered.includes("halo.v1") ? "halo.v1" : null,
+      );
     },
   )
   .openapi(
