@@ -10,20 +10,12 @@ const STATE = {
   reverted: "bad",
   superseded: "unknown",
 };
-const ACTIONS = {
-  pause: {
-    when: ["in_progress"],
-    ask: "Pause this rollout? Nodes already changed keep their config.",
-  },
-  resume: { when: ["paused"], ask: "Resume this rollout? The current wave is retried." },
-  abort: {
-    when: ["in_progress", "paused"],
-    ask: "Abort this rollout? Nodes it changed go back to the last good version.",
-  },
-  rollback: {
-    when: ["completed", "aborted", "reverted", "superseded", "in_progress", "paused"],
-    ask: "Roll back? The version before this rollout is rolled out again as a new version.",
-  },
+// The question each action asks; which actions a rollout allows now, the API says (`actions`).
+const ASK = {
+  pause: "Pause this rollout? Nodes already changed keep their config.",
+  resume: "Resume this rollout? The current wave is retried.",
+  abort: "Abort this rollout? Nodes it changed go back to the last good version.",
+  rollback: "Roll back? The version before this rollout is rolled out again as a new version.",
 };
 
 export async function renderRollout(box, name, list, info, refresh) {
@@ -36,9 +28,9 @@ export async function renderRollout(box, name, list, info, refresh) {
   }
   const r = await get(`${cluster(name)}/rollouts/${latest.id}`);
   const alert = el("p", { role: "alert", class: "alert" });
-  const buttons = Object.entries(ACTIONS)
-    .filter(([, a]) => a.when.includes(r.state))
-    .map(([action, a]) => {
+  const buttons = (r.actions ?? [])
+    .filter((action) => action in ASK)
+    .map((action) => {
       const label =
         action === "rollback"
           ? `Roll back to v${r.fromVersion}`
@@ -49,7 +41,7 @@ export async function renderRollout(box, name, list, info, refresh) {
         label,
       );
       b.addEventListener("click", async () => {
-        if (!confirm(a.ask)) return;
+        if (!confirm(ASK[action])) return;
         b.disabled = true;
         try {
           await api("POST", `${cluster(name)}/rollouts/${r.id}/${action}`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ARTIFACT_KINDS } from "./bundle.ts";
-import { ROLLOUT_STATES, RolloutPolicySchema } from "./rollout.ts";
+import { ROLLOUT_ACTIONS, ROLLOUT_STATES, RolloutPolicySchema } from "./rollout.ts";
 import { DRIFT_POLICIES } from "./live.ts";
 import {
   GroupNameSchema,
@@ -48,6 +48,23 @@ export const RegisterBody = z.strictObject({
     .default({}),
 });
 
+export const RolloutSummary = z.object({
+  id: z.number().int(),
+  cluster: z.string(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int(),
+  state: z.enum(ROLLOUT_STATES),
+  /** what an operator may do to it now (POST .../rollouts/{id}/{action}) */
+  actions: z.array(z.enum(ROLLOUT_ACTIONS)),
+  wave: z.number().int(),
+  waveCount: z.number().int(),
+  reason: z.string().nullable(),
+  policy: RolloutPolicySchema,
+  actor: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 export const ClusterSummary = z.object({
   name: z.string(),
   version: z.number().int(),
@@ -60,15 +77,8 @@ export const ClusterSummary = z.object({
     failed: z.number().int(),
   }),
   stableVersion: z.number().int(),
-  rollout: z
-    .object({
-      id: z.number().int(),
-      state: z.string(),
-      wave: z.number().int(),
-      waveCount: z.number().int(),
-    })
-    .passthrough()
-    .nullable(),
+  /** the newest rollout */
+  rollout: RolloutSummary.nullable(),
 });
 
 export const TopologyResponse = z.object({
@@ -130,6 +140,13 @@ export const EndpointsResponse = z.object({
 const VersionHash = z.object({ version: z.number().int(), hash: z.string() });
 
 /**
+ * Where a node stands against what it should run: applied; failed (that very bundle); pending
+ * (registered, behind); registered (no apply reported yet); unregistered (no agent).
+ */
+export const NODE_STATES = ["applied", "failed", "pending", "registered", "unregistered"] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+/**
  * A node's TLS standing: whether the host of its apiserver URL is covered by the observed
  * certificate of every master that may serve it (null: none observed yet), the masters lacking
  * it, whether those masters chain to different CAs, and their soonest expiry.
@@ -148,7 +165,7 @@ export const NodeStatus = z.object({
   groups: z.array(z.string()),
   desired: VersionHash,
   applied: VersionHash.nullable(),
-  status: z.string(),
+  status: z.enum(NODE_STATES),
   registered: z.boolean(),
   connected: z.boolean(),
   lastSeen: z.string().nullable(),
@@ -309,21 +326,6 @@ export const AgentConfig = BundleSchema.extend({
 export { RolloutPolicySchema, TopologySchema, VarsSchema };
 
 export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
-
-export const RolloutSummary = z.object({
-  id: z.number().int(),
-  cluster: z.string(),
-  fromVersion: z.number().int(),
-  toVersion: z.number().int(),
-  state: z.enum(ROLLOUT_STATES),
-  wave: z.number().int(),
-  waveCount: z.number().int(),
-  reason: z.string().nullable(),
-  policy: RolloutPolicySchema,
-  actor: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 export type RolloutSummary = z.infer<typeof RolloutSummary>;
 export const RolloutList = z.object({ rollouts: z.array(RolloutSummary) });

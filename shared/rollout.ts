@@ -36,6 +36,59 @@ export const ROLLOUT_STATES = [
   "superseded",
 ] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
+export const RolloutStateSchema = z.enum(ROLLOUT_STATES);
+
+/** States in which a rollout still moves nodes (or may again): at most one per cluster. */
+export const ACTIVE_STATES = ["in_progress", "paused"] as const satisfies readonly RolloutState[];
+export const isActive = (s: RolloutState) => (ACTIVE_STATES as readonly RolloutState[]).includes(s);
+
+/** What an operator may do to a rollout. */
+export const ROLLOUT_ACTIONS = ["pause", "resume", "abort", "rollback"] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+/**
+ * The operator's transitions: from which states each action is allowed, and the state it
+ * leads to. `rollback` rolls the rollout's old version out again as a new version (a new
+ * rollout), from any state; the others change this rollout.
+ */
+const TRANSITIONS: Record<
+  RolloutAction,
+  { from: readonly RolloutState[]; to: RolloutState | null }
+> = {
+  pause: { from: ["in_progress"], to: "paused" },
+  resume: { from: ["paused"], to: "in_progress" },
+  abort: { from: ACTIVE_STATES, to: "aborted" },
+  rollback: { from: ROLLOUT_STATES, to: null },
+};
+
+/** The actions allowed on a rollout in `state`, in a stable order. */
+export function allowedActions(state: RolloutState): RolloutAction[] {
+  return ROLLOUT_ACTIONS.filter((a) => TRANSITIONS[a].from.includes(state));
+}
+
+/**
+ * The state an action leads to from `state` (null for rollback, which starts a new rollout
+ * and leaves this one as it is), or an error naming why it cannot be taken.
+ */
+export function transition(
+  state: RolloutState,
+  action: RolloutAction,
+): { ok: true; to: RolloutState | null } | { ok: false; error: string } {
+  const t = TRANSITIONS[action];
+  if (!t.from.includes(state))
+    return { ok: false, error: `cannot ${action} a rollout that is ${state}` };
+  return { ok: true, to: t.to };
+}
+
+/** A node's standing in a wave, as a rollout shows it. */
+export function waveNodeStatus(
+  node: { appliedHash: string | null; failedHash: string | null } | undefined,
+  target: string | undefined,
+): "applied" | "failed" | "pending" {
+  if (node && target !== undefined && node.appliedHash === target) return "applied";
+  if (node && target !== undefined && node.failedHash === target) return "failed";
+  return "pending";
+}
 
 /**
  * Splits the changed hosts into waves: the canary, then the policy's waves over the other

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import type { NodeStatus } from "../shared/api-schemas.ts";
+import type { NodeState, NodeStatus } from "../shared/api-schemas.ts";
 import type { Db } from "./db/client.ts";
 import { nodes } from "./db/schema.ts";
 import { desiredState } from "./desired-state.ts";
@@ -66,7 +66,7 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
   });
 }
 
-export type NodeState = "applied" | "failed" | "pending" | "registered" | "unregistered";
+export type { NodeState } from "../shared/api-schemas.ts";
 
 /**
  * The one answer to "where does this node stand against `desired`" (GET nodes, the cluster

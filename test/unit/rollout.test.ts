@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  ACTIVE_STATES,
+  allowedActions,
   DEFAULT_POLICY,
+  isActive,
+  transition,
+  waveNodeStatus,
   judgeWave,
   planRollout,
   planWaves,
@@ -157,5 +162,34 @@ describe("waveLabel: names from the plan itself", () => {
   it("never calls a masters-only first wave the canary", () => {
     expect(waveLabel(0, ["m1"], { canary: 1 }, isMaster)).toBe("masters");
     expect(waveLabel(0, ["n1"], { canary: 0 }, isMaster)).toBe("wave 0");
+  });
+});
+
+describe("the rollout state machine", () => {
+  it("allows each operator action only from its states", () => {
+    expect(allowedActions("in_progress")).toEqual(["pause", "abort", "rollback"]);
+    expect(allowedActions("paused")).toEqual(["resume", "abort", "rollback"]);
+    for (const s of ["completed", "reverted", "aborted", "superseded"] as const)
+      expect(allowedActions(s)).toEqual(["rollback"]);
+  });
+
+  it("says where an action leads, or why it cannot be taken", () => {
+    expect(transition("in_progress", "pause")).toEqual({ ok: true, to: "paused" });
+    expect(transition("paused", "resume")).toEqual({ ok: true, to: "in_progress" });
+    expect(transition("paused", "abort")).toEqual({ ok: true, to: "aborted" });
+    expect(transition("completed", "rollback")).toEqual({ ok: true, to: null });
+    expect(transition("completed", "pause")).toEqual({
+      ok: false,
+      error: "cannot pause a rollout that is completed",
+    });
+    expect(ACTIVE_STATES.filter((s) => isActive(s))).toEqual(["in_progress", "paused"]);
+    expect(isActive("superseded")).toBe(false);
+  });
+
+  it("gives a wave's node its standing against the wave's target", () => {
+    expect(waveNodeStatus({ appliedHash: "a", failedHash: null }, "a")).toBe("applied");
+    expect(waveNodeStatus({ appliedHash: "b", failedHash: "a" }, "a")).toBe("failed");
+    expect(waveNodeStatus({ appliedHash: "b", failedHash: null }, "a")).toBe("pending");
+    expect(waveNodeStatus(undefined, "a")).toBe("pending");
   });
 });

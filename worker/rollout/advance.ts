@@ -1,6 +1,11 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { judgeWave, RolloutPolicySchema, type WaveNode } from "../../shared/rollout.ts";
+import {
+  ACTIVE_STATES,
+  judgeWave,
+  RolloutPolicySchema,
+  type WaveNode,
+} from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
@@ -13,7 +18,7 @@ export async function activeRollout(d: Db, cluster: string): Promise<RolloutRow 
   return d
     .select()
     .from(rollouts)
-    .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, ["in_progress", "paused"])))
+    .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, [...ACTIVE_STATES])))
     .orderBy(desc(rollouts.id))
     .get();
 }

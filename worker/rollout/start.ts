@@ -1,7 +1,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { planRollout, RolloutPolicySchema, type RolloutPolicy } from "../../shared/rollout.ts";
+import {
+  ACTIVE_STATES,
+  planRollout,
+  RolloutPolicySchema,
+  type RolloutPolicy,
+} from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
 import { desiredState } from "../desired-state.ts";
@@ -9,8 +14,6 @@ import { desiredState } from "../desired-state.ts";
 export function policyOf(row: { rolloutPolicy: string }): RolloutPolicy {
   return RolloutPolicySchema.parse(JSON.parse(row.rolloutPolicy));
 }
-
-const ACTIVE = ["in_progress", "paused"];
 
 /**
  * Turns the newest topology version into a rollout. Hosts whose desired bundle changes and
@@ -51,7 +54,7 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
     d
       .update(rollouts)
       .set({ state: "superseded", reason: `superseded by version ${c.version}`, updatedAt: now })
-      .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, ACTIVE))),
+      .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, [...ACTIVE_STATES]))),
   ];
   const done = waves.length === 0;
   ops.push(

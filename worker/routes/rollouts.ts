@@ -1,6 +1,14 @@
 import { and, desc, eq } from "drizzle-orm";
 import { createRoute, z } from "@hono/zod-openapi";
-import { RolloutPolicySchema, waveLabel, type RolloutState } from "../../shared/rollout.ts";
+import {
+  allowedActions,
+  ROLLOUT_ACTIONS,
+  RolloutPolicySchema,
+  transition,
+  waveLabel,
+  waveNodeStatus,
+  type RolloutState,
+} from "../../shared/rollout.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
 import {
   PutTopologyResponse,
@@ -17,7 +25,6 @@ import { readTopology, requireCluster, savePolicy } from "../db/topology-store.t
 import type { Env } from "../env.ts";
 import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
-import { nodeStatus } from "../node-view.ts";
 import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
 import { policyOf } from "../rollout/start.ts";
 import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
@@ -35,7 +42,6 @@ const rolloutId = z
   .regex(/^\d{1,12}$/, "must be a rollout id")
   .transform(Number)
   .meta({ description: "the rollout's id" });
-const ACTIONS = ["pause", "resume", "abort", "rollback"] as const;
 
 async function rolloutRow(d: Db, cluster: string, id: number): Promise<RolloutRow> {
   const r = await d
@@ -55,6 +61,7 @@ export function showRollout(r: RolloutRow): RolloutSummary {
     fromVersion: r.fromVersion,
     toVersion: r.toVersion,
     state: r.state as RolloutState,
+    actions: allowedActions(r.state as RolloutState),
     wave: r.wave,
     waveCount: (JSON.parse(r.waves) as string[][]).length,
     reason: r.reason,
@@ -69,10 +76,7 @@ export function showRollout(r: RolloutRow): RolloutSummary {
 export async function showRolloutDetail(d: Db, r: RolloutRow): Promise<RolloutDetail> {
   const waves = JSON.parse(r.waves) as string[][];
   const { plans, byHost } = await rolloutNodes(d, r);
-  const nodeState = (h: string) => {
-    const s = nodeStatus(byHost.get(h), plans.get(h)?.bundle.hash);
-    return s === "applied" || s === "failed" ? s : "pending";
-  };
+  const nodeState = (h: string) => waveNodeStatus(byHost.get(h), plans.get(h)?.bundle.hash);
   const policy = policyOfRow(r);
   return {
     ...showRollout(r),
@@ -141,7 +145,7 @@ export const rolloutRoutes = router()
       description:
         "pause, resume or abort the rollout; rollback rolls its old version out again as a new one",
       request: {
-        params: z.object({ c: params.c, id: rolloutId, action: z.enum(ACTIONS) }),
+        params: z.object({ c: params.c, id: rolloutId, action: z.enum(ROLLOUT_ACTIONS) }),
       },
       responses: {
         200: json(RolloutDetail),
@@ -157,17 +161,9 @@ export const rolloutRoutes = router()
       if (action === "rollback")
         return c.json(await rollback(c.env, d, cluster, r.fromVersion, actor), 201);
       const now = Date.now();
-      const allowed: Record<string, string[]> = {
-        pause: ["in_progress"],
-        resume: ["paused"],
-        abort: ["in_progress", "paused"],
-      };
-      if (!allowed[action]?.includes(r.state)) {
-        throw new AppError(ErrorCode.conflict, `cannot ${action} a rollout that is ${r.state}`);
-      }
-      const next = { pause: "paused", resume: "in_progress", abort: "aborted" }[
-        action as "pause" | "resume" | "abort"
-      ];
+      const t = transition(r.state as RolloutState, action);
+      if (!t.ok) throw new AppError(ErrorCode.conflict, t.error);
+      const next = t.to ?? r.state;
       const set = d
         .update(rollouts)
         .set({
