@@ -1,8 +1,8 @@
 import type { NodePlan } from "../shared/bundle.ts";
+import { auditEntry } from "./db/audit.ts";
 import { routesOf, SAN_ADVICE, uncoveredByChange, type Uncovered } from "../shared/tls.ts";
 import { observedCerts } from "./db/certs.ts";
 import type { Db } from "./db/client.ts";
-import { audit } from "./db/schema.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 
 /** What a topology change was checked against, as the PUT answers it. */
@@ -64,15 +64,15 @@ export function forcedAudit(
   version: number,
   uncovered: Uncovered[],
 ) {
-  return d.insert(audit).values({
+  return auditEntry(d, {
     cluster,
     at: Date.now(),
     actor,
     action: "topology.force",
-    detail: JSON.stringify({
+    detail: {
       version,
       uncovered: uncovered.slice(0, MAX_LISTED),
       count: uncovered.length,
-    }),
+    },
   });
 }

@@ -5,7 +5,7 @@ import { db, type Db } from "./db/client.ts";
 import { nodeTargets } from "./db/schema.ts";
 import { readTopology, requireCluster } from "./db/topology-store.ts";
 import { notFound } from "./errors.ts";
-import { livePolicyOf } from "./hub/live.ts";
+import { livePolicyOf } from "./db/topology-store.ts";
 import { plansFor } from "./plans.ts";
 import { drainsOf } from "./db/drains.ts";
 

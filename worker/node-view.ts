@@ -7,7 +7,7 @@ import { drainsOf, lbReportsOf } from "./db/drains.ts";
 import { drainView } from "../shared/drain.ts";
 import { nodeTls, routesOf, type NodeRoute } from "../shared/tls.ts";
 import { observedCerts } from "./db/certs.ts";
-import { livePolicyOf } from "./hub/live.ts";
+import { livePolicyOf } from "./db/topology-store.ts";
 
 const NO_ROUTE: NodeRoute = { host: "", url: "", servedBy: [] };
 

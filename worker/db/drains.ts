@@ -1,8 +1,9 @@
 import { and, eq } from "drizzle-orm";
+import { auditEntry } from "./audit.ts";
 import type { DrainRecord, NodeLbReport } from "../../shared/drain.ts";
 import type { NodePlan } from "../../shared/bundle.ts";
 import type { Db } from "./client.ts";
-import { audit, drains, nodes } from "./schema.ts";
+import { drains, nodes } from "./schema.ts";
 
 /** The cluster's drained masters, oldest first. */
 export async function drainsOf(d: Db, cluster: string): Promise<DrainRecord[]> {
@@ -24,12 +25,12 @@ export async function startDrain(
       .insert(drains)
       .values({ cluster, ...rec, actor })
       .onConflictDoNothing(),
-    d.insert(audit).values({
+    auditEntry(d, {
       cluster,
       at: rec.since,
       actor,
       action: "host.drain",
-      detail: JSON.stringify({ host: rec.host, graceSeconds: rec.graceSeconds }),
+      detail: { host: rec.host, graceSeconds: rec.graceSeconds },
     }),
   ]);
 }
@@ -46,12 +47,12 @@ export async function endDrain(
       .delete(drains)
       .where(and(eq(drains.cluster, cluster), eq(drains.host, host)))
       .returning(),
-    d.insert(audit).values({
+    auditEntry(d, {
       cluster,
       at: Date.now(),
       actor,
       action: "host.undrain",
-      detail: JSON.stringify({ host }),
+      detail: { host },
     }),
   ]);
   return gone.length > 0;

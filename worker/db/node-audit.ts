@@ -1,5 +1,5 @@
 import type { Db } from "./client.ts";
-import { audit } from "./schema.ts";
+import { auditEntry } from "./audit.ts";
 
 /**
  * A node's drift in the audit log, by the node's own credential. A failure is logged, not
@@ -11,12 +11,12 @@ export async function auditDrift(
   drift: { kinds: string[]; healed: boolean },
 ): Promise<void> {
   try {
-    await d.insert(audit).values({
+    await auditEntry(d, {
       cluster: who.cluster,
       at: Date.now(),
       actor: `node:${who.tokenId}`,
       action: "node.drift",
-      detail: JSON.stringify({ host: who.host, ...drift }),
+      detail: { host: who.host, ...drift },
     });
   } catch (e) {
     console.error("hub: recording a drift in the audit log failed", e);

@@ -1,12 +1,17 @@
 import { compressLong, compressText, decompressText } from "./compress.ts";
-import { and, eq } from "drizzle-orm";
+import { auditEntry } from "./audit.ts";
+import { and, desc, eq } from "drizzle-orm";
+import * as z from "zod/mini";
+import { LivePolicySchema } from "../../shared/api-schemas.ts";
+import { DEFAULT_LIVE_POLICY, type LivePolicy } from "../../shared/live.ts";
+import { RolloutPolicySchema, type RolloutPolicy } from "../../shared/rollout.ts";
 import type { BatchItem } from "drizzle-orm/batch";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { constraintFailed, type Db } from "./client.ts";
-import { audit, clusters, topologyVersions } from "./schema.ts";
+import { clusters, rollouts, topologyVersions } from "./schema.ts";
 
 export interface StoredTopology {
   version: number;
@@ -19,6 +24,32 @@ export async function requireCluster(d: Db, name: string) {
   const row = await d.select().from(clusters).where(eq(clusters.name, name)).get();
   if (!row) throw notFound(`cluster '${name}'`);
   return row;
+}
+
+/** A cluster row's rollout policy, defaults filled in. */
+export function rolloutPolicyOf(row: { rolloutPolicy: string }): RolloutPolicy {
+  return RolloutPolicySchema.parse(JSON.parse(row.rolloutPolicy));
+}
+
+/** A rollout row's policy: the one it ran under, stored with it. */
+export function rolloutRowPolicy(row: { policy: string }): RolloutPolicy {
+  return RolloutPolicySchema.parse(JSON.parse(row.policy));
+}
+
+/** A cluster row's live policy, defaults filled in (an unreadable one reads as the defaults). */
+export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
+  const parsed = z.safeParse(LivePolicySchema, JSON.parse(row.livePolicy || "{}"));
+  return parsed.success ? parsed.data : DEFAULT_LIVE_POLICY;
+}
+
+/** The newest rollout of a cluster, if any. */
+export function newestRollout(d: Db, cluster: string) {
+  return d
+    .select()
+    .from(rollouts)
+    .where(eq(rollouts.cluster, cluster))
+    .orderBy(desc(rollouts.id))
+    .get();
 }
 
 /** Stores a cluster's rollout or live policy, with its audit entry, in one batch. */
@@ -36,12 +67,12 @@ export async function savePolicy(
       .update(clusters)
       .set({ [which]: text })
       .where(eq(clusters.name, cluster)),
-    d.insert(audit).values({
+    auditEntry(d, {
       cluster,
       at: Date.now(),
       actor,
       action: which === "rolloutPolicy" ? "rollout-policy.put" : "live-policy.put",
-      detail: text,
+      detail: policy,
     }),
   ]);
 }
@@ -136,12 +167,12 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
         .update(clusters)
         .set({ version })
         .where(and(eq(clusters.name, c.cluster), eq(clusters.version, c.from))),
-      d.insert(audit).values({
+      auditEntry(d, {
         cluster: c.cluster,
         at: now,
         actor: c.actor,
         action: c.action,
-        detail: JSON.stringify({ version, changed: c.changed, ...c.detail }),
+        detail: { version, changed: c.changed, ...c.detail },
       }),
       ...extra,
     ]);

@@ -1,8 +1,6 @@
-import * as z from "zod/mini";
 import type { NodePlan } from "../../shared/bundle.ts";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { sha256Hex } from "../../shared/hash.ts";
-import { LivePolicySchema } from "../../shared/api-schemas.ts";
 import {
   DEFAULT_LIVE_POLICY,
   type LivePolicy,
@@ -12,12 +10,6 @@ import {
 import type { CertSeen } from "../../shared/tls.ts";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol.ts";
 import type { NodePatch } from "./node-updates.ts";
-
-/** A cluster row's live policy, defaults filled in. */
-export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
-  const parsed = z.safeParse(LivePolicySchema, JSON.parse(row.livePolicy || "{}"));
-  return parsed.success ? parsed.data : DEFAULT_LIVE_POLICY;
-}
 
 /** The `targets` frame for one node, and a key that changes exactly when the frame does. */
 export function targetsFrame(

@@ -1,19 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import {
-  ACTIVE_STATES,
-  planRollout,
-  RolloutPolicySchema,
-  type RolloutPolicy,
-} from "../../shared/rollout.ts";
+import { ACTIVE_STATES, planRollout } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
 import { desiredState } from "../desired-state.ts";
-
-export function policyOf(row: { rolloutPolicy: string }): RolloutPolicy {
-  return RolloutPolicySchema.parse(JSON.parse(row.rolloutPolicy));
-}
+import { rolloutPolicyOf } from "../db/topology-store.ts";
 
 /**
  * Turns the newest topology version into a rollout. Hosts whose desired bundle changes and
@@ -40,7 +32,7 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
   const role = (h: string) => state.latest.get(h)?.endpoints.groups ?? [];
   const staged = changed.filter((h) => inService.has(h));
   const immediate = changed.filter((h) => !inService.has(h));
-  const policy = policyOf(c);
+  const policy = rolloutPolicyOf(c);
   const waves = planRollout(
     staged.map((h) => ({
       host: h,

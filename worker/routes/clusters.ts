@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq } from "drizzle-orm";
+import { auditEntry } from "../db/audit.ts";
+import { and, eq } from "drizzle-orm";
 import { ClusterList, ClusterSummary, CreateClusterBody } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { constraintFailed, db, type Db } from "../db/client.ts";
 import {
-  audit,
   clusters,
   joinTokens,
   nodes,
@@ -15,7 +15,7 @@ import {
   rollouts,
   topologyVersions,
 } from "../db/schema.ts";
-import { requireCluster } from "../db/topology-store.ts";
+import { newestRollout, requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { closeAll } from "../hub-client.ts";
 import { nodeStatus } from "../node-view.ts";
@@ -47,9 +47,7 @@ export const clusterRoutes = router()
             createdAt: now,
             rolloutPolicy: JSON.stringify(rolloutPolicy ?? {}),
           }),
-          d
-            .insert(audit)
-            .values({ cluster: name, at: now, actor, action: "cluster.create", detail: "{}" }),
+          auditEntry(d, { cluster: name, at: now, actor, action: "cluster.create" }),
         ]);
       } catch (e) {
         if (constraintFailed(e, "UNIQUE")) {
@@ -107,9 +105,7 @@ export const clusterRoutes = router()
         d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
         d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
         d.delete(clusters).where(eq(clusters.name, name)),
-        d
-          .insert(audit)
-          .values({ cluster: name, at: Date.now(), actor, action: "cluster.delete", detail: "{}" }),
+        auditEntry(d, { cluster: name, at: Date.now(), actor, action: "cluster.delete" }),
       ]);
       await closeAll(c.env, name);
       return c.body(null, 204);
@@ -126,12 +122,7 @@ export async function summary(d: Db, name: string): Promise<ClusterSummary> {
     .all();
   const inTopology = rows.filter((r) => desired.has(r.host));
   const stateOf = (r: (typeof rows)[number]) => nodeStatus(r, desired.get(r.host)?.bundle.hash);
-  const latest = await d
-    .select()
-    .from(rollouts)
-    .where(eq(rollouts.cluster, name))
-    .orderBy(desc(rollouts.id))
-    .get();
+  const latest = await newestRollout(d, name);
   return {
     name,
     version: cluster.version,

@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import { auditEntry } from "../db/audit.ts";
 import { limited } from "../rate-limits.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { hasOwn } from "../../shared/own.ts";
@@ -19,7 +20,7 @@ import {
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { constraintFailed, db, type Db } from "../db/client.ts";
-import { audit, joinTokens, nodes } from "../db/schema.ts";
+import { joinTokens, nodes } from "../db/schema.ts";
 import { currentTopology, requireCluster } from "../db/topology-store.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
@@ -97,12 +98,12 @@ export const joinTokenRoutes = router()
       const { cluster: _c, actor: _a, createdAt: _t, uses: _u, expired: _e, ...logged } = shown;
       await d.batch([
         d.insert(joinTokens).values(row),
-        d.insert(audit).values({
+        auditEntry(d, {
           cluster,
           at: now,
           actor,
           action: "join-token.create",
-          detail: JSON.stringify(logged),
+          detail: logged,
         }),
       ]);
       return c.json({ token, ...shown }, 201);
@@ -149,12 +150,12 @@ export const joinTokenRoutes = router()
       if (!row) throw notFound(`join token '${id}' of cluster '${cluster}'`);
       await d.batch([
         d.delete(joinTokens).where(where),
-        d.insert(audit).values({
+        auditEntry(d, {
           cluster,
           at: Date.now(),
           actor,
           action: "join-token.revoke",
-          detail: JSON.stringify({ id }),
+          detail: { id },
         }),
       ]);
       return c.body(null, 204);
@@ -263,12 +264,12 @@ async function register(
             .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
         : // A plain insert: a concurrent claim of the same host fails here and is retried.
           d.insert(nodes).values({ cluster, host, ...credential, createdAt: now }),
-      d.insert(audit).values({
+      auditEntry(d, {
         cluster,
         at: now,
         actor,
         action: "node.register",
-        detail: JSON.stringify({ host, ip: body.ip, claim }),
+        detail: { host, ip: body.ip, claim },
       }),
     ],
   });

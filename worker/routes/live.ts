@@ -1,15 +1,14 @@
-import { desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ProbeResult, Target } from "../../shared/live.ts";
 import { requireAdmin } from "../auth.ts";
 import { EventTicket, LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
-import { nodes, rollouts } from "../db/schema.ts";
-import { requireCluster, savePolicy } from "../db/topology-store.ts";
+import { nodes } from "../db/schema.ts";
+import { livePolicyOf, newestRollout, requireCluster, savePolicy } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode } from "../errors.ts";
-import { livePolicyOf } from "../hub/live.ts";
 import { connectWatcher, notifyHub } from "../hub-client.ts";
 import { issueTicket, takeTicket } from "../db/event-tickets.ts";
 import { fleetMetrics } from "../metrics.ts";
@@ -162,12 +161,7 @@ export const liveRoutes = router()
           JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
         ))
           if (!p.ok) down.add(id);
-      const newest = await d
-        .select({ state: rollouts.state })
-        .from(rollouts)
-        .where(eq(rollouts.cluster, cluster))
-        .orderBy(desc(rollouts.id))
-        .get();
+      const newest = await newestRollout(d, cluster);
       const { desired } = await desiredState(d, cluster);
       const gauges = certificateGauges(
         routesOf(desired),

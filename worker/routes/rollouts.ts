@@ -1,4 +1,5 @@
 import { and, desc, eq } from "drizzle-orm";
+import { auditEntry } from "../db/audit.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   allowedActions,
@@ -20,21 +21,22 @@ import {
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { db, type Db } from "../db/client.ts";
-import { audit, nodes, rollouts } from "../db/schema.ts";
-import { readTopology, requireCluster, savePolicy } from "../db/topology-store.ts";
+import { nodes, rollouts } from "../db/schema.ts";
+import {
+  newestRollout,
+  readTopology,
+  requireCluster,
+  rolloutPolicyOf,
+  rolloutRowPolicy,
+  savePolicy,
+} from "../db/topology-store.ts";
 import type { Env } from "../env.ts";
 import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
 import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
-import { policyOf } from "../rollout/start.ts";
 import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
 import { changeTopology } from "../topology-change.ts";
 import { member } from "./topology.ts";
-
-/** The policy a rollout ran under (stored with it). */
-function policyOfRow(r: RolloutRow) {
-  return RolloutPolicySchema.parse(JSON.parse(r.policy));
-}
 
 const cluster = { params: z.object({ c: params.c }) };
 const rolloutId = z
@@ -65,7 +67,7 @@ export function showRollout(r: RolloutRow): RolloutSummary {
     wave: r.wave,
     waveCount: (JSON.parse(r.waves) as string[][]).length,
     reason: r.reason,
-    policy: policyOfRow(r),
+    policy: rolloutRowPolicy(r),
     actor: r.actor,
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
@@ -77,7 +79,7 @@ export async function showRolloutDetail(d: Db, r: RolloutRow): Promise<RolloutDe
   const waves = JSON.parse(r.waves) as string[][];
   const { plans, byHost } = await rolloutNodes(d, r);
   const nodeState = (h: string) => waveNodeStatus(byHost.get(h), plans.get(h)?.bundle.hash);
-  const policy = policyOfRow(r);
+  const policy = rolloutRowPolicy(r);
   return {
     ...showRollout(r),
     waves: waves.map((hs, i) => ({
@@ -173,12 +175,12 @@ export const rolloutRoutes = router()
           ...(action === "resume" ? { waveStartedAt: now } : {}),
         })
         .where(eq(rollouts.id, r.id));
-      const log = d.insert(audit).values({
+      const log = auditEntry(d, {
         cluster,
         at: now,
         actor,
         action: `rollout.${action}`,
-        detail: JSON.stringify({ id: r.id }),
+        detail: { id: r.id },
       });
       // Aborting puts the nodes it already changed back on the last good version; resuming
       // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
@@ -218,7 +220,8 @@ export const rolloutRoutes = router()
       request: cluster,
       responses: { 200: json(RolloutPolicySchema), ...problems() },
     }),
-    async (c) => c.json(policyOf(await requireCluster(db(c.env.DB), c.req.valid("param").c)), 200),
+    async (c) =>
+      c.json(rolloutPolicyOf(await requireCluster(db(c.env.DB), c.req.valid("param").c)), 200),
   )
   .openapi(
     createRoute({
@@ -255,12 +258,7 @@ async function rollback(env: Env, d: Db, cluster: string, version: number, actor
   });
   await revokeNodes(env, cluster, r.removed);
   await notifyHub(env, cluster);
-  const latest = await d
-    .select()
-    .from(rollouts)
-    .where(eq(rollouts.cluster, cluster))
-    .orderBy(desc(rollouts.id))
-    .get();
+  const latest = await newestRollout(d, cluster);
   return {
     ...r,
     rollout: latest && latest.toVersion === r.version ? showRollout(latest) : null,

@@ -1,0 +1,19 @@
+import type { Db } from "./client.ts";
+import { audit } from "./schema.ts";
+
+/**
+ * The one way an audit entry is written: who did what to which cluster, when, with a detail
+ * object (stored as JSON). A statement to batch with the change it records.
+ */
+export function auditEntry(
+  d: Db,
+  e: { cluster: string; actor: string; action: string; detail?: unknown; at?: number },
+) {
+  return d.insert(audit).values({
+    cluster: e.cluster,
+    at: e.at ?? Date.now(),
+    actor: e.actor,
+    action: e.action,
+    detail: JSON.stringify(e.detail ?? {}),
+  });
+}
