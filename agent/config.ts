@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { ARTIFACT_KINDS, type ArtifactKind } from "../shared/bundle-schema.ts";
-import { KINDS } from "../shared/kinds/registry.ts";
+import { KINDS, kindsWith } from "../shared/kinds/registry.ts";
 import { parseYaml } from "./yaml.ts";
 import { err, issuesOf, ok, type Issue, type Result } from "../shared/result.ts";
 
@@ -71,7 +71,7 @@ export const DEFAULT_ARTIFACTS = Object.fromEntries(
  * Kinds managed only where the config names them: `kubeconfig` restarts kubelet pointed at a
  * new apiserver, which a node opts into, never gets by default.
  */
-export const OPT_IN: readonly ArtifactKind[] = ["kubeconfig"];
+export const OPT_IN = kindsWith("optIn") as readonly ArtifactKind[];
 
 /**
  * Reads the agent config (YAML or JSON). Kinds the file leaves out keep their defaults; a

@@ -1,3 +1,4 @@
+import { kindsWith } from "../shared/kinds/registry.ts";
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import {
   parseFrame,
@@ -9,7 +10,8 @@ import {
   type ClientMessage,
 } from "../shared/protocol.ts";
 import { readOrNull } from "./fs-atomic.ts";
-import { bundlePath, LiveView, saveAppliedBundle } from "./live.ts";
+import { LiveView } from "./live.ts";
+import { readSavedBundle, saveAppliedBundle } from "./saved-bundle.ts";
 import { saveLastResult } from "./last-result.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { acceptBundle } from "./accept.ts";
@@ -69,7 +71,7 @@ export class AgentLoop {
     // One kept-alive readiness checker for the live view's probes and the pre-swap check.
     const readyz = new ReadyzChecker(opts.apiserverCA ?? null, 1000, true);
     this.lb = new LbControl({
-      checks: !opts.once && "nginx" in ctx.config.artifacts,
+      checks: !opts.once && kindsWith("balancer", "agent").some((k) => k in ctx.config.artifacts),
       apiserverCA: opts.apiserverCA ?? null,
       readyz,
       recent: (a) => this.live.recent(a),
@@ -105,8 +107,8 @@ export class AgentLoop {
       };
       this.connect();
       if (!this.opts.once) this.live.start();
-      const saved = readOrNull(bundlePath(this.ctx.stateDir));
-      if (saved !== null) this.lb.applied(JSON.parse(saved) as WireBundle);
+      const saved = readSavedBundle(this.ctx.stateDir);
+      if (saved !== null) this.lb.applied(saved);
       if (this.opts.once && this.opts.timeoutMs !== undefined)
         this.timers.push(
           setTimeout(() => {
@@ -239,16 +241,16 @@ export class AgentLoop {
 
   /** Applies the last applied bundle again (drift healing): the full transaction, no ack. */
   private heal(): Promise<boolean> {
-    const text = readOrNull(bundlePath(this.ctx.stateDir));
-    if (text === null) return Promise.resolve(false);
-    return new Promise((resolve) => this.enqueue(JSON.parse(text) as WireBundle, false, resolve));
+    const saved = readSavedBundle(this.ctx.stateDir);
+    if (saved === null) return Promise.resolve(false);
+    return new Promise((resolve) => this.enqueue(saved, false, resolve));
   }
 
   /** Applies the last bundle again (its LB rendering changed), unless one is about to apply. */
   private reapply(): void {
     if (this.pending) return;
-    const text = readOrNull(bundlePath(this.ctx.stateDir));
-    if (text !== null) this.enqueue(JSON.parse(text) as WireBundle, false);
+    const saved = readSavedBundle(this.ctx.stateDir);
+    if (saved !== null) this.enqueue(saved, false);
   }
 
   /** Applies bundles one at a time, newest wins; nothing that throws can leave it stuck. */

@@ -13,7 +13,7 @@ import { readOrNull } from "./fs-atomic.ts";
 import { fetchConfig } from "./http.ts";
 import { readJournal } from "./journal.ts";
 import { readLastResult } from "./last-result.ts";
-import { bundlePath } from "./live.ts";
+import { readSavedBundle } from "./saved-bundle.ts";
 import { shellQuote } from "./plan.ts";
 import { runCommand } from "./probe.ts";
 import { probeUrl } from "./probes.ts";
@@ -72,7 +72,7 @@ async function kindLines(kind: string, kc: KindConfig, root: string): Promise<Li
   for (const p of kc.paths) {
     const target = resolveTarget(root, p);
     const problem = writable(target);
-    const absent = kind === "kubeconfig" && !existsSync(target);
+    const absent = kindModule(kind)?.onlyExisting === true && !existsSync(target);
     lines.push(
       absent
         ? { verdict: "ok", what: "path", detail: `${target} absent: skipped until it exists` }
@@ -134,10 +134,7 @@ export async function doctor(args: Args): Promise<number> {
       say("FAIL", "control plane", `cannot reach ${cred.server}: ${r.error.error}`);
     else say("FAIL", "control plane", `${cred.server}: ${r.error.error}`);
   }
-  if (wire === null) {
-    const text = readOrNull(bundlePath(args.state));
-    wire = text === null ? null : (JSON.parse(text) as WireBundle);
-  }
+  wire ??= readSavedBundle(args.state);
   const received = receivedKinds(wire);
 
   for (const [kind, kc] of Object.entries(config.value.artifacts)) {

@@ -1,3 +1,4 @@
+import { specWith } from "../shared/kinds/registry.ts";
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import { ejectedOf, FALL, stepEjections, type EjectionState } from "../shared/ejection.ts";
 import { hostPort } from "../shared/net.ts";
@@ -21,12 +22,9 @@ export interface Ejection {
   reason: string;
 }
 
-/** The nginx localhost LB's backends in a bundle, and those the control plane drains. */
+/** The agent-checked LB's (nginx's) backends in a bundle, and those the control plane drains. */
 export function nginxBackends(wire: WireBundle): { backends: LbBackend[]; down: string[] } {
-  const a = (wire.artifacts as Array<{ kind?: unknown; spec?: unknown }>).find(
-    (x) => x.kind === "nginx",
-  );
-  const spec = a?.spec as
+  const spec = specWith(wire.artifacts as Array<{ kind?: unknown }>, "balancer", "agent")?.spec as
     | { backends?: Array<{ name: string; address: string; port: number }>; down?: string[] }
     | undefined;
   return {

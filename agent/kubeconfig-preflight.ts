@@ -1,5 +1,6 @@
 import { checkServerIdentity, connect } from "node:tls";
 import type { WireBundle } from "../shared/bundle-schema.ts";
+import { kindsWith, specWith } from "../shared/kinds/registry.ts";
 import { isIp } from "../shared/net.ts";
 import type { ApplyContext } from "./apply.ts";
 import { kubeconfigCA } from "./certs.ts";
@@ -71,10 +72,11 @@ export async function kubeconfigPreflight(
   wire: WireBundle,
   ctx: Pick<ApplyContext, "root" | "config">,
 ): Promise<string | null> {
-  const paths = ctx.config.artifacts.kubeconfig?.paths ?? [];
-  const spec = (wire.artifacts as Array<{ kind?: unknown; spec?: { server?: unknown } }>).find(
-    (a) => a.kind === "kubeconfig",
-  )?.spec;
+  const paths = kindsWith("movesClient").flatMap(
+    (k) => ctx.config.artifacts[k as keyof typeof ctx.config.artifacts]?.paths ?? [],
+  );
+  const moving = specWith(wire.artifacts, "movesClient");
+  const spec = moving?.spec as { server?: unknown } | undefined;
   const server = typeof spec?.server === "string" ? spec.server : null;
   if (server === null || paths.length === 0 || !server.startsWith("https://")) return null;
   const url = new URL(server);
@@ -119,9 +121,8 @@ function caFile(text: string, root: string): string | null {
  */
 function resolve(name: string, root: string, wire: WireBundle): string {
   if (isIp(name)) return name;
-  const hosts = (wire.artifacts as Array<{ kind?: unknown; spec?: unknown }>).find(
-    (a) => a.kind === "hosts",
-  )?.spec as { entries?: Array<{ address: string; names: string[] }> } | undefined;
+  const hosts = specWith(wire.artifacts, "resolves")?.spec as
+    { entries?: Array<{ address: string; names: string[] }> } | undefined;
   const entry = hosts?.entries?.find((e) => e.names.includes(name));
   if (entry) return entry.address;
   if (root === "/" || root === "") return name;

@@ -4,7 +4,7 @@ import type { ProbeResult } from "../shared/live.ts";
 import type { ClientMessage } from "../shared/protocol.ts";
 import { CHECK_EVERY_MS, NginxFailover, type Ejection } from "./failover.ts";
 import { readOrNull } from "./fs-atomic.ts";
-import { bundlePath } from "./live.ts";
+import { readSavedBundle } from "./saved-bundle.ts";
 import type { Log } from "./log.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { lbBackendsByName, preswapCheck } from "./preswap.ts";
@@ -99,10 +99,9 @@ export class LbControl {
 
   /** Why a bundle must not move this node's LB (none of its new backends is ready), or null. */
   refuse(next: WireBundle): Promise<string | null> {
-    const saved = readOrNull(bundlePath(this.io.stateDir));
     return preswapCheck(
       next,
-      saved === null ? null : (JSON.parse(saved) as WireBundle),
+      readSavedBundle(this.io.stateDir),
       // Over the live view's kept-alive connections: a new backend's is kept too, since it
       // becomes a probe target once applied (and is closed by the next drain or stop).
       // A backend the live view probed recently is not asked again.
@@ -117,8 +116,7 @@ export class LbControl {
   report(): void {
     if (this.io.hubProtocol() < 4 || (this.drained.length === 0 && this.lastLbReport === ""))
       return;
-    const text = readOrNull(bundlePath(this.io.stateDir));
-    const byName = lbBackendsByName(text === null ? null : (JSON.parse(text) as WireBundle));
+    const byName = lbBackendsByName(readSavedBundle(this.io.stateDir));
     const counts = countEstablished([...byName.values()]);
     const connections = Object.fromEntries(
       this.drained.filter((m) => byName.has(m)).map((m) => [m, counts[byName.get(m) ?? ""] ?? 0]),

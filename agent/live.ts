@@ -6,6 +6,8 @@ import type { WireBundle } from "../shared/bundle-schema.ts";
 import type { DriftPolicy, ProbeResult, Target } from "../shared/live.ts";
 import type { ClientMessage, ServerMessage } from "../shared/protocol.ts";
 import { acceptBundle } from "./accept.ts";
+import { readSavedBundle } from "./saved-bundle.ts";
+import { specWith } from "../shared/kinds/registry.ts";
 import type { ApplyContext } from "./apply.ts";
 import { resolveTarget } from "./files.ts";
 import { readOrNull, writeAtomic } from "./fs-atomic.ts";
@@ -26,13 +28,10 @@ type TargetsFrame = Extract<ServerMessage, { type: "targets" }>;
 
 /** The VIP this host's keepalived holds or backs up, from the last bundle applied; null if none. */
 function vipOf(stateDir: string): string | null {
-  const text = readOrNull(bundlePath(stateDir));
-  if (text === null) return null;
-  const wire = JSON.parse(text) as WireBundle;
-  const k = (wire.artifacts as Array<{ kind?: string; spec?: { vip?: unknown } }>).find(
-    (a) => a.kind === "keepalived",
-  );
-  return typeof k?.spec?.vip === "string" ? k.spec.vip : null;
+  const wire = readSavedBundle(stateDir);
+  if (wire === null) return null;
+  const vip = (specWith(wire.artifacts, "holdsVip")?.spec as { vip?: unknown } | undefined)?.vip;
+  return typeof vip === "string" ? vip : null;
 }
 
 /** At most this many probe targets are taken from the hub. */
@@ -68,26 +67,15 @@ export function allowedTargets(targets: Target[], wire: WireBundle | null): Targ
     .slice(0, MAX_PROBE_TARGETS);
 }
 
-/** The bundle this node last applied, as it came: what drift is measured against. */
-export const bundlePath = (stateDir: string) => join(stateDir, "bundle.json");
-
-export function saveAppliedBundle(stateDir: string, wire: WireBundle): void {
-  writeAtomic(bundlePath(stateDir), JSON.stringify(wire), 0o600);
-}
-
 /**
  * The managed kinds whose files differ from what was applied: the last bundle is planned
  * again against the files as they are now, and every kind it would rewrite has drifted. Lines
  * outside a managed block (hosts) never count, because the plan only touches the block.
  */
 export function driftedKinds(ctx: ApplyContext): string[] {
-  const text = readOrNull(bundlePath(ctx.stateDir));
-  if (text === null) return [];
-  const accepted = acceptBundle(
-    JSON.parse(text) as WireBundle,
-    (k) => k in ctx.config.artifacts,
-    ctx.adjust,
-  );
+  const saved = readSavedBundle(ctx.stateDir);
+  if (saved === null) return [];
+  const accepted = acceptBundle(saved, (k) => k in ctx.config.artifacts, ctx.adjust);
   if (!accepted.ok) return [];
   const b = accepted.value.bundle;
   const plan = planApply(
@@ -200,12 +188,8 @@ export class LiveView {
 
   /** The hub's targets that name addresses of the applied bundle (it may change them). */
   private pickTargets(): void {
-    const text = readOrNull(bundlePath(this.ctx.stateDir));
     const before = this.targets.length;
-    this.targets = allowedTargets(
-      this.offered,
-      text === null ? null : (JSON.parse(text) as WireBundle),
-    );
+    this.targets = allowedTargets(this.offered, readSavedBundle(this.ctx.stateDir));
     if (this.targets.length < this.offered.length && this.targets.length !== before)
       this.io.log(
         `probing ${this.targets.length} of ${this.offered.length} target(s): the rest are not addresses this node's config names`,

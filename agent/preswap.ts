@@ -1,12 +1,14 @@
 import type { WireBundle } from "../shared/bundle-schema.ts";
+import { kindsWith } from "../shared/kinds/registry.ts";
 import { hostPort } from "../shared/net.ts";
 import type { ProbeResult } from "../shared/live.ts";
 
 /** The LB backends a bundle gives this node (its nginx or HAProxy): master name -> `ip:port`. */
 export function lbBackendsByName(wire: WireBundle | null): Map<string, string> {
   const out = new Map<string, string>();
+  const balancers = kindsWith("balancer");
   for (const a of (wire?.artifacts ?? []) as Array<{ kind?: unknown; spec?: unknown }>) {
-    if (a.kind !== "nginx" && a.kind !== "haproxy") continue;
+    if (typeof a.kind !== "string" || !balancers.includes(a.kind)) continue;
     const spec = a.spec as
       { backends?: Array<{ name: string; address: string; port: number }> } | undefined;
     for (const b of spec?.backends ?? []) out.set(b.name, hostPort(b.address, b.port));

@@ -1,3 +1,4 @@
+import { specWith } from "./kinds/registry.ts";
 import type { NodePlan } from "./bundle.ts";
 import { GROUPS } from "./topology/schema.ts";
 
@@ -10,6 +11,7 @@ export interface TrafficPath {
   via: "local" | "localhost-lb" | "external-lb" | "direct";
   url: string;
   /** the localhost LB's software, for `localhost-lb` */
+  /** the localhost LB's kind (a balancer kind of the registry), or null */
   proxy: "nginx" | "haproxy" | null;
   etcd: { via: "member" | "proxy" | "direct"; endpoints: string[]; flannel: string };
   hosts: string[];
@@ -57,15 +59,10 @@ export function trafficDiagram(plans: ReadonlyMap<string, NodePlan>): TrafficDia
     }
     // lb-only hosts (no k8s endpoints to speak of) are drawn as the LB, not as a path.
     if (!e.groups.includes(GROUPS.cluster)) continue;
-    const kinds = plan.bundle.artifacts.map((a) => a.kind);
     const lbSoftware =
       e.apiserver.via !== "localhost-lb"
         ? null
-        : kinds.includes("haproxy")
-          ? "haproxy"
-          : kinds.includes("nginx")
-            ? "nginx"
-            : null;
+        : ((specWith(plan.bundle.artifacts, "balancer")?.kind ?? null) as TrafficPath["proxy"]);
     const role = e.groups.includes(GROUPS.master) ? "master" : "node";
     const id = [
       role,

@@ -28,6 +28,7 @@ const Spec = z.discriminatedUnion("mode", [
 /** `haproxy`: the Kargo document's external LB on `lb` hosts, or the localhost LB when its type is haproxy. */
 export const haproxyKind = defineKind({
   kind: "haproxy",
+  balancer: "self",
   spec: Spec,
   select: (r): z.infer<typeof Spec> | null => {
     const s = r.settings;

@@ -11,6 +11,7 @@ const Spec = z.strictObject({
 /** `hosts`: the managed block of /etc/hosts (the LB name -> VIP with an external LB). */
 export const hostsKind = defineKind({
   kind: "hosts",
+  resolves: true,
   spec: Spec,
   select: (r) => {
     if (!r.inCluster) return null;

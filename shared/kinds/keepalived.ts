@@ -20,6 +20,7 @@ const Spec = z.strictObject({
 /** `keepalived`: on `lb` hosts when there is a VIP and more than one of them. */
 export const keepalivedKind = defineKind({
   kind: "keepalived",
+  holdsVip: true,
   spec: Spec,
   select: (r): z.infer<typeof Spec> | null => {
     const s = r.settings;

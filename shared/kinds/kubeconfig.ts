@@ -12,6 +12,8 @@ const Spec = z.strictObject({ server: KubeletServerUrl });
  */
 export const kubeconfigKind = defineKind({
   kind: "kubeconfig",
+  movesClient: true,
+  optIn: true,
   spec: Spec,
   select: (r) => (r.inCluster ? { server: r.endpoints.apiserver.url } : null),
   render: (spec) => renderKubeconfigServer(spec.server),

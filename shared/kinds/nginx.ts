@@ -14,6 +14,7 @@ const Spec = z.strictObject({
 /** `nginx`: the localhost LB on non-masters (loadbalancer_apiserver_type nginx, the default). */
 export const nginxKind = defineKind({
   kind: "nginx",
+  balancer: "agent",
   spec: Spec,
   select: (r) =>
     localLb(r) && r.settings.lbType === "nginx"

@@ -42,3 +42,22 @@ export const KIND_NAMES = KINDS.map((k) => k.kind) as unknown as readonly [
   ArtifactKind,
   ...ArtifactKind[],
 ];
+
+/** The kinds whose module has `flag` set (to `value`, when given): code asks by role, not by name. */
+export function kindsWith<F extends keyof KindModule>(flag: F, value?: KindModule[F]): string[] {
+  return KINDS.filter((k) => {
+    const v = (k as unknown as KindModule)[flag];
+    return value === undefined ? v !== undefined && v !== false : v === value;
+  }).map((k) => k.kind);
+}
+
+/** The spec of the first artifact in a bundle whose kind has `flag`, if any (unparsed). */
+export function specWith(
+  artifacts: ReadonlyArray<{ kind?: unknown; spec?: unknown }>,
+  flag: keyof KindModule,
+  value?: unknown,
+): { kind: string; spec: unknown } | undefined {
+  const kinds = kindsWith(flag, value as never);
+  const a = artifacts.find((x) => typeof x.kind === "string" && kinds.includes(x.kind));
+  return a ? { kind: a.kind as string, spec: a.spec } : undefined;
+}

@@ -50,6 +50,20 @@ export interface KindModule<S = unknown, K extends string = string> {
   onlyExisting?: boolean;
   /** a parse the agent runs on the staged file itself, before any `check` command */
   parseCheck?: "kubeconfig";
+  /**
+   * An apiserver load balancer: its spec lists `backends` (masters) and may mark some `down`.
+   * `agent`: the agent checks the backends itself (the LB has no active checks); `self`: the LB
+   * checks them. The pre-swap check, drains and the diagram read LBs through this.
+   */
+  balancer?: "agent" | "self";
+  /** its spec names a `vip` this host holds or backs up (the agent reports whether it holds it) */
+  holdsVip?: true;
+  /** its spec maps names to addresses (`entries`): how this node will resolve them */
+  resolves?: true;
+  /** its spec moves a client to a new apiserver `server` (checked before it is written) */
+  movesClient?: true;
+  /** managed only on nodes whose agent config names it, never by default */
+  optIn?: true;
 }
 
 /** Declares a kind with its spec type inferred from the schema and its name kept literal. */

@@ -42,14 +42,17 @@ export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
   return parsed.success ? parsed.data : DEFAULT_LIVE_POLICY;
 }
 
+const byNewest = (d: Db, cluster: string) =>
+  d.select().from(rollouts).where(eq(rollouts.cluster, cluster)).orderBy(desc(rollouts.id));
+
 /** The newest rollout of a cluster, if any. */
 export function newestRollout(d: Db, cluster: string) {
-  return d
-    .select()
-    .from(rollouts)
-    .where(eq(rollouts.cluster, cluster))
-    .orderBy(desc(rollouts.id))
-    .get();
+  return byNewest(d, cluster).get();
+}
+
+/** A cluster's newest `limit` rollouts, newest first. */
+export function recentRollouts(d: Db, cluster: string, limit: number) {
+  return byNewest(d, cluster).limit(limit).all();
 }
 
 /** Stores a cluster's rollout or live policy, with its audit entry, in one batch. */

@@ -1,5 +1,6 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { auditEntry } from "../db/audit.ts";
+import { joinTokensOf } from "../db/join-tokens.ts";
 import { limited } from "../rate-limits.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { hasOwn } from "../../shared/own.ts";
@@ -121,12 +122,7 @@ export const joinTokenRoutes = router()
       const cluster = c.req.valid("param").c;
       const d = db(c.env.DB);
       await requireCluster(d, cluster);
-      const rows = await d
-        .select()
-        .from(joinTokens)
-        .where(eq(joinTokens.cluster, cluster))
-        .orderBy(desc(joinTokens.createdAt))
-        .all();
+      const rows = await joinTokensOf(d, cluster);
       return c.json({ tokens: rows.map((r) => showToken(r)) }, 200);
     },
   )

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { auditEntry } from "../db/audit.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import {
@@ -25,6 +25,7 @@ import { nodes, rollouts } from "../db/schema.ts";
 import {
   newestRollout,
   readTopology,
+  recentRollouts,
   requireCluster,
   rolloutPolicyOf,
   rolloutRowPolicy,
@@ -115,13 +116,7 @@ export const rolloutRoutes = router()
       const cluster = c.req.valid("param").c;
       const d = db(c.env.DB);
       await requireCluster(d, cluster);
-      const rows = await d
-        .select()
-        .from(rollouts)
-        .where(eq(rollouts.cluster, cluster))
-        .orderBy(desc(rollouts.id))
-        .limit(100)
-        .all();
+      const rows = await recentRollouts(d, cluster, 100);
       return c.json({ rollouts: rows.map((r) => showRollout(r)) }, 200);
     },
   )
