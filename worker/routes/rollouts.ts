@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { and, eq } from "drizzle-orm";
 import { auditEntry } from "../db/audit.ts";
 import { createRoute, z } from "@hono/zod-openapi";
@@ -8,6 +9,7 @@ import {
   transition,
   waveLabel,
   waveNodeStatus,
+  type RolloutAction,
   type RolloutState,
 } from "../../shared/rollout.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
@@ -179,11 +181,12 @@ export const rolloutRoutes = router()
       });
       // Aborting puts the nodes it already changed back on the last good version; resuming
       // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
-      const extra = {
+      const effects: Record<Exclude<RolloutAction, "rollback">, BatchItem<"sqlite">[]> = {
         abort: [revertOps(d, r)],
         resume: [d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, cluster))],
         pause: [],
-      }[action as "pause" | "resume" | "abort"];
+      };
+      const extra = effects[action];
       await d.batch([set, log, ...extra]);
       await notifyHub(c.env, cluster, { retry: action === "resume" });
       return c.json(await showRolloutDetail(d, await rolloutRow(d, cluster, r.id)), 200);
