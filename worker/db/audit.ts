@@ -7,13 +7,13 @@ import { audit } from "./schema.ts";
  */
 export function auditEntry(
   d: Db,
-  e: { cluster: string; actor: string; action: string; detail?: unknown; at?: number },
+  e: { cluster: string; actor: string; action: string; detail?: object; at?: number },
 ) {
   return d.insert(audit).values({
     cluster: e.cluster,
     at: e.at ?? Date.now(),
     actor: e.actor,
     action: e.action,
-    detail: JSON.stringify(e.detail ?? {}),
+    detail: (e.detail ?? {}) as Record<string, unknown>,
   });
 }

@@ -32,8 +32,8 @@ export function rolloutPolicyOf(row: { rolloutPolicy: string }): RolloutPolicy {
 }
 
 /** A rollout row's policy: the one it ran under, stored with it. */
-export function rolloutRowPolicy(row: { policy: string }): RolloutPolicy {
-  return RolloutPolicySchema.parse(JSON.parse(row.policy));
+export function rolloutRowPolicy(row: { policy: unknown }): RolloutPolicy {
+  return RolloutPolicySchema.parse(row.policy);
 }
 
 /** A cluster row's live policy, defaults filled in (an unreadable one reads as the defaults). */

@@ -1,14 +1,9 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import {
-  ACTIVE_STATES,
-  judgeWave,
-  RolloutPolicySchema,
-  type WaveNode,
-} from "../../shared/rollout.ts";
+import { ACTIVE_STATES, judgeWave, type WaveNode } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
-import { readTopology, requireCluster } from "../db/topology-store.ts";
+import { readTopology, requireCluster, rolloutRowPolicy } from "../db/topology-store.ts";
 import { plansFor } from "../plans.ts";
 import { targetOps } from "./start.ts";
 
@@ -53,8 +48,8 @@ export async function advanceRollout(
 ): Promise<{ next: number | null; changed: boolean; moved?: boolean }> {
   const r = await activeRollout(d, cluster);
   if (!r || r.state !== "in_progress") return { next: null, changed: false };
-  const waves = JSON.parse(r.waves) as string[][];
-  const policy = RolloutPolicySchema.parse(JSON.parse(r.policy));
+  const waves = r.waves;
+  const policy = rolloutRowPolicy(r);
   const { plans, byHost } = await rolloutNodes(d, r);
   const hosts = waves[r.wave] ?? [];
   const wave: WaveNode[] = hosts.map((h) => ({

@@ -54,7 +54,7 @@ export const auditRoutes = router().openapi(
           at: new Date(r.at).toISOString(),
           actor: r.actor,
           action: r.action,
-          detail: JSON.parse(r.detail) as Record<string, unknown>,
+          detail: r.detail,
         })),
       },
       200,

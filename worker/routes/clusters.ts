@@ -114,6 +114,9 @@ export const clusterRoutes = router()
 
 /** A cluster's version and how its nodes stand against it. */
 export async function summary(d: Db, name: string): Promise<ClusterSummary> {
+  // The rollout first: a rollout read as completed then always comes with the stable version
+  // its completion set (they are written in one batch, read in two).
+  const latest = await newestRollout(d, name);
   const { cluster, desired } = await desiredState(d, name);
   const rows = await d
     .select()
@@ -122,7 +125,6 @@ export async function summary(d: Db, name: string): Promise<ClusterSummary> {
     .all();
   const inTopology = rows.filter((r) => desired.has(r.host));
   const stateOf = (r: (typeof rows)[number]) => nodeStatus(r, desired.get(r.host)?.bundle.hash);
-  const latest = await newestRollout(d, name);
   return {
     name,
     version: cluster.version,

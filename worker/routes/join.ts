@@ -42,8 +42,8 @@ function showToken(r: TokenRow, now = Date.now()) {
   return {
     id: r.id,
     cluster: r.cluster,
-    groups: JSON.parse(r.groups) as string[],
-    hosts: JSON.parse(r.hosts) as string[],
+    groups: r.groups,
+    hosts: r.hosts,
     expiresAt: iso(r.expiresAt ?? 0),
     maxUses: r.maxUses,
     uses: r.uses,
@@ -85,8 +85,8 @@ export const joinTokenRoutes = router()
         id,
         cluster,
         tokenHash: hash,
-        groups: JSON.stringify(groups),
-        hosts: JSON.stringify(body.hosts ?? []),
+        groups,
+        hosts: body.hosts ?? [],
         expiresAt: now + (body.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000,
         // A token that may take over named hosts (re-imaging) is good once per host unless
         // said otherwise: replayed, it would revoke the real agent each time.
@@ -228,8 +228,8 @@ async function register(
     const r = claimHost(m, {
       host,
       ip: body.ip,
-      tokenGroups: JSON.parse(row.groups) as string[],
-      reimage: (JSON.parse(row.hosts) as string[]).includes(host),
+      tokenGroups: row.groups,
+      reimage: row.hosts.includes(host),
       hasCredential: existing !== undefined,
     });
     if (!r.ok)

@@ -68,7 +68,7 @@ export function showRollout(r: RolloutRow): RolloutSummary {
     state: r.state as RolloutState,
     actions: allowedActions(r.state as RolloutState),
     wave: r.wave,
-    waveCount: (JSON.parse(r.waves) as string[][]).length,
+    waveCount: r.waves.length,
     reason: r.reason,
     policy: rolloutRowPolicy(r),
     actor: r.actor,
@@ -79,7 +79,7 @@ export function showRollout(r: RolloutRow): RolloutSummary {
 
 /** A rollout with each wave's hosts and where they stand. */
 export async function showRolloutDetail(d: Db, r: RolloutRow): Promise<RolloutDetail> {
-  const waves = JSON.parse(r.waves) as string[][];
+  const waves = r.waves;
   const { plans, byHost } = await rolloutNodes(d, r);
   const nodeState = (h: string) => waveNodeStatus(byHost.get(h), plans.get(h)?.bundle.hash);
   const policy = rolloutRowPolicy(r);
