@@ -6,7 +6,7 @@ import { nodeTargets } from "./db/schema.ts";
 import { readTopology, requireCluster } from "./db/topology-store.ts";
 import { notFound } from "./errors.ts";
 import { livePolicyOf } from "./db/topology-store.ts";
-import { plansFor } from "./plans.ts";
+import { cachedPlans, plansFor } from "./plans.ts";
 import { drainsOf } from "./db/drains.ts";
 
 /**
@@ -26,7 +26,8 @@ export async function desiredState(d: Db, name: string): Promise<DesiredState> {
   const load = async (v: number) => {
     let p = plansOf.get(v);
     if (!p) {
-      p = plansFor(cluster, v, (await readTopology(d, name, v)).topology);
+      p =
+        cachedPlans(cluster, v) ?? plansFor(cluster, v, (await readTopology(d, name, v)).topology);
       plansOf.set(v, p);
     }
     return p;

@@ -25,11 +25,36 @@ export function plansFor(
   return compiled.value;
 }
 
-/** Checks that a candidate topology compiles; throws a 422 naming the fields if not. */
-export function checkCompiles(topology: Topology): Map<string, NodePlan> {
-  const compiled = compileCluster(topology, 0);
+/** The plans of a version this isolate already compiled, if it has them. */
+export function cachedPlans(
+  cluster: { name: string; createdAt: number },
+  version: number,
+): Map<string, NodePlan> | undefined {
+  return cache.get(`${cluster.name}@${cluster.createdAt}@${version}`);
+}
+
+/**
+ * Checks that a candidate topology compiles (a 422 naming the fields if not), as the version it
+ * would become: once committed, `remember` keeps it, so the rollout that starts next does not
+ * read and compile the same version again.
+ */
+export function checkCompiles(
+  topology: Topology,
+  version = 0,
+): {
+  plans: Map<string, NodePlan>;
+  remember: (cluster: { name: string; createdAt: number }) => void;
+} {
+  const compiled = compileCluster(topology, version);
   if (!compiled.ok) throw invalid(compiled.error);
-  return compiled.value;
+  const plans = compiled.value;
+  return {
+    plans,
+    remember: (cluster) => {
+      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value ?? "");
+      cache.set(`${cluster.name}@${cluster.createdAt}@${version}`, plans);
+    },
+  };
 }
 
 /** Hosts whose bundle differs between two versions, added and removed hosts included. */

@@ -118,7 +118,8 @@ async function attemptChange<M extends Membership>(
       (canonicalJson(current.topology) === canonicalJson(next.topology) &&
         canonicalJson(current.registered) === canonicalJson(next.registered)));
   if (same) return { result: await unchanged(d, ch, cluster, next), decision: next };
-  const after = checkCompiles(next.topology);
+  const compiled = checkCompiles(next.topology, cluster.version + 1);
+  const after = compiled.plans;
   const before = plansFor(cluster, cluster.version, current.topology);
   const removed = removedHosts(current.topology, next.topology);
   const all = changedHosts(before, after);
@@ -160,6 +161,8 @@ async function attemptChange<M extends Membership>(
       ...forced,
     ],
   );
+  // The version just written is what the rollout (and GET nodes) read next: compiled once.
+  compiled.remember(cluster);
   if (ch.joiningHost !== undefined)
     await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
   else await startRollout(d, ch.cluster, ch.actor);
