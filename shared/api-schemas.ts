@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ARTIFACT_KINDS } from "./bundle.ts";
+import { CertificateCheck, TlsStatus } from "./api-certificates.ts";
 import { ROLLOUT_ACTIONS, ROLLOUT_STATES, RolloutPolicySchema } from "./rollout.ts";
 import { DRIFT_POLICIES } from "./live.ts";
 import {
@@ -97,18 +98,6 @@ export const HostChange = z.object({
   apiserver: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
 });
 
-/** A name a change points a node at that a master's observed certificate lacks. */
-const Uncovered = z.object({ node: z.string(), name: z.string(), masters: z.array(z.string()) });
-
-/** What a topology change was checked against: the masters' observed certificates. */
-export const CertificateCheck = z.object({
-  /** masters whose certificate no agent has reported yet: not checked */
-  unobserved: z.array(z.string()),
-  /** names not covered (only when forced: otherwise the change is refused) */
-  uncovered: z.array(Uncovered),
-  forced: z.boolean(),
-});
-
 export const PutTopologyResponse = z.object({
   version: z.number().int(),
   changed: z.array(z.string()),
@@ -146,20 +135,6 @@ const VersionHash = z.object({ version: z.number().int(), hash: z.string() });
 export const NODE_STATES = ["applied", "failed", "pending", "registered", "unregistered"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
-/**
- * A node's TLS standing: whether the host of its apiserver URL is covered by the observed
- * certificate of every master that may serve it (null: none observed yet), the masters lacking
- * it, whether those masters chain to different CAs, and their soonest expiry.
- */
-export const TlsStatus = z.object({
-  covered: z.boolean().nullable(),
-  missing: z.array(z.object({ master: z.string(), name: z.string() })),
-  caMismatch: z.boolean(),
-  expiresInDays: z.number().int().nullable(),
-  /** `warning` within the live policy's certWarningDays, `alert` within 7 days */
-  expiry: z.enum(["warning", "alert"]).nullable(),
-});
-
 export const NodeStatus = z.object({
   host: z.string(),
   groups: z.array(z.string()),
@@ -191,24 +166,6 @@ export const NodeStatus = z.object({
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-/** GET .../certificates: the serving certificate each master was last seen presenting. */
-export const CertificateList = z.object({
-  certificates: z.array(
-    z.object({
-      master: z.string(),
-      fingerprint: z.string(),
-      dns: z.array(z.string()),
-      ips: z.array(z.string()),
-      issuer: z.string(),
-      /** the SHA-256 fingerprint of the CA it chains to, when the observer held that CA */
-      ca: z.string().nullable(),
-      notAfter: z.string(),
-      /** the node whose agent saw it, and when */
-      observer: z.string(),
-      observedAt: z.string(),
-    }),
-  ),
-});
 export const NodeList = z.object({ nodes: z.array(NodeStatus) });
 
 /** POST .../events/ticket: opens the events WebSocket once, from a browser */
@@ -324,6 +281,7 @@ export const AgentConfig = BundleSchema.extend({
 });
 
 export { RolloutPolicySchema, TopologySchema, VarsSchema };
+export { CertificateCheck, CertificateList, TlsStatus } from "./api-certificates.ts";
 
 export const RollbackBody = z.strictObject({ version: z.number().int().min(1) });
 
