@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { NodePlan } from "./bundle.ts";
 import { canonicalIp, hostPort, isIp } from "./net.ts";
+import { GROUPS } from "./topology/schema.ts";
 
 /** A SHA-256 fingerprint as X.509 tools print it: 32 upper-case hex bytes joined by colons. */
 const Fingerprint = z
@@ -106,6 +107,9 @@ export function routesOf(plans: ReadonlyMap<string, NodePlan>): Map<string, Node
   const all = [...new Set(masters.values())];
   const out = new Map<string, NodeRoute>();
   for (const [host, p] of plans) {
+    // Only k8s-cluster hosts run clients of the apiserver (kubelet, kube-proxy): an etcd-only
+    // or lb-only host is pointed at nothing a certificate must cover.
+    if (!p.endpoints.groups.includes(GROUPS.cluster)) continue;
     const { url, via } = p.endpoints.apiserver;
     const name = urlHost(url);
     let served = all;

@@ -51,10 +51,15 @@ describe("a certificate covers a host as TLS clients check it", () => {
 /** The Kargo document's cluster: two masters, a node, optionally an external LB by name. */
 function plans(lb: boolean, localhost = true) {
   const t = parseTopology({
-    hosts: { m1: { ip: "10.0.0.1" }, m2: { ip: "10.0.0.2" }, n1: { ip: "10.0.0.11" } },
+    hosts: {
+      m1: { ip: "10.0.0.1" },
+      m2: { ip: "10.0.0.2" },
+      n1: { ip: "10.0.0.11" },
+      e3: { ip: "10.0.0.3" },
+    },
     groups: {
       "kube-master": { hosts: ["m1", "m2"], children: [] },
-      etcd: { hosts: ["m1"], children: [] },
+      etcd: { hosts: ["m1", "e3"], children: [] },
       "kube-node": { hosts: ["n1"], children: [] },
     },
     vars: {
@@ -86,6 +91,8 @@ describe("which masters answer a node, and whether they cover its name", () => {
       host: "lb-apiserver.kubernetes.local",
       servedBy: ["m1", "m2"],
     });
+    // An etcd-only host runs no apiserver client: nothing to cover.
+    expect(routesOf(plans(false)).has("e3")).toBe(false);
   });
 
   it("names what a change newly leaves uncovered; masters never observed are not judged", () => {
