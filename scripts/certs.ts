@@ -17,17 +17,11 @@ function openssl(args: string[], cwd: string): void {
 
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
-/** A self-signed CA named `name`. */
-export function makeCA(name: string, days = 365): Pem {
-  const dir = mkdtempSync(join(tmpdir(), "halo-ca-"));
+/** Runs openssl steps in a scratch directory; the key and certificate they leave as k and c. */
+function made(steps: (dir: string) => void): Pem {
+  const dir = mkdtempSync(join(tmpdir(), "halo-cert-"));
   try {
-    openssl(
-      ["req", "-x509", ...EC, "-subj", `/CN=${name}`, "-days", String(days)]
-        .concat(["-keyout", "k", "-out", "c"])
-        .concat(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .concat(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]),
-      dir,
-    );
+    steps(dir);
     return {
       key: readFileSync(join(dir, "k"), "utf8"),
       cert: readFileSync(join(dir, "c"), "utf8"),
@@ -37,10 +31,22 @@ export function makeCA(name: string, days = 365): Pem {
   }
 }
 
+/** A self-signed CA named `name`. */
+export function makeCA(name: string, days = 365): Pem {
+  return made((dir) =>
+    openssl(
+      ["req", "-x509", ...EC, "-subj", `/CN=${name}`, "-days", String(days)]
+        .concat(["-keyout", "k", "-out", "c"])
+        .concat(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .concat(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]),
+      dir,
+    ),
+  );
+}
+
 /** A serving certificate signed by `ca`, valid for `names` (DNS names and IP addresses) for `days`. */
 export function issue(ca: Pem, names: string[], days = 90): Pem {
-  const dir = mkdtempSync(join(tmpdir(), "halo-cert-"));
-  try {
+  return made((dir) => {
     writeFileSync(join(dir, "ca.key"), ca.key);
     writeFileSync(join(dir, "ca.crt"), ca.cert);
     const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
@@ -52,11 +58,5 @@ export function issue(ca: Pem, names: string[], days = 90): Pem {
       ),
       dir,
     );
-    return {
-      key: readFileSync(join(dir, "k"), "utf8"),
-      cert: readFileSync(join(dir, "c"), "utf8"),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
