@@ -12,6 +12,7 @@ import {
 import { ApiserverStandin } from "../../scripts/apiserver-standin.ts";
 import { issue, makeCA, type Pem } from "../../scripts/certs.ts";
 import { Fleet, waitFor, type Node } from "./fleet.ts";
+import { kubeletConfig } from "./kubelet.ts";
 import { SANDBOXED } from "./nginx.ts";
 
 const CLUSTER = "certs";
@@ -43,21 +44,7 @@ const otherCA = makeCA("another-ca");
 const sans = (ip: string, extra: string[] = []) => ["localhost", "127.0.0.1", ip, ...extra];
 
 /** kubelet's kubeconfig as kubeadm writes it: the cluster CA inline. */
-const kubelet = (server: string) => `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${Buffer.from(ca.cert).toString("base64")}
-    server: ${server}
-  name: default-cluster
-contexts:
-- context: {cluster: default-cluster, user: kubelet}
-  name: default
-current-context: default
-kind: Config
-users:
-- name: kubelet
-  user: {token: abc}
-`;
+const kubelet = (server: string) => kubeletConfig(server, ca.cert);
 
 const issued: Record<string, Pem> = {};
 function remember(name: string, p: Pem): Pem {

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { kubeletConfig } from "./kubelet.ts";
 
 const CLUSTER = "kubeconfig";
 const PORT = 6443;
@@ -17,21 +18,7 @@ const topology = (first: "m1" | "m2") => ({
 });
 
 /** kubelet's kubeconfig as kubeadm left it, pointing at an address that is gone. */
-const KUBELET = `apiVersion: v1
-clusters:
-- cluster:
-    insecure-skip-tls-verify: true
-    server: https://127.0.31.99:6443
-  name: default-cluster
-contexts:
-- context: {cluster: default-cluster, user: kubelet}
-  name: default
-current-context: default
-kind: Config
-users:
-- name: kubelet
-  user: {token: abc}
-`;
+const KUBELET = kubeletConfig("https://127.0.31.99:6443", null);
 
 const fleet = new Fleet();
 let n1: Node;
