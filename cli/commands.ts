@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as S from "../shared/api-schemas.ts";
+import { printable } from "../shared/text.ts";
 import { client, CliError, EXIT } from "./client.ts";
 import { clusterOf, confirm, printList, type Flags, type Out, type SubCommand } from "./common.ts";
 import { saveConfig } from "./config.ts";
@@ -68,7 +69,11 @@ export const clusterCmd: SubCommand = async (sub, name, f, out) => {
 };
 
 export async function status(f: Flags, out: Out): Promise<number> {
-  const { nodes } = await client(f).call(S.NodeList, "GET", `/v1/clusters/${clusterOf(f)}/nodes`);
+  const { nodes, pending } = await client(f).call(
+    S.NodeList,
+    "GET",
+    `/v1/clusters/${clusterOf(f)}/nodes`,
+  );
   printList(
     f,
     out,
@@ -95,6 +100,7 @@ export async function status(f: Flags, out: Out): Promise<number> {
       n.lastError ?? "",
     ],
   );
+  if (!f.json) for (const p of pending) out(printable(`${p.host}: ${p.detail}`));
   return nodes.some((n) => n.status === "failed") ? EXIT.error : EXIT.ok;
 }
 

@@ -31,6 +31,21 @@ function describePlan(plan: Plan, connected: Set<string>, out: Out): void {
       out(`  - ${h}${connected.has(h) ? " (agent connected now)" : ""}`);
   }
   describeCertificates(plan.tls, out);
+  describePending(plan.pending ?? [], out);
+}
+
+/** Hosts the plan leaves out until an address is known: Kubespray inventories without ip. */
+function describePending(pending: NonNullable<Plan["pending"]>, out: Out): void {
+  if (pending.length === 0) return;
+  const unaddressed = pending.filter((p) => p.reason === "address").map((p) => p.host);
+  if (unaddressed.length > 0)
+    out(
+      printable(
+        `${unaddressed.length} host(s) pending address: ${unaddressed.join(", ")}; left out of other nodes' upstreams, etcd endpoints and certificate SANs until their agents join`,
+      ),
+    );
+  for (const p of pending.filter((g) => g.reason !== "address"))
+    out(printable(`  ${p.host}: ${p.detail}`));
 }
 
 /** What the change was checked against: the masters' observed certificates. */

@@ -98,6 +98,13 @@ export const HostChange = z.object({
   apiserver: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
 });
 
+/** A host with no plan yet because an address is not known (Kubespray inventories without ip). */
+export const AddressGap = z.object({
+  host: z.string(),
+  reason: z.enum(["address", "master-address", "etcd-address"]),
+  detail: z.string(),
+});
+
 export const PutTopologyResponse = z.object({
   version: z.number().int(),
   changed: z.array(z.string()),
@@ -109,6 +116,8 @@ export const PutTopologyResponse = z.object({
   profile: z.object({ name: z.string(), reason: z.string() }).optional(),
   /** the certificate check of the change */
   tls: CertificateCheck.optional(),
+  /** hosts that get nothing until an agent's join gives a master or etcd member its address */
+  pending: z.array(AddressGap).optional(),
 });
 
 export const EndpointsResponse = z.object({
@@ -166,7 +175,11 @@ export const NodeStatus = z.object({
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-export const NodeList = z.object({ nodes: z.array(NodeStatus) });
+export const NodeList = z.object({
+  nodes: z.array(NodeStatus),
+  /** topology hosts left out of `nodes` until an address is known (see `reason`) */
+  pending: z.array(AddressGap),
+});
 
 /** POST .../events/ticket: opens the events WebSocket once, from a browser */
 export const EventTicket = z.object({ ticket: z.string(), expiresAt: z.string() });

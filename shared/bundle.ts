@@ -59,7 +59,9 @@ export function compileCluster(
     Map<string, { shared: SharedEndpoints; bundle: Bundle; targets: Target[] }>
   >();
   const plans = new Map<string, NodePlan>();
+  const gaps = new Set(addressGapsOf(m).map((g) => g.host));
   for (const host of m.hosts) {
+    if (gaps.has(host)) continue;
     const s = settingsOf(m, host);
     // An lb host running keepalived has a VRRP instance of its own (priority, address).
     const key =
@@ -84,6 +86,57 @@ export function compileCluster(
     });
   }
   return ok(plans);
+}
+
+/**
+ * Why a host has no plan yet: `address`: a master or etcd member nobody gave an address (no
+ * \`ip\`, no agent joined); `master-address` / `etcd-address`: a host that needs a master (etcd
+ * member) to point at while none has an address.
+ */
+export interface AddressGap {
+  host: string;
+  reason: "address" | "master-address" | "etcd-address";
+  detail: string;
+}
+
+/** The hosts that get no plan until an address is known, and why; [] for an addressed cluster. */
+export function addressGaps(
+  topology: Topology,
+  registered: RegisteredAddresses = {},
+): AddressGap[] {
+  const built = buildModel(topology, registered);
+  return built.ok ? addressGapsOf(built.value) : [];
+}
+
+function addressGapsOf(m: ClusterModel): AddressGap[] {
+  if (m.pending.size === 0) return [];
+  const masters = apiserverBackends(m).length > 0;
+  const etcd = etcdBackends(m).length > 0;
+  const out: AddressGap[] = [];
+  for (const host of m.hosts) {
+    const master = isMaster(m, host);
+    const inCluster = m.k8s.has(host);
+    if (m.pending.has(host)) {
+      const roles = [master && "kube-master", m.etcd.includes(host) && "etcd member"];
+      out.push({
+        host,
+        reason: "address",
+        detail: `pending address: a ${roles.filter(Boolean).join(" and ")} without ip; its agent's join gives it one`,
+      });
+    } else if (!masters && !master && (inCluster || m.lb.includes(host)))
+      out.push({
+        host,
+        reason: "master-address",
+        detail: "waits for a kube-master's address: no master has one yet",
+      });
+    else if (!etcd && inCluster && !m.etcd.includes(host))
+      out.push({
+        host,
+        reason: "etcd-address",
+        detail: "waits for an etcd member's address: no member has one yet",
+      });
+  }
+  return out;
 }
 
 type SharedEndpoints = Omit<NodeEndpoints, "host">;

@@ -41,18 +41,25 @@ function accessOf(m: ClusterModel, host: string): string {
   return a;
 }
 
-/** Every master as an apiserver backend, in kube-master order (m[0] first). */
+/** Masters with an address, in kube-master order: the ones other hosts can be pointed at. */
+export function addressedMasters(m: ClusterModel): string[] {
+  return m.masters.filter((h) => !m.pending.has(h));
+}
+
+/** Every master with an address as an apiserver backend, in kube-master order (m[0] first). */
 export function apiserverBackends(m: ClusterModel): Backend[] {
-  return m.masters.map((h) => ({
+  return addressedMasters(m).map((h) => ({
     name: h,
     address: accessOf(m, h),
     port: settingsOf(m, h).securePort,
   }));
 }
 
-/** Every etcd member's aip:2379, in etcd group order. */
+/** Every etcd member's aip:2379, in etcd group order (members without an address left out). */
 export function etcdBackends(m: ClusterModel): string[] {
-  return m.etcd.map((h) => hostPort(accessOf(m, h), ETCD_CLIENT_PORT));
+  return m.etcd
+    .filter((h) => !m.pending.has(h))
+    .map((h) => hostPort(accessOf(m, h), ETCD_CLIENT_PORT));
 }
 
 /** The Kargo endpoint table: which URL a node's components use for the apiserver, and why. */
@@ -71,8 +78,8 @@ export function apiserverEndpoint(m: ClusterModel, host: string): NodeEndpoints[
       : { url: `http://${LOCALHOST}:${s.insecurePort}`, via: "local" };
   }
   if (s.localhostLb) return { url: `https://${LOCALHOST}:${s.lbPort}`, via: "localhost-lb" };
-  const first = m.masters[0];
-  if (first === undefined) throw new Error("cluster without kube-master");
+  const first = addressedMasters(m)[0];
+  if (first === undefined) throw new Error("no kube-master with an address");
   const port = settingsOf(m, first).securePort;
   return { url: `https://${hostPort(accessOf(m, first), port)}`, via: "direct" };
 }
@@ -95,7 +102,10 @@ export function certSANs(m: ClusterModel, host: string): string[] {
   const s = settingsOf(m, host);
   const sans = [LOCALHOST, "127.0.0.1"];
   if (s.externalLb) sans.push(s.lbDomain, s.externalLb.address);
-  for (const h of m.masters) sans.push(h, ...(m.addresses.get(h) ?? []), accessOf(m, h));
+  for (const h of m.masters) {
+    sans.push(h, ...(m.addresses.get(h) ?? []));
+    if (!m.pending.has(h)) sans.push(accessOf(m, h));
+  }
   return [...new Set(sans)];
 }
 

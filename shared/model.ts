@@ -22,6 +22,12 @@ export interface ClusterModel {
   access: Map<string, string>;
   /** every address a host is known by, for certificate SANs */
   addresses: Map<string, string[]>;
+  /**
+   * Masters and etcd members with no address yet (no `ip` in the inventory, no agent joined):
+   * Kubespray would take the host's default IPv4 fact; halo takes the address its agent reports
+   * when it joins. Until then they are left out of upstreams, etcd endpoints and SANs.
+   */
+  pending: Set<string>;
 }
 
 const CANONICAL_ORDER: string[] = [
@@ -32,7 +38,7 @@ const CANONICAL_ORDER: string[] = [
   GROUPS.lb,
 ];
 
-/** Builds the model; refuses a cluster whose masters or etcd members have no address. */
+/** Builds the model; masters and etcd members without an address are `pending`, not refused. */
 export function buildModel(
   topology: Topology,
   registered: RegisteredAddresses = {},
@@ -62,16 +68,7 @@ export function buildModel(
   // Kubespray: etcd_hosts: "{{ groups['etcd'] | default(groups['kube_control_plane']) }}"
   const etcdGroup = members.get(GROUPS.etcd) ?? [];
   const etcd = etcdGroup.length > 0 ? etcdGroup : masters;
-  const issues: Issue[] = [];
-  for (const h of [...new Set([...masters, ...etcd])]) {
-    if (access.has(h)) continue;
-    const roles = [masters.includes(h) && "a kube-master", etcd.includes(h) && "an etcd member"];
-    issues.push({
-      path: `hosts.${h}.ip`,
-      message: `is ${roles.filter(Boolean).join(" and ")}: it needs an address; set ip (or access_ip), or join its agent first`,
-    });
-  }
-  if (issues.length > 0) return err(issues);
+  const pending = new Set([...masters, ...etcd].filter((h) => !access.has(h)));
 
   const model: ClusterModel = {
     topology,
@@ -84,6 +81,7 @@ export function buildModel(
     settings: settingsByHost(topology, hosts, groupsOf),
     access,
     addresses,
+    pending,
   };
   const clashes = [...checkListeners(model), ...checkVrrp(model)];
   return clashes.length > 0 ? err(clashes) : ok(model);

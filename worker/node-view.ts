@@ -7,7 +7,8 @@ import { drainsOf, lbReportsOf } from "./db/drains.ts";
 import { drainView } from "../shared/drain.ts";
 import { nodeTls, routesOf, type NodeRoute } from "../shared/tls.ts";
 import { observedCerts } from "./db/certs.ts";
-import { livePolicyOf } from "./db/topology-store.ts";
+import { livePolicyOf, readTopology, requireCluster } from "./db/topology-store.ts";
+import { addressGaps, type AddressGap } from "../shared/bundle.ts";
 
 const NO_ROUTE: NodeRoute = { host: "", url: "", servedBy: [] };
 
@@ -64,6 +65,13 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
       tls: nodeTls(routes.get(host) ?? NO_ROUTE, certs, now, warningDays),
     };
   });
+}
+
+/** Hosts of the newest version that have no plan until an agent's join gives an address. */
+export async function pendingHosts(d: Db, cluster: string): Promise<AddressGap[]> {
+  const row = await requireCluster(d, cluster);
+  const { topology } = await readTopology(d, cluster, row.version);
+  return topology === null ? [] : addressGaps(topology);
 }
 
 export type { NodeState } from "../shared/api-schemas.ts";

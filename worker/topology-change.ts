@@ -1,7 +1,8 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { NodePlan } from "../shared/bundle.ts";
+import { addressGaps, type AddressGap, type NodePlan } from "../shared/bundle.ts";
 import { canonicalJson } from "../shared/canonical-json.ts";
+import { own } from "../shared/own.ts";
 import { removedHosts, type Membership } from "../shared/topology/membership.ts";
 import type { Db } from "./db/client.ts";
 import { clusters, nodes, nodeTargets } from "./db/schema.ts";
@@ -61,6 +62,8 @@ export interface ChangeResult {
   preview?: HostChange[];
   /** the certificate check (not for registrations) */
   tls?: CertificateCheck;
+  /** hosts with no plan until an agent's join gives a master or etcd member an address */
+  pending?: AddressGap[];
 }
 
 /** Without If-Match a caller means "on top of whatever is current": a lost race is retried. */
@@ -129,6 +132,8 @@ async function attemptChange<M extends Membership>(
     ch.joiningHost === undefined
       ? await checkCertificates(d, ch.cluster, before, after, ch.force === true)
       : undefined;
+  const pending = ch.joiningHost === undefined ? addressGaps(next.topology) : [];
+  const gaps = pending.length > 0 ? { pending } : {};
   if (ch.dryRun)
     return {
       result: {
@@ -137,6 +142,7 @@ async function attemptChange<M extends Membership>(
         removed,
         preview: preview(before, after, changed),
         ...(tls ? { tls } : {}),
+        ...gaps,
       },
       decision: next,
     };
@@ -163,13 +169,23 @@ async function attemptChange<M extends Membership>(
   );
   // The version just written is what the rollout (and GET nodes) read next: compiled once.
   compiled.remember(cluster);
-  if (ch.joiningHost !== undefined)
+  // A join that gives a master or etcd member its first address completes the inventory the
+  // operator declared: the hosts that now point at it get it in waves, like any change.
+  const filled =
+    ch.joiningHost !== undefined &&
+    current.topology !== null &&
+    own(current.topology.hosts, ch.joiningHost)?.ip === undefined &&
+    addressGaps(current.topology).some((g) => g.host === ch.joiningHost && g.reason === "address");
+  if (ch.joiningHost !== undefined && !filled)
     await joined(d, ch.cluster, ch.joiningHost, cluster.stableVersion === cluster.version, all);
   else await startRollout(d, ch.cluster, ch.actor);
   // History is bounded: what the retention no longer keeps goes with each new version.
   await prune(d, ch.cluster, retention());
   // A real change says what the certificates did not stop: only a forced one.
-  return { result: { version, changed, removed, ...(tls?.forced ? { tls } : {}) }, decision: next };
+  return {
+    result: { version, changed, removed, ...(tls?.forced ? { tls } : {}), ...gaps },
+    decision: next,
+  };
 }
 
 /**

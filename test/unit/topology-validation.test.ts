@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileCluster } from "../../shared/bundle.ts";
+import { addressGaps, compileCluster } from "../../shared/bundle.ts";
 import { importTopology } from "../../shared/topology/import.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { cluster } from "../support/topologies.ts";
@@ -234,22 +234,56 @@ describe("topology validation refuses hostile and broken input", () => {
     if (message) expect(hit?.message).toMatch(message);
   });
 
-  it("refuses a master without any address (its upstream entry would be empty)", () => {
-    const t = cluster();
+  it("holds a master without any address as pending: left out of upstreams, etcd and SANs", () => {
+    const t = cluster({ loadbalancer_apiserver_localhost: true });
     t.hosts.m2 = {};
     const parsed = parseTopology(t);
     expect(parsed.ok).toBe(true);
-    const compiled = parsed.ok ? compileCluster(parsed.value, 1) : null;
-    expect(compiled).toEqual({
-      ok: false,
-      error: [
-        {
-          path: "hosts.m2.ip",
-          message:
-            "is a kube-master and an etcd member: it needs an address; set ip (or access_ip), or join its agent first",
-        },
-      ],
+    if (!parsed.ok) return;
+    expect(addressGaps(parsed.value)).toEqual([
+      {
+        host: "m2",
+        reason: "address",
+        detail:
+          "pending address: a kube-master and etcd member without ip; its agent's join gives it one",
+      },
+    ]);
+    const compiled = compileCluster(parsed.value, 1);
+    expect(compiled.ok).toBe(true);
+    if (!compiled.ok) return;
+    expect([...compiled.value.keys()].sort()).toEqual(["e3", "lb1", "m1", "n1", "n2"]);
+    const n1 = compiled.value.get("n1");
+    const nginx = n1?.bundle.artifacts.find((a) => a.kind === "nginx")?.content ?? "";
+    expect(nginx).toContain("server 10.0.0.1:443");
+    expect(nginx).not.toContain("# m2");
+    expect(compiled.value.get("m1")?.endpoints.certSANs).not.toContain("172.16.0.2");
+    // The join fills the address: m2 is back in every upstream.
+    const joined = compileCluster(
+      { ...parsed.value, hosts: { ...t.hosts, m2: { ip: "10.0.0.2" } } },
+      2,
+    );
+    expect(
+      joined.ok &&
+        joined.value.get("n1")?.bundle.artifacts.find((a) => a.kind === "nginx")?.content,
+    ).toContain("server 10.0.0.2:443");
+  });
+
+  it("makes the other hosts wait while no master or etcd member has an address", () => {
+    const t = cluster();
+    for (const h of ["m1", "m2", "e3"]) t.hosts[h] = {};
+    const parsed = parseTopology(t);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+    const gaps = Object.fromEntries(addressGaps(parsed.value).map((g) => [g.host, g.reason]));
+    expect(gaps).toEqual({
+      m1: "address",
+      m2: "address",
+      e3: "address",
+      n1: "master-address",
+      n2: "master-address",
+      lb1: "master-address",
     });
+    const compiled = compileCluster(parsed.value, 1);
+    expect(compiled.ok && compiled.value.size).toBe(0);
   });
 
   it("accepts the fixture unchanged", () => {

@@ -138,12 +138,6 @@ const CASES: Array<{
     field: "groups.kube-master",
   },
   {
-    name: "a master without an address",
-    body: withHost("m1", {}),
-    status: 422,
-    field: "hosts.m1.ip",
-  },
-  {
     name: "hosts of the wrong type",
     body: { ...TOPOLOGY, hosts: [] },
     status: 422,
@@ -296,18 +290,6 @@ const CASES: Array<{
     body: chainOfGroups(),
     status: 422,
     field: "groups.g0.children",
-  },
-  {
-    name: "a master named constructor without an ip",
-    body: masterNamed("constructor"),
-    status: 422,
-    field: "hosts.constructor.ip",
-  },
-  {
-    name: "a master named valueOf without an ip",
-    body: masterNamed("valueOf"),
-    status: 422,
-    field: "hosts.valueOf.ip",
   },
   {
     name: "a group named __proto__",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { connect } from "./agent-sim.ts";
-import { api, clusterWith, json, register, TOPOLOGY, until } from "./helpers.ts";
+import { api, clusterWith, json, register, TOPOLOGY, uniqueCluster, until } from "./helpers.ts";
 
 type Topo = {
   version: number;
@@ -311,5 +311,104 @@ describe("the dry run", () => {
       kinds: ["endpoints", "kubeconfig", "nginx"],
       retired: ["nginx"],
     });
+  });
+});
+
+/** Kubespray's stock inventory/local: one host, every role, no ip (Ansible's fact gives it one). */
+const LOCAL_INVENTORY = `node1 ansible_connection=local local_release_dir={{ansible_env.HOME}}/releases
+
+[kube_control_plane]
+node1
+
+[etcd]
+node1
+
+[kube_node]
+node1
+`;
+
+/** The sample inventory with ip commented out: three masters, three nodes. */
+const SAMPLE_WITHOUT_IP = `[kube_control_plane]
+node1 # ip=10.3.0.1 etcd_member_name=etcd1
+node2 # ip=10.3.0.2 etcd_member_name=etcd2
+node3 # ip=10.3.0.3 etcd_member_name=etcd3
+
+[etcd:children]
+kube_control_plane
+
+[kube_node]
+node4 # ip=10.3.0.4
+node5 # ip=10.3.0.5
+node6 # ip=10.3.0.6
+`;
+
+describe("inventories without addresses (Kubespray's default IPv4 fact)", () => {
+  const ini =
+    (text: string, dryRun = false) =>
+    async (c: string) =>
+      api("PUT", `/v1/clusters/${c}/topology${dryRun ? "?dryRun=true" : ""}`, {
+        text,
+        type: "text/plain",
+      });
+  type Gap = { host: string; reason: string; detail: string };
+
+  it("accepts Kubespray's inventory/local and holds its one host as pending address", async () => {
+    const c = uniqueCluster();
+    expect((await api("POST", "/v1/clusters", { body: { name: c } })).status).toBe(201);
+    const dry = await ini(LOCAL_INVENTORY, true)(c);
+    expect(dry.status).toBe(200);
+    const plan = await json<{ pending: Gap[] }>(dry);
+    expect(plan.pending).toEqual([
+      {
+        host: "node1",
+        reason: "address",
+        detail:
+          "pending address: a kube-master and etcd member without ip; its agent's join gives it one",
+      },
+    ]);
+    expect((await ini(LOCAL_INVENTORY)(c)).status).toBe(200);
+    const listed = await json<{ nodes: NodeRow[]; pending: Gap[] }>(
+      await api("GET", `/v1/clusters/${c}/nodes`),
+    );
+    expect(listed.nodes).toEqual([]);
+    expect(listed.pending.map((p) => p.host)).toEqual(["node1"]);
+    // The join reports the address: node1 gets its plan, and nothing is pending any more.
+    const cred = await register(c, "node1", "127.0.0.1");
+    const after = await json<{ nodes: NodeRow[]; pending: Gap[] }>(
+      await api("GET", `/v1/clusters/${c}/nodes`),
+    );
+    expect(after.pending).toEqual([]);
+    expect(after.nodes.map((n) => n.host)).toEqual(["node1"]);
+    expect((await agentConfig(cred)).status).toBe(200);
+  });
+
+  it("makes the nodes wait for a master's address, then rolls the joined masters out to them", async () => {
+    const c = uniqueCluster();
+    expect((await api("POST", "/v1/clusters", { body: { name: c } })).status).toBe(201);
+    expect((await ini(SAMPLE_WITHOUT_IP)(c)).status).toBe(200);
+    const gaps = async () =>
+      (await json<{ pending: Gap[] }>(await api("GET", `/v1/clusters/${c}/nodes`))).pending;
+    expect(Object.fromEntries((await gaps()).map((g) => [g.host, g.reason]))).toEqual({
+      node1: "address",
+      node2: "address",
+      node3: "address",
+      node4: "master-address",
+      node5: "master-address",
+      node6: "master-address",
+    });
+    await register(c, "node1", "127.0.0.1");
+    // node2 and node3 are still pending: left out of the others' upstreams, which the plan says.
+    expect((await gaps()).map((g) => g.host)).toEqual(["node2", "node3"]);
+    const cfg = await json<{ artifacts: { kind: string; content: string }[] }>(
+      await api("GET", `/v1/clusters/${c}/nodes/node4/config`),
+    );
+    const nginx = cfg.artifacts.find((a) => a.kind === "nginx")?.content ?? "";
+    expect(nginx).toContain("server 127.0.0.1:6443");
+    expect(nginx).not.toContain("# node2");
+    // The join that gave node1 its address started a rollout of that version.
+    const rollouts = await json<{ rollouts: { version: number }[] }>(
+      await api("GET", `/v1/clusters/${c}/rollouts`),
+    );
+    expect(rollouts.rollouts.length).toBeGreaterThan(0);
   });
 });

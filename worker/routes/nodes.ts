@@ -13,7 +13,7 @@ import { certificateRows } from "../db/certs.ts";
 import { db } from "../db/client.ts";
 import { requireCluster } from "../db/topology-store.ts";
 import { desiredPlan, desiredState } from "../desired-state.ts";
-import { nodeStatuses } from "../node-view.ts";
+import { nodeStatuses, pendingHosts } from "../node-view.ts";
 
 const cluster = { params: z.object({ c: params.c }) };
 const node = { params: z.object({ c: params.c, h: params.h }) };
@@ -28,7 +28,14 @@ export const nodeRoutes = router()
       request: cluster,
       responses: { 200: json(NodeList), ...problems() },
     }),
-    async (c) => c.json({ nodes: await nodeStatuses(db(c.env.DB), c.req.valid("param").c) }, 200),
+    async (c) => {
+      const d = db(c.env.DB);
+      const name = c.req.valid("param").c;
+      return c.json(
+        { nodes: await nodeStatuses(d, name), pending: await pendingHosts(d, name) },
+        200,
+      );
+    },
   )
   .openapi(
     createRoute({
