@@ -16,11 +16,6 @@ const chainOfGroups = () => {
   for (let i = 0; i < 20_000; i++) groups[`g${i}`] = { children: i < 19_999 ? [`g${i + 1}`] : [] };
   return { ...TOPOLOGY, groups: { ...TOPOLOGY.groups, ...groups } };
 };
-const masterNamed = (name: string) => ({
-  ...TOPOLOGY,
-  hosts: { ...TOPOLOGY.hosts, [name]: {} },
-  groups: { ...TOPOLOGY.groups, "kube-master": { hosts: ["m1", name], children: [] } },
-});
 
 /** Bad requests against a cluster at version 1: each gets a problem naming the field, and changes nothing. */
 const CASES: Array<{
