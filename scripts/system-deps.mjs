@@ -17,6 +17,11 @@ export const SYSTEM_COMMANDS = {
   mount: "mount",
   umount: "mount",
   "systemd-analyze": "systemd",
+  "dpkg-deb": "dpkg",
+  lintian: "lintian",
+  "ansible-playbook": "ansible-core",
+  unshare: "util-linux",
+  nsenter: "util-linux",
 };
 
 /** Files a command needs beside itself: nginx's stream module is a package of its own. */
