@@ -16,7 +16,14 @@ import {
   type Journal,
 } from "./journal.ts";
 import { checkKubeconfig } from "./kubeconfig-check.ts";
-import { fillStaged, planApply, sideFiles, withRoot, type ApplyPlan } from "./plan.ts";
+import {
+  fillStaged,
+  planApply,
+  sideFiles,
+  withRoot,
+  type ApplyPlan,
+  type HealthProbe,
+} from "./plan.ts";
 import { runCommand, waitHealthy } from "./probe.ts";
 
 export interface ApplyContext {
@@ -248,11 +255,11 @@ async function reloadEach(reloads: string[]): Promise<void> {
 }
 
 async function healthAll(
-  probes: string[],
+  probes: HealthProbe[],
   timeoutS: number,
 ): Promise<Omit<ApplyFailure, "rolledBack"> | null> {
   for (const p of probes) {
-    const error = await waitHealthy(p, timeoutS * 1000);
+    const error = await waitHealthy(p.probe, timeoutS * 1000, p.mark);
     if (error) return { stage: "health", error };
   }
   return null;

@@ -20,6 +20,11 @@ export const KindConfigSchema = z.pipe(
       health: Step,
       /** run when this node stops receiving the kind, after its file is removed */
       retire: Step,
+      /**
+       * Leave the file as last written when the kind is retired (or the agent leaves): for a
+       * proxy that another manager runs and restarts from that file (Kubespray's static pod).
+       */
+      keepOnRetire: z._default(z.boolean(), false),
     })
     .check(
       z.superRefine((k, ctx) => {
@@ -64,7 +69,7 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
 /** Defaults for a systemd host running Debian's nginx and HAProxy and halo's etcd proxy unit. */
 export const DEFAULT_ARTIFACTS = Object.fromEntries(
-  KINDS.map((k) => [k.kind, { ...k.defaults }]),
+  KINDS.map((k) => [k.kind, { ...k.defaults, keepOnRetire: false }]),
 ) as Record<ArtifactKind, KindConfig>;
 
 /**

@@ -2,6 +2,7 @@ import { basename, dirname, join } from "node:path";
 import type { ArtifactKind, Bundle } from "../shared/bundle-schema.ts";
 import { kindModule } from "../shared/kinds/registry.ts";
 import type { AgentConfig, KindConfig } from "./config.ts";
+import { healthMark } from "../shared/health-mark.ts";
 
 /** One file the transaction writes or removes: where, what, and how it is checked. */
 export interface FileChange {
@@ -24,9 +25,16 @@ export interface ApplyPlan {
   files: FileChange[];
   reloads: string[];
   retires: string[];
-  healths: string[];
+  /** each distinct health probe once, with the mark its answer must carry (see health-mark) */
+  healths: HealthProbe[];
   /** kinds this bundle no longer has that the node had: their files go, their retire runs */
   retired: ArtifactKind[];
+}
+
+/** A health probe after the reload; `mark`: what an http answer must contain (this config's id). */
+export interface HealthProbe {
+  probe: string;
+  mark: string | null;
 }
 
 /** Staged and backup names sit next to the target and end in no suffix an include glob matches. */
@@ -92,6 +100,7 @@ export function planApply(
     const kc = config.artifacts[kind as ArtifactKind];
     if (present.has(kind) || !kc) continue;
     retired.push(kind as ArtifactKind);
+    if (kc.keepOnRetire) continue;
     const merge = kindModule(kind)?.merge;
     // A shared file (hosts) loses only its part; a file of its own is removed.
     change(kind as ArtifactKind, kc, (cur) =>
@@ -107,9 +116,28 @@ export function planApply(
     files,
     reloads: distinct(writing.map((k) => k.reload)),
     retires: distinct(retiredConfigs.map((k) => k.retire)),
-    healths: distinct(writing.map((k) => k.health)),
+    healths: healthProbes(writing, files, config),
     retired,
   };
+}
+
+/** Each writing kind's health probe once, with the mark its new file declares. */
+function healthProbes(
+  writing: KindConfig[],
+  files: FileChange[],
+  config: AgentConfig,
+): HealthProbe[] {
+  const out = new Map<string, string | null>();
+  for (const kc of writing) {
+    if (kc.health === null) continue;
+    const mark =
+      files
+        .filter((f) => config.artifacts[f.kind] === kc)
+        .map((f) => healthMark(f.content))
+        .find((m) => m !== null) ?? null;
+    out.set(kc.health, out.get(kc.health) ?? mark);
+  }
+  return [...out].map(([probe, mark]) => ({ probe, mark }));
 }
 
 /** Quotes a path for `sh -c`, so `{staged}` stays one argument whatever it holds. */

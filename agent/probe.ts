@@ -31,11 +31,13 @@ export function runCommand(
   });
 }
 
-async function probeOnce(probe: string): Promise<string | null> {
+async function probeOnce(probe: string, mark: string | null): Promise<string | null> {
   if (/^https?:\/\//.test(probe)) {
     try {
       const res = await fetch(probe, { signal: AbortSignal.timeout(2000) });
-      return res.ok ? null : `${probe}: HTTP ${res.status}`;
+      if (!res.ok) return `${probe}: HTTP ${res.status}`;
+      if (mark === null || (await res.text()).includes(mark)) return null;
+      return `${probe}: answered by a config other than the one written (no ${mark}): the reload did not take effect`;
     } catch (e) {
       return `${probe}: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -54,14 +56,19 @@ async function probeOnce(probe: string): Promise<string | null> {
 }
 
 /**
- * Waits for a health probe to pass: an http(s) URL answering 2xx, a tcp://host:port accepting,
- * or a command exiting 0. Retries with a growing pause until the deadline.
+ * Waits for a health probe to pass: an http(s) URL answering 2xx (with `mark` in its body when
+ * the new config declares one), a tcp://host:port accepting, or a command exiting 0. Retries
+ * with a growing pause until the deadline.
  */
-export async function waitHealthy(probe: string, timeoutMs: number): Promise<string | null> {
+export async function waitHealthy(
+  probe: string,
+  timeoutMs: number,
+  mark: string | null = null,
+): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   let pause = 50;
   for (;;) {
-    const error = await probeOnce(probe);
+    const error = await probeOnce(probe, mark);
     if (error === null || Date.now() + pause > deadline) return error;
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(pause * 2, 1000);

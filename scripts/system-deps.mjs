@@ -20,6 +20,7 @@ export const SYSTEM_COMMANDS = {
   "dpkg-deb": "dpkg",
   lintian: "lintian",
   "ansible-playbook": "ansible-core",
+  python3: "python3",
   unshare: "util-linux",
   nsenter: "util-linux",
 };

@@ -9,6 +9,8 @@ const Spec = z.strictObject({
   backends: list(Backend, 1, 10_000),
   /** backends (by name) that get no new connection (drained); the agent adds its ejections */
   down: z.optional(list(Name, 0, 10_000)),
+  /** where /healthz listens: loopback (default), or every address as Kubespray's pod does */
+  healthOn: z.optional(z.enum(["loopback", "all"])),
 });
 
 /** `nginx`: the localhost LB on non-masters (loadbalancer_apiserver_type nginx, the default). */
@@ -22,6 +24,9 @@ export const nginxKind = defineKind({
           listenPort: r.settings.lbPort,
           healthPort: r.settings.lbHealthPort,
           backends: r.backends,
+          // Kubespray's nginx-proxy answers /healthz on every address: kubelet's liveness probe
+          // of the host-network pod goes to the node's own address, not to loopback.
+          ...(r.settings.profile === "kubespray" ? { healthOn: "all" as const } : {}),
         }
       : null,
   render: renderNginx,

@@ -1,5 +1,7 @@
 import { hostPort, isIPv6 } from "../net.ts";
 import type { Backend } from "../endpoints.ts";
+import { sha256Hex } from "../hash.ts";
+import { healthMarkLine } from "../health-mark.ts";
 
 export interface NginxLbInput {
   /** the port the localhost LB listens on (sp) */
@@ -11,6 +13,8 @@ export interface NginxLbInput {
    * by this node's agent after failed `/readyz` checks. Never every backend.
    */
   down?: string[];
+  /** /healthz on loopback (default) or on every address (Kubespray's nginx-proxy) */
+  healthOn?: "loopback" | "all";
 }
 
 /**
@@ -22,15 +26,25 @@ export interface NginxLbInput {
  * Debian's stream module loads through modules-enabled; builds with stream compiled in match
  * nothing there, which nginx accepts.
  */
+/** Stands for the health mark until the rest of the config (which it names) is known. */
+const PENDING_MARK = "HALO_HEALTH_MARK";
+
 export function renderNginx(input: NginxLbInput): string {
   if (input.backends.length === 0) throw new Error("nginx upstream would be empty");
   const down = new Set(input.down ?? []);
   if (input.backends.every((b) => down.has(b.name)))
     throw new Error("nginx upstream would have every backend down");
   const v6 = input.backends.some((b) => isIPv6(b.address));
+  // reuseport: a second nginx (halo's own replacing Kubespray's nginx-proxy pod) can bind the
+  // same port before the first lets go, so the port is never without a listener. nginx adds
+  // the option to a socket it already holds on reload.
   const listen = (port: number) => [
-    `listen 127.0.0.1:${port};`,
-    ...(v6 ? [`listen [::1]:${port};`] : []),
+    `listen 127.0.0.1:${port} reuseport;`,
+    ...(v6 ? [`listen [::1]:${port} reuseport;`] : []),
+  ];
+  const listenAll = (port: number) => [
+    `listen ${port} reuseport;`,
+    ...(v6 ? [`listen [::]:${port} reuseport;`] : []),
   ];
   const lines = [
     "# Managed by halo: the localhost load balancer for kube-apiserver. Edits are overwritten.",
@@ -66,10 +80,10 @@ export function renderNginx(input: NginxLbInput): string {
     "http {",
     "  access_log off;",
     "  server {",
-    ...listen(input.healthPort).map((l) => `    ${l}`),
+    ...(input.healthOn === "all" ? listenAll : listen)(input.healthPort).map((l) => `    ${l}`),
     "    location = /healthz {",
     "      default_type text/plain;",
-    '      return 200 "ok\\n";',
+    `      return 200 "ok ${PENDING_MARK}\\n";`,
     "    }",
     "    location / {",
     "      return 404;",
@@ -78,5 +92,8 @@ export function renderNginx(input: NginxLbInput): string {
     "}",
     "",
   ];
-  return lines.join("\n");
+  // The mark names this very config: /healthz answers with it once nginx runs it.
+  const body = lines.join("\n");
+  const id = sha256Hex(body).slice(0, 16);
+  return [lines[0], healthMarkLine(id), ...lines.slice(1)].join("\n").replace(PENDING_MARK, id);
 }

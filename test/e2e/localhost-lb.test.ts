@@ -92,7 +92,7 @@ describe("a localhost LB fleet with real nginx", () => {
     const conf = n1.file("etc/nginx/nginx.conf") ?? "";
     expect(conf).toContain("server 127.0.0.11:16443");
     expect(conf).toContain("server 127.0.0.12:16443");
-    expect(conf).toContain(`listen 127.0.0.1:${N1.sp};`);
+    expect(conf).toContain(`listen 127.0.0.1:${N1.sp} reuseport;`);
     expect(n1.file("etc/halo/etcd-proxy.env")).toContain("ETCD_GATEWAY_ENDPOINTS=127.0.0.21:2379");
     expect(JSON.parse(n1.file("etc/halo/endpoints.json") ?? "{}").apiserver).toEqual({
       url: `https://localhost:${N1.sp}`,

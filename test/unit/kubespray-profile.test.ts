@@ -133,7 +133,7 @@ describe("the kubespray profile follows roles/kubespray_defaults", () => {
     const nginx = compile(DOCS_EXAMPLE, "loadbalancer_apiserver_port=8443")
       .get("node4")
       ?.bundle.artifacts.find((a) => a.kind === "nginx")?.content;
-    expect(nginx).toContain("listen 127.0.0.1:8443;");
+    expect(nginx).toContain("listen 127.0.0.1:8443 reuseport;");
     expect(nginx).toContain("server 10.3.0.1:6443");
   });
 

@@ -20,7 +20,10 @@ function sources(dir: string): string[] {
  */
 const NOT_FROM_DEBIAN = new Set([
   ...["sh", "kill", "true", "false", "test", "echo", "grep", "cat", "touch", "sleep"],
+  ...["find", "du", "dpkg"],
   "no-such-checker",
+  // halo's own agent, as the Debian package installs it
+  "halo-agent",
 ]);
 
 /**
