@@ -108,7 +108,8 @@ export async function applyBundle(
     });
   }
   trace("planned");
-  if (plan.files.length > 0) {
+  // A kind retired with its file kept changes no file but still runs its retire command.
+  if (plan.files.length > 0 || plan.retires.length > 0) {
     const failure = await transact(plan, ctx, trace);
     if (failure) return err(failure);
   }

@@ -19,6 +19,9 @@ import { ensurePrivateDir, writeAtomic } from "../../agent/fs-atomic.ts";
 import { loadAgentConfig, type AgentConfig } from "../../agent/config.ts";
 import { HOSTS_BEGIN, HOSTS_END } from "../../shared/render/hosts.ts";
 import { makeBundle } from "../support/bundles.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { healthMarkLine } from "../../shared/health-mark.ts";
 
 let dir = "";
 let root = "";
@@ -170,6 +173,52 @@ describe("applying a bundle", () => {
     expect(file("etc/nginx/nginx.conf")).toBe(
       V1.artifacts.find((a) => a.kind === "nginx")?.content,
     );
+  });
+
+  it("fails at health when the answer lacks the new file's mark (the reload did not take effect)", async () => {
+    // A server still answering with the old config's mark, as nginx does when a reload fails.
+    const server = createServer((_q, res) => res.end("ok 0000000000000000\n"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const marked = (id: string) => `${healthMarkLine(id)}\nupstream x {}\n`;
+    const c = config({
+      nginx: {
+        path: "/etc/nginx/nginx.conf",
+        check: null,
+        reload: null,
+        health: `http://127.0.0.1:${port}/healthz`,
+      },
+    });
+    const cc = { ...c, healthTimeout: 0.3 };
+    expect(
+      (await applyBundle(makeBundle(1, { nginx: marked("0000000000000000") }), ctx(cc))).ok,
+    ).toBe(true);
+    const r = await applyBundle(makeBundle(2, { nginx: marked("1111111111111111") }), ctx(cc));
+    expect(r.ok ? null : r.error).toMatchObject({ stage: "health", rolledBack: true });
+    expect(r.ok ? "" : r.error.error).toMatch(
+      /no 1111111111111111\): the reload did not take effect/,
+    );
+    expect(file("etc/nginx/nginx.conf")).toBe(marked("0000000000000000"));
+    server.close();
+  });
+
+  it("keeps a keepOnRetire file as last written when its kind is retired", async () => {
+    const c = config({
+      nginx: {
+        path: "/etc/nginx/nginx.conf",
+        check: null,
+        reload: `echo nginx >> ${counter()}`,
+        retire: `echo retired >> ${counter()}`,
+        health: null,
+        keepOnRetire: true,
+      },
+    });
+    await applyBundle(V1, ctx(c));
+    const written = file("etc/nginx/nginx.conf");
+    const { nginx: _n, ...rest } = Object.fromEntries(V1.artifacts.map((a) => [a.kind, a.content]));
+    expect((await applyBundle(makeBundle(2, rest), ctx(c))).ok).toBe(true);
+    expect(file("etc/nginx/nginx.conf")).toBe(written);
+    expect(reloads()).toContain("retired");
   });
 
   it("removes a file it created when the first apply rolls back", async () => {
