@@ -22,6 +22,8 @@ const Spec = z.discriminatedUnion("mode", [
     v6: z.boolean(),
     backends: Backends,
     down: z.optional(list(Name, 0, 10_000)),
+    /** where /healthz listens: loopback (default), or every address as Kubespray's pod does */
+    healthOn: z.optional(z.enum(["loopback", "all"])),
   }),
 ]);
 
@@ -47,6 +49,8 @@ export const haproxyKind = defineKind({
         healthPort: s.lbHealthPort,
         v6: r.backends.some((b) => isIPv6(b.address)),
         backends: r.backends,
+        // As Kubespray's haproxy pod: kubelet's liveness probe goes to the node's own address.
+        ...(s.profile === "kubespray" ? { healthOn: "all" as const } : {}),
       };
     return null;
   },

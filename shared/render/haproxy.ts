@@ -20,6 +20,8 @@ export interface HaproxyLocalInput {
   v6: boolean;
   backends: Backend[];
   down?: string[];
+  /** /healthz on loopback (default) or on every address (Kubespray's haproxy pod) */
+  healthOn?: "loopback" | "all";
 }
 
 /**
@@ -97,8 +99,9 @@ export function renderHaproxy(input: HaproxyExternalInput | HaproxyLocalInput): 
     ].join("\n");
   }
   const loop = (port: number) => [`127.0.0.1:${port}`, ...(input.v6 ? [`[::1]:${port}`] : [])];
+  const all = (port: number) => [`0.0.0.0:${port}`, ...(input.v6 ? [`:::${port}`] : [])];
   return [
-    ...header(loop(input.healthPort)),
+    ...header((input.healthOn === "all" ? all : loop)(input.healthPort)),
     "listen kube_apiserver",
     ...loop(input.listenPort).map((b) => `  bind ${b}`),
     "  mode tcp",
