@@ -215,8 +215,10 @@ export function buildDeb(opts: {
     write(root, "DEBIAN/prerm", PRERM, 0o755);
     write(root, "DEBIAN/postrm", POSTRM, 0o755);
     const out = join(dist, `${PACKAGE}_${deb}_${arch}.deb`);
-    // gzip: xz over a 110 MB binary takes minutes on two cores for a few MB saved.
-    const r = spawnSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, out], {
+    // gzip -3: over a 110 MB binary (measured on two cores) xz takes 31 s for 40 MB, gzip -9
+    // 10 s for 53 MB, gzip -3 2.6 s for 55 MB. zstd is faster still, but lintian (and dpkg
+    // before 1.21.18) refuse it.
+    const r = spawnSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "-z3", "--build", root, out], {
       encoding: "utf8",
     });
     if (r.status !== 0) throw new Error(`dpkg-deb: ${(r.stderr || r.stdout).trim()}`);
