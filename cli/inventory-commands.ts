@@ -107,8 +107,10 @@ export async function plan(f: Flags, out: Out): Promise<number> {
     const { nodes } = await api.call(S.NodeList, "GET", `/v1/clusters/${cluster}/nodes`);
     connected = new Set(nodes.filter((n) => n.connected).map((n) => n.host));
   }
-  if (p.changed.length === 0 && p.removed.length === 0 && !p.retried) out("no host changes");
-  else describePlan(p, connected, out);
+  if (p.changed.length === 0 && p.removed.length === 0 && !p.retried) {
+    out("no host changes");
+    describePending(p.pending ?? [], out);
+  } else describePlan(p, connected, out);
   return EXIT.ok;
 }
 
@@ -130,7 +132,15 @@ export async function apply(f: Flags, out: Out): Promise<number> {
     body,
     type,
   );
-  if (plan.changed.length === 0 && plan.removed.length === 0 && !plan.retried) {
+  // Hosts pending an address change no bundle yet, but the topology that declares them must
+  // be stored for their agents to join.
+  const pending = plan.pending ?? [];
+  if (
+    plan.changed.length === 0 &&
+    plan.removed.length === 0 &&
+    !plan.retried &&
+    pending.length === 0
+  ) {
     out(
       f.json
         ? JSON.stringify({ version: plan.version, changed: [], removed: [] })

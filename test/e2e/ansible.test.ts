@@ -1,3 +1,4 @@
+import { haloCli } from "../support/halo-cli.ts";
 import { execFile, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -29,7 +30,7 @@ const WANTS = "etc/systemd/system/multi-user.target.wants/halo-agent.service";
 
 /** The halo CLI against the test's control plane. */
 const halo = (...args: string[]) =>
-  spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
+  spawnSync(process.execPath, [haloCli(), ...args], {
     encoding: "utf8",
     env: {
       ...process.env,

@@ -1,7 +1,8 @@
+import { haloCli } from "../support/halo-cli.ts";
 import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuditList,
@@ -60,12 +61,11 @@ function issueOf(name: string): Pem {
 const fleet = new Fleet();
 const standins: Record<string, ApiserverStandin> = {};
 let n1: Node;
-const TSX = resolve("node_modules/.bin/tsx");
 let cliConfig = "";
 
 /** The operator's CLI, as a user runs it. */
 function halo(...args: string[]) {
-  const r = spawnSync(TSX, ["cli/main.ts", ...args], {
+  const r = spawnSync(process.execPath, [haloCli(), ...args], {
     encoding: "utf8",
     env: { ...process.env, HALO_CONFIG: cliConfig, HALO_SERVER: "", HALO_TOKEN: "" },
   });
@@ -129,8 +129,8 @@ beforeAll(async () => {
   n1.run();
   await fleet.converged(CLUSTER, ["n1"]);
   const login = spawnSync(
-    TSX,
-    ["cli/main.ts", "login", "--server", fleet.cp.url, "--token-file", "-", "--cluster", CLUSTER],
+    process.execPath,
+    [haloCli(), "login", "--server", fleet.cp.url, "--token-file", "-", "--cluster", CLUSTER],
     {
       encoding: "utf8",
       input: "e2e-admin-token-0123456789abcdef\n",

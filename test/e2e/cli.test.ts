@@ -1,18 +1,18 @@
+import { haloCli } from "../support/halo-cli.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { EndpointsResponse, TopologyResponse } from "../../shared/api-schemas.ts";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HELP } from "../../cli/help.ts";
 import { Fleet, type Node } from "./fleet.ts";
 
-const TSX = resolve("node_modules/.bin/tsx");
 const fleet = new Fleet();
 let config = "";
 
 /** Runs the CLI on Node as a user would, with its own config file (and `input` on stdin). */
 function haloIn(input: string, ...args: string[]) {
-  const r = spawnSync(TSX, ["cli/main.ts", ...args], {
+  const r = spawnSync(process.execPath, [haloCli(), ...args], {
     encoding: "utf8",
     input,
     env: { ...process.env, HALO_CONFIG: config, HALO_SERVER: "", HALO_TOKEN: "" },
@@ -245,7 +245,7 @@ describe("the halo CLI against wrangler dev", () => {
       "c",
     ];
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const p = spawn(TSX, ["cli/main.ts", ...args], {
+      const p = spawn(process.execPath, [haloCli(), ...args], {
         env: { ...process.env, HALO_CONFIG: config },
       });
       let err = "";

@@ -1,6 +1,7 @@
+import { haloCli } from "../support/halo-cli.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DrainStarted, DrainStatus, NodeList } from "../../shared/api-schemas.ts";
@@ -102,14 +103,14 @@ const cliEnv = () => ({
 });
 
 const halo = (...args: string[]) =>
-  spawnSync(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], {
+  spawnSync(process.execPath, [haloCli(), ...args], {
     encoding: "utf8",
     env: cliEnv(),
   });
 
 /** The CLI without blocking this process (spawnSync would stop the test's own clients). */
 function haloAsync(...args: string[]): Promise<{ status: number | null; stdout: string }> {
-  const p = spawn(resolve("node_modules/.bin/tsx"), ["cli/main.ts", ...args], { env: cliEnv() });
+  const p = spawn(process.execPath, [haloCli(), ...args], { env: cliEnv() });
   let stdout = "";
   p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   return new Promise((r) => p.on("exit", (status) => r({ status, stdout })));

@@ -1,15 +1,15 @@
+import { haloCli } from "../support/halo-cli.ts";
 import { spawn, spawnSync } from "node:child_process";
 import type { output } from "zod";
 import { AuditList, NodeList, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_AT_ONCE, Fleet, waitFor, type Node } from "./fleet.ts";
 import { nginxNode } from "./nginx.ts";
 
-const TSX = resolve("node_modules/.bin/tsx");
 const CLUSTER = "live";
 const SP = 17443;
 const INTERVAL = 2;
@@ -262,13 +262,16 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
       HALO_TOKEN: "e2e-admin-token-0123456789abcdef",
       HALO_CLUSTER: CLUSTER,
     };
-    const r = spawnSync(TSX, ["cli/main.ts", "reachability"], { encoding: "utf8", env });
+    const r = spawnSync(process.execPath, [haloCli(), "reachability"], { encoding: "utf8", env });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(
       /^NODE +m1 127\.0\.41\.1:17443 +m2 127\.0\.41\.2:17443 +m3 127\.0\.41\.3:17443 +etcd:127\.0\.41\.1:2379\n/,
     );
     expect(r.stdout).toMatch(/\nn1 +FAIL +FAIL +FAIL +FAIL\n/);
-    const d = spawnSync(TSX, ["cli/main.ts", "describe", "node", "n1"], { encoding: "utf8", env });
+    const d = spawnSync(process.execPath, [haloCli(), "describe", "node", "n1"], {
+      encoding: "utf8",
+      env,
+    });
     expect(d.status).toBe(0);
     expect(d.stdout).toContain(`apiserver:  https://localhost:${N1.lb} (localhost-lb), FAILING\n`);
     expect(d.stdout).toMatch(
@@ -276,7 +279,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
     );
     // Each failing probe says why.
     expect(d.stdout).toMatch(/\n {2}apiserver:127\.0\.41\.1:17443 +FAIL {2}\S.*\n/);
-    const watch = spawn(TSX, ["cli/main.ts", "watch", "--json"], { env });
+    const watch = spawn(process.execPath, [haloCli(), "watch", "--json"], { env });
     let out = "";
     watch.stdout.on("data", (d: Buffer) => (out += d.toString()));
     // Each policy PUT makes the hub tell watchers: once one arrives, the watch is connected.
@@ -289,7 +292,7 @@ describe("the live view with real nginx and TLS apiserver stand-ins", () => {
         return out.includes('"type":"rollout"');
       }),
     );
-    const set = spawnSync(TSX, ["cli/main.ts", "policy", "set", "--drift", "heal"], {
+    const set = spawnSync(process.execPath, [haloCli(), "policy", "set", "--drift", "heal"], {
       encoding: "utf8",
       env,
     });
