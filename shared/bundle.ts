@@ -90,7 +90,7 @@ export function compileCluster(
 
 /**
  * Why a host has no plan yet: `address`: a master or etcd member nobody gave an address (no
- * \`ip\`, no agent joined); `master-address` / `etcd-address`: a host that needs a master (etcd
+ * `ip`, no agent joined); `master-address` / `etcd-address`: a host that needs a master (etcd
  * member) to point at while none has an address.
  */
 export interface AddressGap {
