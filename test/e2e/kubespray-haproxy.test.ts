@@ -2,10 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parse } from "yaml";
 import { freePort } from "../../scripts/control-plane.ts";
 import { PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { podTopology, reached, shippedProfile } from "./kubespray-pods.ts";
 
 /**
  * Kubespray's haproxy static pod taken over in place by agent/profiles/kubespray-haproxy.yaml.
@@ -57,32 +57,16 @@ backend kube_api_backend
   server m1 ${M.m1}:${sp}
 `;
 
-const topology = (masters: Array<keyof typeof M>) => ({
-  hosts: {
-    ...Object.fromEntries(masters.map((m) => [m, { ip: M[m] }])),
-    n1: { ip: "127.0.74.11" },
-  },
-  groups: {
-    kube_control_plane: { hosts: masters },
-    etcd: { hosts: masters.slice(0, 1) },
-    kube_node: { hosts: ["n1"] },
-    k8s_cluster: { children: ["kube_control_plane", "kube_node"] },
-  },
-  vars: {
-    kube_apiserver_port: sp,
-    loadbalancer_apiserver_port: lb,
-    loadbalancer_apiserver_healthcheck_port: health,
-    loadbalancer_apiserver_type: "haproxy",
-  },
-});
+const topology = (masters: Array<keyof typeof M>) =>
+  podTopology(
+    M,
+    masters,
+    "127.0.74.11",
+    { sp, lb, health },
+    { loadbalancer_apiserver_type: "haproxy" },
+  );
 const put = (t: object) =>
   fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${CLUSTER}/topology`, t);
-
-async function reached(times: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < times; i++) seen.add(await reach("127.0.0.1", lb));
-  return seen;
-}
 
 beforeAll(async () => {
   process.env.PATH = `${resolve("test/e2e/bin")}:${process.env.PATH}`;
@@ -90,15 +74,7 @@ beforeAll(async () => {
   await fleet.start();
   [sp, lb, health] = [await freePort(), await freePort(), await freePort()];
   for (const [name, address] of Object.entries(M)) await fleet.apiserver(name, address, sp);
-  const doc = parse(readFileSync("agent/profiles/kubespray-haproxy.yaml", "utf8")) as {
-    artifacts: Record<string, Record<string, unknown> | null>;
-  };
-  const haproxy = doc.artifacts.haproxy ?? {};
-  node = fleet.node("n1", {
-    ...doc.artifacts,
-    haproxy: { ...haproxy, health: String(haproxy.health).replace(":8081/", `:${health}/`) },
-    endpoints: { path: "/etc/halo/endpoints.json" },
-  });
+  node = fleet.node("n1", shippedProfile("kubespray-haproxy", "haproxy", health));
   mkdirSync(confDir(), { recursive: true });
   writeFileSync(join(confDir(), "haproxy.cfg"), kubesprayConf());
   mkdirSync(pods, { recursive: true });
@@ -137,11 +113,11 @@ it("takes over the haproxy pod's config in place: checked and reloaded (SIGUSR2)
   node.run();
   await fleet.converged(CLUSTER, ["n1"]);
   expect(readFileSync(join(confDir(), "haproxy.cfg"), "utf8")).toMatch(/^# Managed by halo/);
-  await waitFor("m2 behind the pod's HAProxy", async () => (await reached(8)).has("m2"));
+  await waitFor("m2 behind the pod's HAProxy", async () => (await reached(lb, 8)).has("m2"));
   // A master change reaches the same HAProxy master, reloaded, not restarted.
   await put(topology(["m2", "m3"]));
   await waitFor("m1 gone and m3 in", async () => {
-    const seen = await reached(8);
+    const seen = await reached(lb, 8);
     return !seen.has("m1") && seen.has("m3");
   });
   expect(pod.exitCode).toBe(null);

@@ -2,11 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { freePort } from "../../scripts/control-plane.ts";
 import { PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { createServer } from "node:net";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
+import { podTopology, reached, shippedProfile } from "./kubespray-pods.ts";
 
 /**
  * Kubespray's nginx-proxy static pod taken over in place by agent/profiles/kubespray-nginx.yaml,
@@ -137,46 +137,11 @@ class Prober {
   }
 }
 
-async function reached(times: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < times; i++) seen.add(await reach("127.0.0.1", lb));
-  return seen;
-}
-
-const topology = (masters: Array<keyof typeof M>) => ({
-  hosts: {
-    ...Object.fromEntries(masters.map((m) => [m, { ip: M[m] }])),
-    n1: { ip: N1 },
-  },
-  groups: {
-    kube_control_plane: { hosts: masters },
-    etcd: { hosts: masters.slice(0, 1) },
-    kube_node: { hosts: ["n1"] },
-    k8s_cluster: { children: ["kube_control_plane", "kube_node"] },
-  },
-  vars: {
-    kube_apiserver_port: sp,
-    loadbalancer_apiserver_port: lb,
-    loadbalancer_apiserver_healthcheck_port: health,
-  },
-});
+const topology = (masters: Array<keyof typeof M>, vars: Record<string, unknown> = {}) =>
+  podTopology(M, masters, N1, { sp, lb, health }, vars);
 
 const put = (t: object) =>
   fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${CLUSTER}/topology`, t);
-
-/** The shipped profile, with this test's health port instead of 8081. */
-function profile(): Record<string, unknown> {
-  const doc = parse(readFileSync("agent/profiles/kubespray-nginx.yaml", "utf8")) as {
-    artifacts: Record<string, Record<string, unknown> | null>;
-  };
-  const nginx = doc.artifacts.nginx ?? {};
-  return {
-    ...doc.artifacts,
-    nginx: { ...nginx, health: String(nginx.health).replace(":8081/", `:${health}/`) },
-    // The other kinds keep their default paths, under the node's root.
-    endpoints: { path: "/etc/halo/endpoints.json" },
-  };
-}
 
 beforeAll(async () => {
   process.env.PATH = `${resolve("test/e2e/bin")}:${process.env.PATH}`;
@@ -184,7 +149,7 @@ beforeAll(async () => {
   await fleet.start();
   [sp, lb, health] = [await freePort(), await freePort(), await freePort()];
   for (const [name, address] of Object.entries(M)) await fleet.apiserver(name, address, sp);
-  node = fleet.node("n1", profile());
+  node = fleet.node("n1", shippedProfile("kubespray-nginx", "nginx", health));
   mkdirSync(join(confDir(), "modules-enabled"), { recursive: true });
   symlinkSync(
     "/usr/share/nginx/modules-available/mod-stream.conf",
@@ -216,14 +181,14 @@ describe("Kubespray's nginx-proxy pod, adopted", () => {
     await fleet.converged(CLUSTER, ["n1"]);
     const conf = readFileSync(join(confDir(), "nginx.conf"), "utf8");
     expect(conf.startsWith("# Managed by halo")).toBe(true);
-    expect(await reached(12)).toEqual(new Set(["m1", "m2"]));
+    expect(await reached(lb, 12)).toEqual(new Set(["m1", "m2"]));
     // The same pod, and only the pod, holds the port.
     expect(pod.exitCode).toBe(null);
     expect(new Set(listeners().map(masterOf))).toEqual(new Set([podPid]));
 
     // A master change reaches the pod in seconds, through the same running nginx.
     await put(topology(["m1", "m2", "m3"]));
-    await waitFor("m3 behind the pod's nginx", async () => (await reached(6)).has("m3"));
+    await waitFor("m3 behind the pod's nginx", async () => (await reached(lb, 6)).has("m3"));
     expect(new Set(listeners().map(masterOf))).toEqual(new Set([podPid]));
     const p = await probe.stop();
     console.log(`in place: ${p.attempts} connections through the LB, ${p.failures.length} failed`);
@@ -239,10 +204,7 @@ describe("Kubespray's nginx-proxy pod, adopted", () => {
     const squatter = createServer().listen(taken, "127.0.0.1");
     await new Promise((r) => squatter.once("listening", r));
     const before = readFileSync(join(confDir(), "nginx.conf"), "utf8");
-    await put({
-      ...topology(["m1", "m2", "m3"]),
-      vars: { ...topology([]).vars, loadbalancer_apiserver_healthcheck_port: taken },
-    });
+    await put(topology(["m1", "m2", "m3"], { loadbalancer_apiserver_healthcheck_port: taken }));
     // The canary's apply fails at its health check, and the rollout reverts the fleet.
     await fleet.rollout(CLUSTER, ["reverted"]);
     expect(node.output()).toMatch(
@@ -308,7 +270,7 @@ describe("Kubespray's nginx-proxy pod, adopted", () => {
     writeFileSync(node.config, JSON.stringify(cfg));
     node.run();
     await put(topology(["m2", "m3"]));
-    await waitFor("m1 gone from the host nginx", async () => !(await reached(9)).has("m1"));
+    await waitFor("m1 gone from the host nginx", async () => !(await reached(lb, 9)).has("m1"));
     const p = await probe.stop();
     console.log(`handover: ${p.attempts} connections through the LB, ${p.failures.length} failed`);
     expect(p.failures).toEqual([]);
