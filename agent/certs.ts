@@ -1,11 +1,17 @@
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
 import { readOrNull } from "./fs-atomic.ts";
 import { withRoot } from "./plan.ts";
-import type { TLSSocket } from "node:tls";
 import { canonicalIp, isIp } from "../shared/net.ts";
 import type { CertSeen } from "../shared/tls.ts";
 
 type Peer = { raw?: Buffer; issuerCertificate?: Peer } | null;
+
+/**
+ * node:crypto's X509Certificate, loaded the first time a certificate is read: an agent that
+ * never sees one does not carry the module.
+ */
+const x509 = (pem: string | Buffer): X509Certificate =>
+  new (process.getBuiltinModule("node:crypto").X509Certificate)(pem);
 
 /** Every certificate of a PEM bundle (a CA file may hold several). */
 export function pemCertificates(pem: string | null): X509Certificate[] {
@@ -14,7 +20,7 @@ export function pemCertificates(pem: string | null): X509Certificate[] {
     /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
   )) {
     try {
-      out.push(new X509Certificate(m[0]));
+      out.push(x509(m[0]));
     } catch {
       // Not a certificate: nothing to compare against.
     }
@@ -69,23 +75,26 @@ const seen = new WeakMap<object, CertSeen | null>();
 
 /**
  * The certificate a TLS socket's server presented, described; cached per socket (a kept-alive
- * connection shows the same certificate for its life). Null when there is none to read.
+ * connection shows the same certificate for its life). Null when there is none to read. Takes
+ * node's TLSSocket and Bun's own socket alike: Bun's `getPeerCertificate` gives the chain the
+ * server sent when asked for the abbreviated form (`false`), node's when asked for `true`.
  */
 export function peerCert(socket: unknown, known: X509Certificate[]): CertSeen | null {
-  const s = socket as Partial<TLSSocket> | null;
+  const s = socket as { getPeerCertificate?: (detailed: boolean) => unknown } | null;
   if (s === null || typeof s?.getPeerCertificate !== "function") return null;
   const hit = seen.get(s);
   if (hit !== undefined) return hit;
   let out: CertSeen | null = null;
   try {
-    const peer = s.getPeerCertificate(true) as Peer;
+    const bunSocket = typeof (s as { terminate?: unknown }).terminate === "function";
+    const peer = s.getPeerCertificate(!bunSocket) as Peer;
     if (peer?.raw) {
-      const leaf = new X509Certificate(peer.raw);
+      const leaf = x509(peer.raw);
       const chain: X509Certificate[] = [];
       let p = peer.issuerCertificate;
       let last: Peer | undefined = peer;
       while (p?.raw && p !== last && chain.length < 8) {
-        chain.push(new X509Certificate(p.raw));
+        chain.push(x509(p.raw));
         last = p;
         p = p.issuerCertificate;
       }

@@ -132,7 +132,7 @@ export async function run(args: Args): Promise<number> {
   const metrics = new AgentMetrics(AGENT_VERSION);
   if (args.metrics) {
     try {
-      await serveMetrics(args.metrics, metrics);
+      serveMetrics(args.metrics, metrics);
     } catch (e) {
       log(`cannot serve metrics on ${args.metrics}: ${e instanceof Error ? e.message : String(e)}`);
       return EXIT.usage;

@@ -1,13 +1,18 @@
 import { specWith } from "../shared/kinds/registry.ts";
 import type { WireBundle } from "../shared/bundle-schema.ts";
-import { ejectedOf, FALL, stepEjections, type EjectionState } from "../shared/ejection.ts";
+import {
+  CHECK_EVERY_MS,
+  ejectedOf,
+  FALL,
+  stepEjections,
+  type EjectionState,
+} from "../shared/ejection.ts";
 import { hostPort } from "../shared/net.ts";
 import type { ProbeResult } from "../shared/live.ts";
 import type { Log } from "./log.ts";
 import type { ReadyzChecker } from "./readyz.ts";
 
-/** Steady-state check interval per backend (jittered by ±20 %), and the re-check after a change. */
-export const CHECK_EVERY_MS = 2000;
+/** The re-check after a change (the steady-state interval is CHECK_EVERY_MS). */
 export const RECHECK_MS = 250;
 
 interface LbBackend {

@@ -1,4 +1,3 @@
-import { checkServerIdentity, connect } from "node:tls";
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import { kindsWith, specWith } from "../shared/kinds/registry.ts";
 import { isIp } from "../shared/net.ts";
@@ -27,6 +26,9 @@ function handshake(
   ca: string,
 ): Promise<{ ok: true } | { ok: false; error: string; certificate: boolean }> {
   guardProbe(address.host, `the kubeconfig check of ${name}`);
+  // node:tls, loaded when a kubeconfig's server is about to change: it verifies exactly as
+  // kubelet's Go client does (chain and name), and the agent does not carry it otherwise.
+  const { checkServerIdentity, connect } = process.getBuiltinModule("node:tls");
   return new Promise((resolve) => {
     const sock = connect(
       {

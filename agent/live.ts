@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
-import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
+import { isIp } from "../shared/net.ts";
 import { basename, dirname, join } from "node:path";
 import type { WireBundle } from "../shared/bundle-schema.ts";
 import type { DriftPolicy, ProbeResult, Target } from "../shared/live.ts";
@@ -45,7 +45,7 @@ export function bundleAddresses(wire: WireBundle | null): Set<string> {
       // A literal, `ip:port`, `[v6]:port` or `scheme://host:port`.
       const hp = /^(?:[a-z]+:\/\/)?(?:\[([0-9a-f:.]+)\]|([0-9.]+)):\d+$/i.exec(v);
       const host = hp ? (hp[1] ?? hp[2] ?? "") : v;
-      if (isIP(host)) out.add(host);
+      if (isIp(host)) out.add(host);
     } else if (Array.isArray(v)) v.forEach(visit);
     else if (typeof v === "object" && v !== null) Object.values(v).forEach(visit);
   };

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { isIPv4 } from "../shared/net.ts";
 
 /**
  * The exit code of an agent that was told to stay on loopback (`HALO_LOOPBACK_ONLY=1`, set by
@@ -13,7 +13,7 @@ export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   if (h === "localhost" || h === "::1") return true;
   const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
-  return isIP(v4) === 4 && v4.startsWith("127.");
+  return isIPv4(v4) && v4.startsWith("127.");
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createServer, type Server } from "node:http";
 import { family } from "../shared/prometheus.ts";
 
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -105,20 +104,16 @@ export class AgentMetrics {
 }
 
 /** Serves the metrics at `ADDR/metrics` (ADDR is host:port; keep it on loopback). */
-export function serveMetrics(addr: string, metrics: AgentMetrics): Promise<Server> {
+export function serveMetrics(addr: string, metrics: AgentMetrics): Bun.Server<undefined> {
   const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i).replace(/^\[|\]$/g, "");
-  const port = Number(addr.slice(i + 1));
-  const server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
-      res.writeHead(404).end("not found\n");
-      return;
-    }
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-    res.end(metrics.render());
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve(server));
+  return Bun.serve({
+    hostname: addr.slice(0, i).replace(/^\[|\]$/g, ""),
+    port: Number(addr.slice(i + 1)),
+    fetch: (req) =>
+      new URL(req.url).pathname === "/metrics"
+        ? new Response(metrics.render(), {
+            headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          })
+        : new Response("not found\n", { status: 404 }),
   });
 }

@@ -1,16 +1,68 @@
-import { spawn } from "node:child_process";
-import { connect } from "node:net";
+import { socketError } from "./readyz.ts";
 
-/** Runs a local config command under `sh -c`; resolves with its exit code and output. */
+/** Output kept from a command (its first 8 KiB): enough for an error, never a flood. */
+const KEEP = 8192;
+
+/**
+ * Runs a local config command under `sh -c`; resolves with its exit code and output. In the
+ * agent (Bun) through `Bun.spawn`, which costs the process far less memory than node's
+ * child_process; under node (the agent's tests) through child_process, loaded when first used.
+ */
 export function runCommand(
   command: string,
   timeoutMs = 60_000,
 ): Promise<{ code: number; output: string }> {
+  return typeof Bun !== "undefined"
+    ? runWithBun(command, timeoutMs)
+    : runWithNode(command, timeoutMs);
+}
+
+async function runWithBun(
+  command: string,
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
+  let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  try {
+    child = Bun.spawn(["sh", "-c", command], {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+    });
+  } catch (e) {
+    return { code: 127, output: String(e) };
+  }
+  let output = "";
+  const readers = [child.stdout.getReader(), child.stderr.getReader()];
+  const decoder = new TextDecoder();
+  const drained = readers.map(async (r) => {
+    try {
+      for (;;) {
+        const { done, value } = await r.read();
+        if (done) return;
+        if (output.length < KEEP) output += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      // Cancelled below: the command has exited.
+    }
+  });
+  const code = await child.exited;
+  // The output written before the exit, but not a daemon's that still holds the pipes.
+  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 20))]);
+  for (const r of readers) void r.cancel().catch(() => {});
+  const signalled = child.signalCode !== null;
+  return { code: signalled && code === null ? 128 : (code ?? 1), output: output.trim() };
+}
+
+function runWithNode(
+  command: string,
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
+  const { spawn } = process.getBuiltinModule("node:child_process");
   return new Promise((resolve) => {
     const child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const collect = (d: Buffer) => {
-      if (output.length < 8192) output += d.toString("utf8");
+      if (output.length < KEEP) output += d.toString("utf8");
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
@@ -31,6 +83,37 @@ export function runCommand(
   });
 }
 
+/** Whether something accepts TCP connections at host:port, within 2 s. */
+function tcpAccepts(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: string | null, close?: () => void) => {
+      close?.();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const timer = setTimeout(() => done("timed out"), 2000);
+    if (typeof Bun !== "undefined") {
+      Bun.connect({
+        hostname: host,
+        port,
+        socket: {
+          open: (s) => done(null, () => s.end()),
+          data: () => {},
+          error: (_s, e) => done(socketError(e, host, port).message),
+          connectError: (_s, e) => done(socketError(e, host, port).message),
+        },
+      }).catch((e: unknown) => done(socketError(e, host, port).message));
+      return;
+    }
+    const s = process.getBuiltinModule("node:net").connect({ host, port });
+    s.once("connect", () => done(null, () => s.destroy()));
+    s.once("error", (e) => done(e.message, () => s.destroy()));
+  });
+}
+
 async function probeOnce(probe: string, mark: string | null): Promise<string | null> {
   if (/^https?:\/\//.test(probe)) {
     try {
@@ -44,12 +127,8 @@ async function probeOnce(probe: string, mark: string | null): Promise<string | n
   }
   const tcp = /^tcp:\/\/\[?([^\]]+?)\]?:(\d+)$/.exec(probe);
   if (tcp) {
-    return new Promise((resolve) => {
-      const s = connect({ host: tcp[1], port: Number(tcp[2]), timeout: 2000 });
-      s.once("connect", () => (s.destroy(), resolve(null)));
-      s.once("timeout", () => (s.destroy(), resolve(`${probe}: timed out`)));
-      s.once("error", (e) => resolve(`${probe}: ${e.message}`));
-    });
+    const error = await tcpAccepts(tcp[1] ?? "", Number(tcp[2]));
+    return error === null ? null : `${probe}: ${error}`;
   }
   const r = await runCommand(probe, 10_000);
   return r.code === 0 ? null : `${probe}: exit ${r.code} ${r.output}`.trim();

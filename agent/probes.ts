@@ -1,25 +1,20 @@
 import type { X509Certificate } from "node:crypto";
-import { lookup } from "node:dns/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { connect as netConnect } from "node:net";
-import { connect as tlsConnect } from "node:tls";
 import type { ProbeResult, Target } from "../shared/live.ts";
 import { peerCert } from "./certs.ts";
 import { readOrNull } from "./fs-atomic.ts";
 import { guardProbe } from "./loopback-guard.ts";
-import { readyzResult, type ReadyzChecker } from "./readyz.ts";
+import {
+  readyzResult,
+  socketError,
+  splitAddress,
+  StatusGetter,
+  type ReadyzChecker,
+} from "./readyz.ts";
 import { withRoot } from "./plan.ts";
 
 const since = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
 const message = (e: unknown) =>
   (e instanceof Error ? e.message : String(e)).replace(/[\u0000-\u001f]/g, " ").slice(0, 200);
-
-/** `ip:port` or `[v6]:port` into its parts. */
-function split(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(":");
-  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
-}
 
 /** A TCP connect, and with `tls` a TLS handshake (reachability, not identity: no verification). */
 export function probeSocket(
@@ -27,25 +22,41 @@ export function probeSocket(
   tls: boolean,
   timeoutMs: number,
 ): Promise<ProbeResult> {
-  const { host, port } = split(address);
+  const { host, port } = splitAddress(address);
   guardProbe(host, `the probe of ${address}`);
   const t0 = performance.now();
   return new Promise((resolve) => {
+    let sock: { terminate(): void } | null = null;
+    let settled = false;
     const done = (r: ProbeResult) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      sock.destroy();
+      sock?.terminate();
       resolve(r);
     };
-    const sock = tls
-      ? tlsConnect({ host, port, rejectUnauthorized: false }, () =>
-          done({ ok: true, ms: since(t0) }),
-        )
-      : netConnect({ host, port }, () => done({ ok: true, ms: since(t0) }));
-    sock.on("error", (e) => done({ ok: false, ms: since(t0), error: message(e) }));
+    const fail = (_s: unknown, e: unknown) =>
+      done({ ok: false, ms: since(t0), error: message(socketError(e, host, port)) });
     const timer = setTimeout(
       () => done({ ok: false, ms: since(t0), error: `no answer in ${timeoutMs} ms` }),
       timeoutMs,
     );
+    Bun.connect({
+      hostname: host,
+      port,
+      ...(tls ? { tls: { rejectUnauthorized: false } } : {}),
+      socket: {
+        open: () => {
+          if (!tls) done({ ok: true, ms: since(t0) });
+        },
+        handshake: () => done({ ok: true, ms: since(t0) }),
+        data: () => {},
+        error: fail,
+        connectError: fail,
+      },
+    })
+      .then((s) => (settled ? s.terminate() : (sock = s)))
+      .catch((e: unknown) => fail(null, e));
   });
 }
 
@@ -63,12 +74,12 @@ const sandboxed = (root: string) => root !== "/" && root !== "";
 
 /** The LB name must resolve to the VIP: by this node's resolver, or its hosts file under --root. */
 export async function probeName(name: string, address: string, root: string): Promise<ProbeResult> {
-  const vip = split(address).host;
+  const vip = splitAddress(address).host;
   const t0 = performance.now();
   try {
     const found = sandboxed(root)
       ? hostsFileLookup(root, name)
-      : (await lookup(name, { all: true })).map((a) => a.address);
+      : (await Bun.dns.lookup(name)).map((a) => a.address);
     return found.includes(vip)
       ? { ok: true, ms: since(t0) }
       : { ok: false, ms: since(t0), error: `${name} resolves to ${found.join(", ") || "nothing"}` };
@@ -77,50 +88,70 @@ export async function probeName(name: string, address: string, root: string): Pr
   }
 }
 
+/** The own-path probe's connections: one per URL, kept alive between probes. */
+const ownPath = new Map<string, { getter: StatusGetter; known: X509Certificate[] }>();
+
 /**
  * The node's own apiserver URL: any HTTP answer from /readyz counts as reachable. Under --root
  * a name is looked up in the sandbox's hosts file, as the node's resolver would on a real node.
  */
-export function probeUrl(
+export async function probeUrl(
   url: string,
   timeoutMs: number,
   root = "/",
   known: X509Certificate[] = [],
 ): Promise<ProbeResult> {
   const t0 = performance.now();
-  return new Promise((resolve) => {
-    const target = new URL("/readyz", url);
-    const name = target.hostname;
-    const headers: Record<string, string> = {};
-    if (sandboxed(root) && !/^[\d.]+$|^\[/.test(name)) {
-      const ip = hostsFileLookup(root, name)[0];
-      if (!ip) return resolve({ ok: false, ms: 0, error: `${name} is not in ${root}/etc/hosts` });
-      headers.host = target.host;
-      target.hostname = ip.includes(":") ? `[${ip}]` : ip;
-    }
-    guardProbe(target.hostname, `the probe of ${url}`);
-    const get = target.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = get(
-      target,
-      {
-        method: "GET",
-        rejectUnauthorized: false,
-        timeout: timeoutMs,
-        headers,
-        ...(headers.host ? { servername: name } : {}),
-      },
-      (res) => {
-        res.resume();
-        // Through the node's LB: the apiserver that answered is ready, or alive (401/403).
-        const r = readyzResult(res.statusCode ?? 0, since(t0));
-        const cert = peerCert(res.socket, known);
-        resolve(cert ? { ...r, cert } : r);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    req.on("error", (e) => resolve({ ok: false, ms: since(t0), error: message(e) }));
-    req.end();
-  });
+  let target: URL;
+  try {
+    target = new URL("/readyz", url);
+  } catch {
+    return { ok: false, ms: 0, error: `not a URL: ${url.slice(0, 100)}` };
+  }
+  const name = target.hostname.replace(/^\[|\]$/g, "");
+  const tls = target.protocol === "https:";
+  const port = Number(target.port || (tls ? 443 : 80));
+  let host = name;
+  if (!/^[\d.]+$|:/.test(name)) {
+    const ip = sandboxed(root) ? hostsFileLookup(root, name)[0] : await resolveName(name);
+    if (!ip) return { ok: false, ms: 0, error: `${name} is not in ${root}/etc/hosts` };
+    host = ip;
+  }
+  guardProbe(host, `the probe of ${url}`);
+  let path = ownPath.get(url);
+  if (!path) {
+    const p = {
+      known,
+      getter: new StatusGetter(null, (c) => (c.cert = peerCert(c.socket, p.known))),
+    };
+    ownPath.set(url, p);
+    path = p;
+  }
+  path.known = known;
+  const r = await path.getter.get(
+    {
+      host,
+      port,
+      tls,
+      path: "/readyz",
+      hostHeader: target.host,
+      ...(host !== name ? { servername: name } : {}),
+    },
+    timeoutMs,
+  );
+  if ("error" in r) return { ok: false, ms: since(t0), error: r.error };
+  // Through the node's LB: the apiserver that answered is ready, or alive (401/403).
+  const result = readyzResult(r.status, since(t0));
+  return r.cert ? { ...result, cert: r.cert } : result;
+}
+
+/** A name by this node's resolver: its first address, or null. */
+async function resolveName(name: string): Promise<string | null> {
+  try {
+    return (await Bun.dns.lookup(name))[0]?.address ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { CHECK_EVERY_MS } from "../agent/failover.ts";
+import { CHECK_EVERY_MS } from "../shared/ejection.ts";
 import { DrainStarted, PutTopologyResponse } from "../shared/api-schemas.ts";
 import { ApiserverStandin, type StandinMode } from "../scripts/apiserver-standin.ts";
 import { Fleet, waitFor, type Node } from "../test/e2e/fleet.ts";

@@ -8,6 +8,9 @@
 export const FALL = 2;
 export const RISE = 2;
 
+/** Steady-state check interval per backend (the agent jitters it by ±20 %). */
+export const CHECK_EVERY_MS = 2000;
+
 export interface BackendHealth {
   /** consecutive failed and passed checks */
   fails: number;
