@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { db } from "./db/client.ts";
-import { joinTokens, nodes } from "./db/schema.ts";
+import { joinTokenById } from "./db/join-tokens.ts";
+import { nodeByTokenId } from "./db/nodes.ts";
 import type { AppEnv, Principal } from "./env.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import { adminActor, readToken, timingSafeEqual } from "./tokens.ts";
@@ -38,7 +38,7 @@ export async function resolvePrincipal(
   if (!t) return { kind: "invalid" };
   const d = db(env.DB);
   if (t.kind === "node") {
-    const row = await d.select().from(nodes).where(eq(nodes.tokenId, t.id)).get();
+    const row = await nodeByTokenId(d, t.id);
     if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };
     return {
       kind: "node",
@@ -48,7 +48,7 @@ export async function resolvePrincipal(
       tokenId: t.id,
     };
   }
-  const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
+  const row = await joinTokenById(d, t.id);
   if (!row || !timingSafeEqual(row.tokenHash, t.hash)) return { kind: "invalid" };
   return { kind: "join", actor: `join:${t.id}`, cluster: row.cluster };
 }

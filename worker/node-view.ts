@@ -1,7 +1,6 @@
-import { and, eq } from "drizzle-orm";
 import type { NodeState, NodeStatus } from "../shared/api-schemas.ts";
 import type { Db } from "./db/client.ts";
-import { nodes } from "./db/schema.ts";
+import { nodesOf } from "./db/nodes.ts";
 import { desiredState } from "./desired-state.ts";
 import { drainsOf, lbReportsOf } from "./db/drains.ts";
 import { drainView } from "../shared/drain.ts";
@@ -20,11 +19,7 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
   const certs = await observedCerts(d, cluster);
   const routes = routesOf(desired);
   const warningDays = livePolicyOf(row).certWarningDays;
-  const rows = await d
-    .select()
-    .from(nodes)
-    .where(and(eq(nodes.cluster, cluster)))
-    .all();
+  const rows = await nodesOf(d, cluster);
   const byHost = new Map(rows.map((r) => [r.host, r]));
   const reports = lbReportsOf(rows, desired);
   const now = Date.now();
@@ -56,11 +51,11 @@ export async function nodeStatuses(d: Db, cluster: string): Promise<NodeStatus[]
         ok: r?.apiserverOk ?? null,
         ms: r?.apiserverMs ?? null,
       },
-      drift: r ? (JSON.parse(r.drift) as string[]) : [],
-      lastDrift: r?.lastDrift ? (JSON.parse(r.lastDrift) as NodeStatus["lastDrift"]) : null,
+      drift: r?.drift ?? [],
+      lastDrift: r?.lastDrift ?? null,
       // Only lb hosts running keepalived (protocol 3 agents) say; null elsewhere.
       vipHeld: r?.vipHeld ?? null,
-      ejected: r ? (JSON.parse(r.ejected) as NodeStatus["ejected"]) : [],
+      ejected: r?.ejected ?? [],
       drain: drainOf.get(host) ?? null,
       tls: nodeTls(routes.get(host) ?? NO_ROUTE, certs, now, warningDays),
     };

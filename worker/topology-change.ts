@@ -5,7 +5,8 @@ import { canonicalJson } from "../shared/canonical-json.ts";
 import { own } from "../shared/own.ts";
 import { removedHosts, type Membership } from "../shared/topology/membership.ts";
 import type { Db } from "./db/client.ts";
-import { clusters, nodes, nodeTargets } from "./db/schema.ts";
+import { deleteNodes, forgetFailures } from "./db/nodes.ts";
+import { clusters, nodeTargets } from "./db/schema.ts";
 import {
   commitTopology,
   readTopology,
@@ -16,7 +17,7 @@ import { checkCertificates, forcedAudit, type CertificateCheck } from "./certifi
 import { desiredState } from "./desired-state.ts";
 import { AppError, ErrorCode } from "./errors.ts";
 import { changedHosts, checkCompiles, plansFor } from "./plans.ts";
-import { activeRollout } from "./rollout/advance.ts";
+import { activeRollout } from "./db/rollouts.ts";
 import { startRollout } from "./rollout/start.ts";
 import { prune, retention } from "./db/retention.ts";
 
@@ -229,7 +230,7 @@ async function unchanged<M extends Membership>(
       tls,
     };
   await d.batch([
-    d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, ch.cluster)),
+    forgetFailures(d, ch.cluster),
     ...extra,
     ...(tls.forced ? [forcedAudit(d, ch.cluster, ch.actor, cluster.version, tls.uncovered)] : []),
   ]);
@@ -263,7 +264,7 @@ function forget(d: Db, cluster: string, hosts: string[]): BatchItem<"sqlite">[] 
   const ops: BatchItem<"sqlite">[] = [];
   for (let i = 0; i < hosts.length; i += 80) {
     const chunk = hosts.slice(i, i + 80);
-    ops.push(d.delete(nodes).where(and(eq(nodes.cluster, cluster), inArray(nodes.host, chunk))));
+    ops.push(deleteNodes(d, cluster, chunk));
     ops.push(
       d
         .delete(nodeTargets)

@@ -1,3 +1,4 @@
+import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { audit } from "./schema.ts";
 
@@ -16,4 +17,13 @@ export function auditEntry(
     action: e.action,
     detail: (e.detail ?? {}) as Record<string, unknown>,
   });
+}
+
+/** A page of a cluster's audit entries, newest first: `limit` of them, below id `before`. */
+export function auditPage(d: Db, cluster: string, limit: number, before?: number) {
+  const where =
+    before === undefined
+      ? eq(audit.cluster, cluster)
+      : and(eq(audit.cluster, cluster), lt(audit.id, before));
+  return d.select().from(audit).where(where).orderBy(desc(audit.id)).limit(limit).all();
 }

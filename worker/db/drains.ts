@@ -3,7 +3,12 @@ import { auditEntry } from "./audit.ts";
 import type { DrainRecord, NodeLbReport } from "../../shared/drain.ts";
 import type { NodePlan } from "../../shared/bundle.ts";
 import type { Db } from "./client.ts";
-import { drains, nodes } from "./schema.ts";
+import { nodesOf } from "./nodes.ts";
+import { drains, type LbReport } from "./schema.ts";
+import { kindsWith } from "../../shared/kinds/registry.ts";
+
+/** The kinds that are an apiserver load balancer (nginx, HAProxy). */
+const BALANCERS = kindsWith("balancer");
 
 /** The cluster's drained masters, oldest first. */
 export async function drainsOf(d: Db, cluster: string): Promise<DrainRecord[]> {
@@ -64,23 +69,20 @@ export async function lbReports(
   cluster: string,
   plans: Map<string, NodePlan>,
 ): Promise<NodeLbReport[]> {
-  const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
-  return lbReportsOf(rows, plans);
+  return lbReportsOf(await nodesOf(d, cluster), plans);
 }
 
 /** The same, from node rows already read. */
 export function lbReportsOf(
-  rows: Array<{ host: string; connected: boolean; lb: string | null }>,
+  rows: Array<{ host: string; connected: boolean; lb: LbReport | null }>,
   plans: Map<string, NodePlan>,
 ): NodeLbReport[] {
   return rows.map((r) => {
-    const lb = r.lb
-      ? (JSON.parse(r.lb) as { drained: string[]; connections: Record<string, number> })
-      : { drained: [], connections: {} };
+    const lb = r.lb ?? { drained: [], connections: {} };
     const kinds = plans.get(r.host)?.bundle.artifacts.map((a) => a.kind) ?? [];
     return {
       connected: r.connected,
-      hasLb: kinds.includes("nginx") || kinds.includes("haproxy"),
+      hasLb: kinds.some((k) => BALANCERS.includes(k)),
       drained: lb.drained,
       connections: lb.connections,
     };

@@ -1,5 +1,27 @@
 import { sql } from "drizzle-orm";
 import type { CertSeen } from "../../shared/tls.ts";
+import type { ProbeResult } from "../../shared/live.ts";
+import { ROLLOUT_STATES } from "../../shared/rollout.ts";
+
+/** A node's last drift: when, which kinds, and whether the agent healed them. */
+export interface LastDrift {
+  at: string;
+  kinds: string[];
+  healed: boolean;
+}
+
+/** A backend a node's LB took out: the master, since when, and why. */
+export interface Ejection {
+  master: string;
+  since: string;
+  reason: string;
+}
+
+/** While masters are drained: the drains a node's LB applied and its connections to each. */
+export interface LbReport {
+  drained: string[];
+  connections: Record<string, number>;
+}
 import {
   check,
   index,
@@ -17,9 +39,10 @@ export const clusters = sqliteTable("clusters", {
   version: integer("version").notNull().default(0),
   /** the last version every node was rolled out to: what nodes outside a rollout run */
   stableVersion: integer("stable_version").notNull().default(0),
-  rolloutPolicy: text("rollout_policy").notNull().default("{}"),
-  /** probe interval and drift policy (JSON), sent to agents with their probe targets */
-  livePolicy: text("live_policy").notNull().default("{}"),
+  /** read through its schema (`rolloutPolicyOf`): rows predate fields */
+  rolloutPolicy: text("rollout_policy", { mode: "json" }).$type<unknown>().notNull().default({}),
+  /** probe interval and drift policy, sent to agents with their probe targets */
+  livePolicy: text("live_policy", { mode: "json" }).$type<unknown>().notNull().default({}),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -32,7 +55,7 @@ export const topologyVersions = sqliteTable(
     topology: text("topology").notNull(),
     actor: text("actor").notNull(),
     createdAt: integer("created_at").notNull(),
-    changed: text("changed").notNull(),
+    changed: text("changed", { mode: "json" }).$type<string[]>().notNull(),
     /** hosts of this version that joined with a token and were never declared (JSON array) */
     registered: text("registered").notNull().default("[]"),
   },
@@ -48,7 +71,7 @@ export const nodes = sqliteTable(
     tokenId: text("token_id").notNull().unique(),
     tokenHash: text("token_hash").notNull(),
     registeredIp: text("registered_ip"),
-    facts: text("facts").notNull().default("{}"),
+    facts: text("facts", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     appliedVersion: integer("applied_version"),
     appliedHash: text("applied_hash"),
     appliedAt: integer("applied_at"),
@@ -59,22 +82,22 @@ export const nodes = sqliteTable(
     lastSeen: integer("last_seen"),
     /** the version the agent named in its last hello */
     agentVersion: text("agent_version"),
-    /** the node's last probe results: {<target id>: {ok, ms, error?}} (JSON) */
-    probes: text("probes"),
+    /** the node's last probe results by target id */
+    probes: text("probes", { mode: "json" }).$type<Record<string, ProbeResult>>(),
     probedAt: integer("probed_at"),
     /** the node's own path to the apiserver, as it last probed it */
     apiserverOk: integer("apiserver_ok", { mode: "boolean" }),
     apiserverMs: real("apiserver_ms"),
-    /** kinds whose files differ from what was applied, now (JSON array) */
-    drift: text("drift").notNull().default("[]"),
-    /** the last drift seen: {at, kinds, healed} (JSON) */
-    lastDrift: text("last_drift"),
+    /** kinds whose files differ from what was applied, now */
+    drift: text("drift", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /** the last drift seen */
+    lastDrift: text("last_drift", { mode: "json" }).$type<LastDrift>(),
     /** on an lb host running keepalived: whether it held the VIP at its last report */
     vipHeld: integer("vip_held", { mode: "boolean" }),
-    /** nginx nodes: the backends its agent took out, [{master, since, reason}] (JSON) */
-    ejected: text("ejected").notNull().default("[]"),
-    /** while masters are drained: {drained: [masters its LB applied], connections: {master: n}} */
-    lb: text("lb"),
+    /** nginx nodes: the backends its agent took out */
+    ejected: text("ejected", { mode: "json" }).$type<Ejection[]>().notNull().default([]),
+    /** while masters are drained: what its LB applied */
+    lb: text("lb", { mode: "json" }).$type<LbReport>(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.cluster, t.host] })],
@@ -142,7 +165,7 @@ export const rollouts = sqliteTable(
     cluster: text("cluster").notNull(),
     fromVersion: integer("from_version").notNull(),
     toVersion: integer("to_version").notNull(),
-    state: text("state").notNull(),
+    state: text("state", { enum: ROLLOUT_STATES }).notNull(),
     wave: integer("wave").notNull().default(0),
     waves: text("waves", { mode: "json" }).$type<string[][]>().notNull(),
     policy: text("policy", { mode: "json" }).$type<unknown>().notNull(),

@@ -1,6 +1,6 @@
 import { compressLong, compressText, decompressText } from "./compress.ts";
 import { auditEntry } from "./audit.ts";
-import { and, desc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import * as z from "zod/mini";
 import { LivePolicySchema } from "../../shared/api-schemas.ts";
 import { DEFAULT_LIVE_POLICY, type LivePolicy } from "../../shared/live.ts";
@@ -11,7 +11,7 @@ import type { Topology } from "../../shared/topology/schema.ts";
 import { parseTopology } from "../../shared/topology/validate.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { constraintFailed, type Db } from "./client.ts";
-import { clusters, rollouts, topologyVersions } from "./schema.ts";
+import { clusters, topologyVersions } from "./schema.ts";
 
 export interface StoredTopology {
   version: number;
@@ -27,32 +27,14 @@ export async function requireCluster(d: Db, name: string) {
 }
 
 /** A cluster row's rollout policy, defaults filled in. */
-export function rolloutPolicyOf(row: { rolloutPolicy: string }): RolloutPolicy {
-  return RolloutPolicySchema.parse(JSON.parse(row.rolloutPolicy));
-}
-
-/** A rollout row's policy: the one it ran under, stored with it. */
-export function rolloutRowPolicy(row: { policy: unknown }): RolloutPolicy {
-  return RolloutPolicySchema.parse(row.policy);
+export function rolloutPolicyOf(row: { rolloutPolicy: unknown }): RolloutPolicy {
+  return RolloutPolicySchema.parse(row.rolloutPolicy);
 }
 
 /** A cluster row's live policy, defaults filled in (an unreadable one reads as the defaults). */
-export function livePolicyOf(row: { livePolicy: string }): LivePolicy {
-  const parsed = z.safeParse(LivePolicySchema, JSON.parse(row.livePolicy || "{}"));
+export function livePolicyOf(row: { livePolicy: unknown }): LivePolicy {
+  const parsed = z.safeParse(LivePolicySchema, row.livePolicy ?? {});
   return parsed.success ? parsed.data : DEFAULT_LIVE_POLICY;
-}
-
-const byNewest = (d: Db, cluster: string) =>
-  d.select().from(rollouts).where(eq(rollouts.cluster, cluster)).orderBy(desc(rollouts.id));
-
-/** The newest rollout of a cluster, if any. */
-export function newestRollout(d: Db, cluster: string) {
-  return byNewest(d, cluster).get();
-}
-
-/** A cluster's newest `limit` rollouts, newest first. */
-export function recentRollouts(d: Db, cluster: string, limit: number) {
-  return byNewest(d, cluster).limit(limit).all();
 }
 
 /** Stores a cluster's rollout or live policy, with its audit entry, in one batch. */
@@ -64,11 +46,10 @@ export async function savePolicy(
   policy: object,
 ): Promise<void> {
   await requireCluster(d, cluster);
-  const text = JSON.stringify(policy);
   await d.batch([
     d
       .update(clusters)
-      .set({ [which]: text })
+      .set({ [which]: policy })
       .where(eq(clusters.name, cluster)),
     auditEntry(d, {
       cluster,
@@ -162,7 +143,7 @@ export async function commitTopology(d: Db, c: Commit, extra: BatchItem<"sqlite"
         topology: await compressText(storable(c.topology)),
         actor: c.actor,
         createdAt: now,
-        changed: JSON.stringify(c.changed),
+        changed: c.changed,
         // Registered hosts grow with every join: a long list is stored compressed too.
         registered: await compressLong(JSON.stringify(c.registered)),
       }),

@@ -66,11 +66,10 @@ export function eventsOf(host: string, p: NodePatch): Array<Record<string, unkno
       at,
       host,
       apiserver: { ok: apiserverOk ?? null, ms: apiserverMs ?? null },
-      results: JSON.parse(probes) as unknown,
+      results: probes,
     });
-  if (lastDrift !== undefined)
-    out.push({ type: "drift", at, host, ...(JSON.parse(lastDrift) as object) });
-  else if (drift !== undefined && drift === "[]")
+  if (lastDrift !== undefined) out.push({ type: "drift", at, host, ...lastDrift });
+  else if (drift !== undefined && drift.length === 0)
     out.push({ type: "drift", at, host, kinds: [], healed: false });
   return out;
 }

@@ -61,25 +61,25 @@ export function reportPatch(
       results[id] = result;
       if (cert && t.kind === "apiserver" && t.host) certs.push({ master: t.host, cert });
     }
-    patch.probes = JSON.stringify(results);
+    patch.probes = results;
     patch.probedAt = now;
     patch.apiserverOk = r.probes.apiserver.ok;
     patch.apiserverMs = Math.round(r.probes.apiserver.ms * 10) / 10;
   }
   if (r.vip) patch.vipHeld = r.vip.held;
-  if (r.lb) patch.lb = JSON.stringify(r.lb);
+  if (r.lb) patch.lb = r.lb;
   if (r.ejected)
-    patch.ejected = JSON.stringify(
-      [...r.ejected].sort((a, b) => (a.master < b.master ? -1 : a.master > b.master ? 1 : 0)),
+    patch.ejected = [...r.ejected].sort((a, b) =>
+      a.master < b.master ? -1 : a.master > b.master ? 1 : 0,
     );
   let drift: { kinds: string[]; healed: boolean } | null = null;
   if (r.drift) {
     const kinds = [...r.drift.kinds].sort();
     // Healed drift is history, not state: the files are what was applied again.
-    patch.drift = JSON.stringify(r.drift.healed ? [] : kinds);
+    patch.drift = r.drift.healed ? [] : kinds;
     if (kinds.length > 0) {
       drift = { kinds, healed: r.drift.healed };
-      patch.lastDrift = JSON.stringify({ at: new Date(now).toISOString(), ...drift });
+      patch.lastDrift = { at: new Date(now).toISOString(), ...drift };
     }
   }
   // Only a master speaks for its own certificate.

@@ -1,29 +1,33 @@
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { db } from "../db/client.ts";
+import type { NodeRow } from "../db/nodes.ts";
 import { nodes } from "../db/schema.ts";
 
-/** Columns of a node row that the hub changes. */
-export interface NodePatch {
-  appliedVersion?: number;
-  appliedHash?: string;
-  appliedAt?: number;
-  failedHash?: string;
-  status?: string;
-  lastError?: string | null;
-  connected?: boolean;
-  lastSeen?: number;
-  agentVersion?: string;
-  probes?: string;
-  probedAt?: number;
-  apiserverOk?: boolean;
-  apiserverMs?: number;
-  drift?: string;
-  lastDrift?: string;
-  vipHeld?: boolean;
-  ejected?: string;
-  lb?: string;
-}
+/** Columns of a node row that the hub changes, typed as the row holds them. */
+export type NodePatch = Partial<
+  Pick<
+    NodeRow,
+    | "appliedVersion"
+    | "appliedHash"
+    | "appliedAt"
+    | "failedHash"
+    | "status"
+    | "lastError"
+    | "connected"
+    | "lastSeen"
+    | "agentVersion"
+    | "probes"
+    | "probedAt"
+    | "apiserverOk"
+    | "apiserverMs"
+    | "drift"
+    | "lastDrift"
+    | "vipHeld"
+    | "ejected"
+    | "lb"
+  >
+>;
 
 const BATCH = 400;
 
@@ -40,16 +44,28 @@ export class NodeUpdates {
     sql.exec(`INSERT OR IGNORE INTO counter (id, seq) VALUES (1, 0)`);
   }
 
+  /**
+   * Keeps a change until the next flush, merged over the host's earlier pending one column by
+   * column: a newer value replaces an older one whole (a probe result set, a list, or null).
+   */
   record(cluster: string, host: string, patch: NodePatch): void {
     const seq = this.sql
       .exec<{ seq: number }>(`UPDATE counter SET seq = seq + 1 WHERE id = 1 RETURNING seq`)
       .one().seq;
+    const before = this.sql
+      .exec<{ patch: string }>(
+        `SELECT patch FROM pending WHERE cluster = ? AND host = ?`,
+        cluster,
+        host,
+      )
+      .toArray()[0];
+    const merged = { ...(before ? (JSON.parse(before.patch) as NodePatch) : {}), ...patch };
     this.sql.exec(
       `INSERT INTO pending (cluster, host, patch, seq) VALUES (?, ?, ?, ?)
-       ON CONFLICT (cluster, host) DO UPDATE SET patch = json_patch(patch, excluded.patch), seq = excluded.seq`,
+       ON CONFLICT (cluster, host) DO UPDATE SET patch = excluded.patch, seq = excluded.seq`,
       cluster,
       host,
-      JSON.stringify(patch),
+      JSON.stringify(merged),
       seq,
     );
   }

@@ -1,22 +1,18 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import { ACTIVE_STATES, judgeWave, type WaveNode } from "../../shared/rollout.ts";
+import { and, eq } from "drizzle-orm";
+import { judgeWave, type WaveNode } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
-import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
-import { readTopology, requireCluster, rolloutRowPolicy } from "../db/topology-store.ts";
+import { nodesOf } from "../db/nodes.ts";
+import {
+  activeRollout,
+  revertOps,
+  rolloutRowPolicy,
+  updateRollout,
+  type RolloutRow,
+} from "../db/rollouts.ts";
+import { clusters, nodeTargets } from "../db/schema.ts";
+import { readTopology, requireCluster } from "../db/topology-store.ts";
 import { plansFor } from "../plans.ts";
 import { targetOps } from "./start.ts";
-
-export type RolloutRow = typeof rollouts.$inferSelect;
-
-export async function activeRollout(d: Db, cluster: string): Promise<RolloutRow | undefined> {
-  return d
-    .select()
-    .from(rollouts)
-    .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, [...ACTIVE_STATES])))
-    .orderBy(desc(rollouts.id))
-    .get();
-}
 
 /**
  * A rollout's target bundles and its cluster's node rows. All rows of the cluster are read:
@@ -25,15 +21,8 @@ export async function activeRollout(d: Db, cluster: string): Promise<RolloutRow 
 export async function rolloutNodes(d: Db, r: RolloutRow) {
   const c = await requireCluster(d, r.cluster);
   const plans = plansFor(c, r.toVersion, (await readTopology(d, r.cluster, r.toVersion)).topology);
-  const rows = await d.select().from(nodes).where(eq(nodes.cluster, r.cluster)).all();
+  const rows = await nodesOf(d, r.cluster);
   return { plans, byHost: new Map(rows.map((x) => [x.host, x])) };
-}
-
-/** The statements that put a rollout's hosts back on the stable version. */
-export function revertOps(d: Db, r: RolloutRow): BatchItem<"sqlite"> {
-  return d
-    .delete(nodeTargets)
-    .where(and(eq(nodeTargets.cluster, r.cluster), eq(nodeTargets.version, r.toVersion)));
 }
 
 /**
@@ -60,11 +49,7 @@ export async function advanceRollout(
     failedHash: byHost.get(h)?.failedHash ?? null,
   }));
   const verdict = judgeWave(wave, r.waveStartedAt, now, policy);
-  const set = (fields: Partial<RolloutRow>) =>
-    d
-      .update(rollouts)
-      .set({ ...fields, updatedAt: now })
-      .where(eq(rollouts.id, r.id));
+  const set = (fields: Partial<RolloutRow>) => updateRollout(d, r.id, fields, now);
   switch (verdict.kind) {
     case "wait":
       return { next: verdict.until, changed: false };

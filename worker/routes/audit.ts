@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
 import { AuditList } from "../../shared/api-schemas.ts";
 import { access, json, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
-import { audit } from "../db/schema.ts";
+import { auditPage } from "../db/audit.ts";
 import { requireCluster } from "../db/topology-store.ts";
 
 const AuditQuery = z.object({
@@ -36,17 +35,7 @@ export const auditRoutes = router().openapi(
     const { limit, before } = c.req.valid("query");
     const d = db(c.env.DB);
     await requireCluster(d, cluster);
-    const where =
-      before === undefined
-        ? eq(audit.cluster, cluster)
-        : and(eq(audit.cluster, cluster), lt(audit.id, before));
-    const rows = await d
-      .select()
-      .from(audit)
-      .where(where)
-      .orderBy(desc(audit.id))
-      .limit(limit)
-      .all();
+    const rows = await auditPage(d, cluster, limit, before);
     return c.json(
       {
         entries: rows.map((r) => ({

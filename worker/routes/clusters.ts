@@ -1,21 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { auditEntry } from "../db/audit.ts";
-import { and, eq } from "drizzle-orm";
 import { ClusterList, ClusterSummary, CreateClusterBody } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { constraintFailed, db, type Db } from "../db/client.ts";
-import {
-  clusters,
-  joinTokens,
-  nodes,
-  nodeTargets,
-  drains,
-  masterCerts,
-  rollouts,
-  topologyVersions,
-} from "../db/schema.ts";
-import { newestRollout, requireCluster } from "../db/topology-store.ts";
+import { clusterNames, deleteCluster, insertCluster } from "../db/clusters.ts";
+import { nodesOf } from "../db/nodes.ts";
+import { newestRollout } from "../db/rollouts.ts";
+import { requireCluster } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { closeAll } from "../hub-client.ts";
 import { nodeStatus } from "../node-view.ts";
@@ -41,12 +33,7 @@ export const clusterRoutes = router()
       const now = Date.now();
       try {
         await d.batch([
-          d.insert(clusters).values({
-            name,
-            version: 0,
-            createdAt: now,
-            rolloutPolicy: JSON.stringify(rolloutPolicy ?? {}),
-          }),
+          insertCluster(d, name, rolloutPolicy ?? {}, now),
           auditEntry(d, { cluster: name, at: now, actor, action: "cluster.create" }),
         ]);
       } catch (e) {
@@ -67,8 +54,8 @@ export const clusterRoutes = router()
     }),
     async (c) => {
       const d = db(c.env.DB);
-      const rows = await d.select().from(clusters).orderBy(clusters.name).all();
-      return c.json({ clusters: await Promise.all(rows.map((r) => summary(d, r.name))) }, 200);
+      const names = await clusterNames(d);
+      return c.json({ clusters: await Promise.all(names.map((n) => summary(d, n))) }, 200);
     },
   )
   .openapi(
@@ -96,16 +83,8 @@ export const clusterRoutes = router()
       const d = db(c.env.DB);
       await requireCluster(d, name);
       await d.batch([
-        d.delete(topologyVersions).where(eq(topologyVersions.cluster, name)),
-        d.delete(nodes).where(eq(nodes.cluster, name)),
-        d.delete(joinTokens).where(eq(joinTokens.cluster, name)),
-        d.delete(rollouts).where(eq(rollouts.cluster, name)),
-        d.delete(nodeTargets).where(eq(nodeTargets.cluster, name)),
-        d.delete(drains).where(eq(drains.cluster, name)),
-        d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
-        d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
-        d.delete(clusters).where(eq(clusters.name, name)),
         auditEntry(d, { cluster: name, at: Date.now(), actor, action: "cluster.delete" }),
+        ...deleteCluster(d, name),
       ]);
       await closeAll(c.env, name);
       return c.body(null, 204);
@@ -118,11 +97,7 @@ export async function summary(d: Db, name: string): Promise<ClusterSummary> {
   // its completion set (they are written in one batch, read in two).
   const latest = await newestRollout(d, name);
   const { cluster, desired } = await desiredState(d, name);
-  const rows = await d
-    .select()
-    .from(nodes)
-    .where(and(eq(nodes.cluster, name)))
-    .all();
+  const rows = await nodesOf(d, name);
   const inTopology = rows.filter((r) => desired.has(r.host));
   const stateOf = (r: (typeof rows)[number]) => nodeStatus(r, desired.get(r.host)?.bundle.hash);
   return {

@@ -1,6 +1,14 @@
-import { and, eq, sql } from "drizzle-orm";
 import { auditEntry } from "../db/audit.ts";
-import { joinTokensOf } from "../db/join-tokens.ts";
+import {
+  deleteJoinToken,
+  insertJoinToken,
+  joinTokenById,
+  joinTokenOf,
+  joinTokensOf,
+  useJoinToken,
+  type TokenRow,
+} from "../db/join-tokens.ts";
+import { hasCredential, insertNode, replaceCredential } from "../db/nodes.ts";
 import { limited } from "../rate-limits.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { hasOwn } from "../../shared/own.ts";
@@ -21,7 +29,6 @@ import {
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { constraintFailed, db, type Db } from "../db/client.ts";
-import { joinTokens, nodes } from "../db/schema.ts";
 import { currentTopology, requireCluster } from "../db/topology-store.ts";
 import { AppError, ErrorCode, invalid, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
@@ -34,7 +41,6 @@ const DEFAULT_TTL_SECONDS = 24 * 3600;
 /** Groups a token may name even before the topology lists them. */
 const BUILT_IN_GROUPS = new Set<string>(Object.values(GROUPS));
 
-type TokenRow = typeof joinTokens.$inferSelect;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A join token as listed: never its secret. */
@@ -98,7 +104,7 @@ export const joinTokenRoutes = router()
       const shown = showToken(row, now);
       const { cluster: _c, actor: _a, createdAt: _t, uses: _u, expired: _e, ...logged } = shown;
       await d.batch([
-        d.insert(joinTokens).values(row),
+        insertJoinToken(d, row),
         auditEntry(d, {
           cluster,
           at: now,
@@ -141,11 +147,10 @@ export const joinTokenRoutes = router()
       const { c: cluster, id } = c.req.valid("param");
 
       const d = db(c.env.DB);
-      const where = and(eq(joinTokens.cluster, cluster), eq(joinTokens.id, id));
-      const row = await d.select().from(joinTokens).where(where).get();
+      const row = await joinTokenOf(d, cluster, id);
       if (!row) throw notFound(`join token '${id}' of cluster '${cluster}'`);
       await d.batch([
-        d.delete(joinTokens).where(where),
+        deleteJoinToken(d, id),
         auditEntry(d, {
           cluster,
           at: Date.now(),
@@ -183,7 +188,7 @@ export const registerRoutes = router().openapi(
     const t = readToken(body.token);
     if (!t || t.kind !== "join") throw denied("token: not a join token");
     const d = db(c.env.DB);
-    const row = await d.select().from(joinTokens).where(eq(joinTokens.id, t.id)).get();
+    const row = await joinTokenById(d, t.id);
     if (!row || !timingSafeEqual(row.tokenHash, t.hash))
       throw denied("token: not a valid join token");
     if (row.expiresAt !== null && row.expiresAt <= Date.now())
@@ -220,17 +225,13 @@ async function register(
   const now = Date.now();
   /** The claim rule on the membership as it is when the change is computed (again on a retry). */
   const decide = async (m: Membership | null): Promise<Membership & { claim: Claim }> => {
-    const existing = await d
-      .select({ tokenId: nodes.tokenId })
-      .from(nodes)
-      .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
-      .get();
+    const registered = await hasCredential(d, cluster, host);
     const r = claimHost(m, {
       host,
       ip: body.ip,
       tokenGroups: row.groups,
       reimage: row.hosts.includes(host),
-      hasCredential: existing !== undefined,
+      hasCredential: registered,
     });
     if (!r.ok)
       throw new AppError(
@@ -239,8 +240,12 @@ async function register(
       );
     return { ...r.next, claim: r.claim };
   };
-  const facts = JSON.stringify(body.facts);
-  const credential = { tokenId: node.id, tokenHash: node.hash, registeredIp: body.ip, facts };
+  const credential = {
+    tokenId: node.id,
+    tokenHash: node.hash,
+    registeredIp: body.ip,
+    facts: body.facts,
+  };
   const { result: r, decision } = await decideAndChange(d, {
     cluster,
     actor,
@@ -249,17 +254,11 @@ async function register(
     joiningHost: host,
     next: (cur) => decide(member(cur)),
     extra: (_version, { claim }) => [
-      d
-        .update(joinTokens)
-        .set({ uses: sql`${joinTokens.uses} + 1` })
-        .where(eq(joinTokens.id, row.id)),
+      useJoinToken(d, row.id),
       claim === "reimage"
-        ? d
-            .update(nodes)
-            .set({ ...credential, connected: false, status: "registered", lastError: null })
-            .where(and(eq(nodes.cluster, cluster), eq(nodes.host, host)))
+        ? replaceCredential(d, cluster, host, credential)
         : // A plain insert: a concurrent claim of the same host fails here and is retried.
-          d.insert(nodes).values({ cluster, host, ...credential, createdAt: now }),
+          insertNode(d, cluster, host, credential, now),
       auditEntry(d, {
         cluster,
         at: now,

@@ -1,12 +1,12 @@
-import { eq } from "drizzle-orm";
 import { createRoute, z } from "@hono/zod-openapi";
-import type { ProbeResult, Target } from "../../shared/live.ts";
+import type { Target } from "../../shared/live.ts";
 import { requireAdmin } from "../auth.ts";
 import { EventTicket, LivePolicySchema, ReachabilityResponse } from "../../shared/api-schemas.ts";
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { db } from "../db/client.ts";
-import { nodes } from "../db/schema.ts";
-import { livePolicyOf, newestRollout, requireCluster, savePolicy } from "../db/topology-store.ts";
+import { nodesOf } from "../db/nodes.ts";
+import { newestRollout } from "../db/rollouts.ts";
+import { livePolicyOf, requireCluster, savePolicy } from "../db/topology-store.ts";
 import { desiredState } from "../desired-state.ts";
 import { AppError, ErrorCode } from "../errors.ts";
 import { connectWatcher, notifyHub } from "../hub-client.ts";
@@ -65,14 +65,14 @@ export const liveRoutes = router()
       const { desired } = await desiredState(d, cluster);
       const targets = new Map<string, Target>();
       for (const plan of desired.values()) for (const t of plan.targets) targets.set(t.id, t);
-      const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+      const rows = await nodesOf(d, cluster);
       const probed = rows
         .filter((r) => r.probes !== null && r.probedAt !== null)
         .sort((a, b) => (a.host < b.host ? -1 : 1))
         .map((r) => ({
           host: r.host,
           at: new Date(r.probedAt ?? 0).toISOString(),
-          results: JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
+          results: r.probes ?? {},
         }));
       return c.json(
         { targets: [...targets.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), nodes: probed },
@@ -154,13 +154,10 @@ export const liveRoutes = router()
       const cluster = c.req.valid("param").c;
       const d = db(c.env.DB);
       const statuses = await nodeStatuses(d, cluster);
-      const rows = await d.select().from(nodes).where(eq(nodes.cluster, cluster)).all();
+      const rows = await nodesOf(d, cluster);
       const down = new Set<string>();
       for (const r of rows)
-        for (const [id, p] of Object.entries(
-          JSON.parse(r.probes ?? "{}") as Record<string, ProbeResult>,
-        ))
-          if (!p.ok) down.add(id);
+        for (const [id, p] of Object.entries(r.probes ?? {})) if (!p.ok) down.add(id);
       const newest = await newestRollout(d, cluster);
       const { desired } = await desiredState(d, cluster);
       const gauges = certificateGauges(

@@ -1,5 +1,4 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import { and, eq } from "drizzle-orm";
 import { auditEntry } from "../db/audit.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import {
@@ -10,7 +9,6 @@ import {
   waveLabel,
   waveNodeStatus,
   type RolloutAction,
-  type RolloutState,
 } from "../../shared/rollout.ts";
 import { GROUPS } from "../../shared/topology/schema.ts";
 import {
@@ -23,20 +21,21 @@ import {
 import { access, json, jsonBody, params, problems, router } from "../api.ts";
 import { requireAdmin } from "../auth.ts";
 import { db, type Db } from "../db/client.ts";
-import { nodes, rollouts } from "../db/schema.ts";
+import { forgetFailures } from "../db/nodes.ts";
 import {
   newestRollout,
-  readTopology,
   recentRollouts,
-  requireCluster,
-  rolloutPolicyOf,
+  revertOps,
+  rolloutById,
   rolloutRowPolicy,
-  savePolicy,
-} from "../db/topology-store.ts";
+  updateRollout,
+  type RolloutRow,
+} from "../db/rollouts.ts";
+import { readTopology, requireCluster, rolloutPolicyOf, savePolicy } from "../db/topology-store.ts";
 import type { Env } from "../env.ts";
 import { AppError, ErrorCode, notFound } from "../errors.ts";
 import { notifyHub, revokeNodes } from "../hub-client.ts";
-import { revertOps, rolloutNodes, type RolloutRow } from "../rollout/advance.ts";
+import { rolloutNodes } from "../rollout/advance.ts";
 import { declaredPart, replaceDeclared } from "../../shared/topology/membership.ts";
 import { changeTopology } from "../topology-change.ts";
 import { member } from "./topology.ts";
@@ -49,11 +48,7 @@ const rolloutId = z
   .meta({ description: "the rollout's id" });
 
 async function rolloutRow(d: Db, cluster: string, id: number): Promise<RolloutRow> {
-  const r = await d
-    .select()
-    .from(rollouts)
-    .where(and(eq(rollouts.cluster, cluster), eq(rollouts.id, id)))
-    .get();
+  const r = await rolloutById(d, cluster, id);
   if (!r) throw notFound(`rollout ${id} of cluster '${cluster}'`);
   return r;
 }
@@ -65,8 +60,8 @@ export function showRollout(r: RolloutRow): RolloutSummary {
     cluster: r.cluster,
     fromVersion: r.fromVersion,
     toVersion: r.toVersion,
-    state: r.state as RolloutState,
-    actions: allowedActions(r.state as RolloutState),
+    state: r.state,
+    actions: allowedActions(r.state),
     wave: r.wave,
     waveCount: r.waves.length,
     reason: r.reason,
@@ -160,18 +155,19 @@ export const rolloutRoutes = router()
       if (action === "rollback")
         return c.json(await rollback(c.env, d, cluster, r.fromVersion, actor), 201);
       const now = Date.now();
-      const t = transition(r.state as RolloutState, action);
+      const t = transition(r.state, action);
       if (!t.ok) throw new AppError(ErrorCode.conflict, t.error);
       const next = t.to ?? r.state;
-      const set = d
-        .update(rollouts)
-        .set({
+      const set = updateRollout(
+        d,
+        r.id,
+        {
           state: next,
-          updatedAt: now,
           reason: `${action} by ${actor}`,
           ...(action === "resume" ? { waveStartedAt: now } : {}),
-        })
-        .where(eq(rollouts.id, r.id));
+        },
+        now,
+      );
       const log = auditEntry(d, {
         cluster,
         at: now,
@@ -183,7 +179,7 @@ export const rolloutRoutes = router()
       // retries the wave: earlier failures are forgiven and failed nodes get the bundle again.
       const effects: Record<Exclude<RolloutAction, "rollback">, BatchItem<"sqlite">[]> = {
         abort: [revertOps(d, r)],
-        resume: [d.update(nodes).set({ failedHash: null }).where(eq(nodes.cluster, cluster))],
+        resume: [forgetFailures(d, cluster)],
         pause: [],
       };
       const extra = effects[action];
