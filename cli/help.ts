@@ -1,3 +1,8 @@
+import { IN_PLACE_ACTIONS } from "../shared/rollout.ts";
+
+/** `halo rollout`'s subcommands: watch, show, and every in-place action the API has. */
+export const ROLLOUT_USAGE = ["watch", "show", ...IN_PLACE_ACTIONS].join("|");
+
 /** What `halo <command> --help` prints: one entry per command. */
 export const HELP: Record<string, string> = {
   login: `halo login --server URL --token-file FILE|- [--cluster NAME]
@@ -33,7 +38,7 @@ export const HELP: Record<string, string> = {
   The rollout policy and the live policy (probe interval, drift: heal or only report, and how
   often nginx nodes check each backend's /readyz: default 2 s; a master certificate expiring
   within --cert-warning-days is a warning, default 30; within 7 days it is an alert).`,
-  rollout: `halo rollout watch|show|pause|resume|abort [ID] [--json]
+  rollout: `halo rollout ${ROLLOUT_USAGE} [ID] [--json]
   The newest rollout unless ID is given. watch follows it until it ends (exit 4 if it did not
   complete).`,
   rollback: `halo rollback VERSION

@@ -5,7 +5,7 @@ import { apply, plan } from "./inventory-commands.ts";
 import { describeCmd, policyCmd, reachabilityCmd, watchCmd } from "./live-commands.ts";
 import { rollback, rolloutCmd } from "./rollout-commands.ts";
 import { drainCmd, undrainCmd } from "./drain-commands.ts";
-import { completion, HELP } from "./help.ts";
+import { completion, HELP, ROLLOUT_USAGE } from "./help.ts";
 import { VERSION } from "./version.ts";
 
 const USAGE = `halo: the operator CLI for the halo control plane
@@ -18,7 +18,7 @@ const USAGE = `halo: the operator CLI for the halo control plane
   halo reachability            node x target matrix from the nodes' own probes (colour on a TTY)
   halo watch                   the cluster's events (node, probe, drift, rollout), one per line
   halo policy get | halo policy set [--drift heal|report] [--probe-interval S] [--check-interval S] [--cert-warning-days D]
-  halo rollout watch|show|pause|resume|abort [ID]
+  halo rollout ${ROLLOUT_USAGE} [ID]
   halo rollback VERSION
   halo drain HOST [--grace S] [--wait]   no LB sends the master new connections (maintenance)
   halo undrain HOST

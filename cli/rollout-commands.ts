@@ -4,6 +4,8 @@ import { client, CliError, EXIT, type Client } from "./client.ts";
 import { clusterOf, type Flags, type Out, type SubCommand } from "./common.ts";
 import { followEvents } from "./events.ts";
 import { bar } from "./format.ts";
+import { IN_PLACE_ACTIONS } from "../shared/rollout.ts";
+import { ROLLOUT_USAGE } from "./help.ts";
 
 type RolloutDetail = z.output<typeof S.RolloutDetail>;
 
@@ -24,7 +26,7 @@ export const rolloutCmd: SubCommand = async (sub, id, f, out) => {
   const api = client(f);
   const cluster = clusterOf(f);
   const rid = id ?? String(await currentRollout(api, cluster));
-  if (sub === "pause" || sub === "resume" || sub === "abort") {
+  if ((IN_PLACE_ACTIONS as readonly (string | undefined)[]).includes(sub)) {
     const r = await api.call(
       S.RolloutDetail,
       "POST",
@@ -89,7 +91,7 @@ export const rolloutCmd: SubCommand = async (sub, id, f, out) => {
       await new Promise((res) => setTimeout(res, interval));
     }
   }
-  throw new CliError("usage: halo rollout watch|show|pause|resume|abort [ID]", EXIT.usage);
+  throw new CliError(`usage: halo rollout ${ROLLOUT_USAGE} [ID]`, EXIT.usage);
 };
 
 function renderRollout(r: RolloutDetail): string {

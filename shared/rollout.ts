@@ -45,6 +45,10 @@ export const isActive = (s: RolloutState) => (ACTIVE_STATES as readonly RolloutS
 /** What an operator may do to a rollout. */
 export const ROLLOUT_ACTIONS = ["pause", "resume", "abort", "rollback"] as const;
 export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+/** The actions that change a rollout in place (rollback starts a new one). */
+export const IN_PLACE_ACTIONS = ROLLOUT_ACTIONS.filter(
+  (a): a is Exclude<RolloutAction, "rollback"> => a !== "rollback",
+);
 
 /**
  * The operator's transitions: from which states each action is allowed, and the state it
