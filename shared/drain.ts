@@ -4,6 +4,7 @@
  * `drained` once no connected node reports a connection to it or the grace has passed. Pure:
  * the record and the nodes' reports in, the state out.
  */
+import { kindModule } from "./kinds/registry.ts";
 
 export const DRAIN_STATES = ["none", "draining", "drained"] as const;
 export type DrainState = (typeof DRAIN_STATES)[number];
@@ -87,11 +88,14 @@ export function withDown<S extends { backends: Array<{ name: string }>; down?: s
   drained: readonly string[],
   ejected: readonly string[],
 ): S {
-  if (kind !== "nginx" && kind !== "haproxy") return spec;
+  const balancer = kindModule(kind)?.balancer;
+  if (balancer === undefined) return spec;
   const names = new Set(spec.backends.map((b) => b.name));
   const pick = (xs: readonly string[]) =>
     [...new Set([...(spec.down ?? []), ...xs])].filter((n) => names.has(n)).sort();
-  for (const down of [pick([...drained, ...(kind === "nginx" ? ejected : [])]), pick(drained)]) {
+  // Only an LB without checks of its own takes the agent's ejections.
+  const taken = balancer === "agent" ? ejected : [];
+  for (const down of [pick([...drained, ...taken]), pick(drained)]) {
     if (down.length >= names.size) continue;
     if (down.join() === [...(spec.down ?? [])].sort().join()) return spec;
     return { ...spec, down };
