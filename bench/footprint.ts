@@ -5,18 +5,18 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startControlPlane } from "../scripts/control-plane.ts";
 import { JSON_OUTPUT } from "./report.ts";
+import { cpuMs } from "./machine.ts";
+import { ApiserverStandin } from "../scripts/apiserver-standin.ts";
 import { SANDBOXED } from "../test/e2e/nginx.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 const RSS_TARGET_MB = 40;
 const CPU_TARGET_PCT = 0.1;
 
-/** CPU seconds (user + system) and RSS of a process, from /proc. */
+/** CPU seconds of a process (schedstat, all threads) and its RSS, from /proc. */
 function sample(pid: number): { cpu: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  const ticks = Number(stat[11]) + Number(stat[12]);
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return { cpu: ticks / 100, rssMb: Number(rss) / 1024 };
+  return { cpu: cpuMs(pid) / 1000, rssMb: Number(rss) / 1024 };
 }
 
 /** The forms an operator can run, each measured the same way. */
@@ -40,6 +40,12 @@ function forms(dir: string): Array<{ name: string; cmd: string[]; env?: Record<s
     { name: `compiled --minify (${mb(plain)})`, cmd: [plain] },
     { name: `compiled --minify --bytecode (${mb(bytecode)})`, cmd: [bytecode] },
     { name: `compiled --minify --bytecode, --smol (${mb(smol)})`, cmd: [smol] },
+    // The baseline JIT only (no DFG/FTL optimizing tiers): between the two below.
+    {
+      name: `compiled --minify --bytecode, DFG off (${mb(bytecode)})`,
+      cmd: [bytecode],
+      env: { BUN_JSC_useDFGJIT: "0" },
+    },
     // As shipped: npm run build:agent's binary under the systemd unit, which turns the JIT off
     // (an idle agent runs almost no code, an apply a few milliseconds of it).
     {
@@ -58,16 +64,18 @@ export async function benchFootprint(seconds = 60): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "halo-footprint-"));
   const cp = await startControlPlane({ persistDir: join(dir, "d1"), adminToken: BENCH_TOKEN });
   const running: ChildProcess[] = [];
+  const master = await new ApiserverStandin("m1", "127.0.0.91", 16700).start();
   try {
     const h = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
     const call = async (method: string, path: string, body: unknown) =>
       (await fetch(`${cp.url}${path}`, { method, headers: h, body: JSON.stringify(body) })).json();
     await call("POST", "/v1/clusters", { name: "fp" });
     await call("PUT", "/v1/clusters/fp/topology", {
-      // Loopback only: the agents probe this master.
+      // Loopback only: the agents probe this master, an apiserver stand-in answering /readyz,
+      // so each idle agent keeps its TLS connection and checks it as on a real node.
       hosts: { m1: { ip: "127.0.0.91" } },
       groups: { "kube-master": { hosts: ["m1"] }, etcd: { hosts: ["m1"] } },
-      vars: {},
+      vars: { kube_apiserver_port: 16700, loadbalancer_apiserver_localhost: true },
     });
     const { token } = (await call("POST", "/v1/clusters/fp/join-tokens", {})) as {
       token: string;
@@ -172,6 +180,7 @@ export async function benchFootprint(seconds = 60): Promise<void> {
       }
   } finally {
     for (const p of running) if (p.exitCode === null) p.kill("SIGKILL");
+    await master.stop();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
