@@ -49,8 +49,8 @@ async function runWithBun(
   // The output written before the exit, but not a daemon's that still holds the pipes.
   await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 20))]);
   for (const r of readers) void r.cancel().catch(() => {});
-  const signalled = child.signalCode !== null;
-  return { code: signalled && code === null ? 128 : (code ?? 1), output: output.trim() };
+  // A command killed by a signal exits 128 + its number, as a shell reports it.
+  return { code, output: output.trim() };
 }
 
 function runWithNode(
