@@ -1,8 +1,7 @@
-import { eq } from "drizzle-orm";
 import type { NodePlan } from "../shared/bundle.ts";
 import type { LivePolicy } from "../shared/live.ts";
 import { db, type Db } from "./db/client.ts";
-import { nodeTargets } from "./db/schema.ts";
+import { targetsOf } from "./db/targets.ts";
 import { readTopology, requireCluster } from "./db/topology-store.ts";
 import { notFound } from "./errors.ts";
 import { livePolicyOf } from "./db/topology-store.ts";
@@ -34,8 +33,7 @@ export async function desiredState(d: Db, name: string): Promise<DesiredState> {
   };
   const latest = await load(cluster.version);
   const stable = await load(cluster.stableVersion);
-  const rows = await d.select().from(nodeTargets).where(eq(nodeTargets.cluster, name)).all();
-  const targets = new Map(rows.map((r) => [r.host, r.version]));
+  const targets = await targetsOf(d, name);
   const desired = new Map<string, NodePlan>();
   for (const [host, plan] of latest) {
     const v = targets.get(host);

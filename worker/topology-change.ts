@@ -1,4 +1,3 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { addressGaps, type AddressGap, type NodePlan } from "../shared/bundle.ts";
 import { canonicalJson } from "../shared/canonical-json.ts";
@@ -6,7 +5,8 @@ import { own } from "../shared/own.ts";
 import { removedHosts, type Membership } from "../shared/topology/membership.ts";
 import type { Db } from "./db/client.ts";
 import { deleteNodes, forgetFailures } from "./db/nodes.ts";
-import { clusters, nodeTargets } from "./db/schema.ts";
+import { setStableVersion } from "./db/clusters.ts";
+import { forgetTargets } from "./db/targets.ts";
 import {
   commitTopology,
   readTopology,
@@ -253,10 +253,7 @@ async function joined(
   changed: string[],
 ): Promise<void> {
   if (!atRest || changed.some((h) => h !== host) || (await activeRollout(d, cluster))) return;
-  await d
-    .update(clusters)
-    .set({ stableVersion: sql`${clusters.version}` })
-    .where(eq(clusters.name, cluster));
+  await setStableVersion(d, cluster, "latest");
 }
 
 /** Deletes removed hosts' credentials and rollout targets (D1 caps bound parameters: chunks). */
@@ -265,11 +262,7 @@ function forget(d: Db, cluster: string, hosts: string[]): BatchItem<"sqlite">[] 
   for (let i = 0; i < hosts.length; i += 80) {
     const chunk = hosts.slice(i, i + 80);
     ops.push(deleteNodes(d, cluster, chunk));
-    ops.push(
-      d
-        .delete(nodeTargets)
-        .where(and(eq(nodeTargets.cluster, cluster), inArray(nodeTargets.host, chunk))),
-    );
+    ops.push(forgetTargets(d, cluster, chunk));
   }
   return ops;
 }

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import * as z from "zod/mini";
 import { CertSeenSchema, type CertSeen } from "../../shared/tls.ts";
 import type { Db } from "./client.ts";
@@ -27,4 +27,20 @@ export async function certificateRows(d: Db, cluster: string) {
     .where(eq(masterCerts.cluster, cluster))
     .orderBy(masterCerts.master)
     .all();
+}
+
+/** Keeps the certificate a master was seen presenting (the newest replaces the last). */
+export function saveCert(d: Db, row: typeof masterCerts.$inferInsert) {
+  return d
+    .insert(masterCerts)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [masterCerts.cluster, masterCerts.master],
+      set: {
+        fingerprint: sql`excluded.fingerprint`,
+        cert: sql`excluded.cert`,
+        observer: sql`excluded.observer`,
+        observedAt: sql`excluded.observed_at`,
+      },
+    });
 }

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client.ts";
 import {
@@ -35,4 +35,12 @@ export function deleteCluster(d: Db, name: string): BatchItem<"sqlite">[] {
     d.delete(masterCerts).where(eq(masterCerts.cluster, name)),
     d.delete(clusters).where(eq(clusters.name, name)),
   ];
+}
+
+/** Marks a version stable: what every node outside a rollout runs (`latest`: the newest). */
+export function setStableVersion(d: Db, name: string, version: number | "latest") {
+  return d
+    .update(clusters)
+    .set({ stableVersion: version === "latest" ? sql`${clusters.version}` : version })
+    .where(eq(clusters.name, name));
 }

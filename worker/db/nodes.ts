@@ -58,3 +58,18 @@ export function forgetFailures(d: Db, cluster: string) {
 export function deleteNodes(d: Db, cluster: string, hosts: string[]) {
   return d.delete(nodes).where(and(inCluster(cluster), inArray(nodes.host, hosts)));
 }
+
+/** Which hosts of a cluster run some config already (they have applied a bundle). */
+export async function hostsInService(d: Db, cluster: string): Promise<Set<string>> {
+  const rows = await d
+    .select({ host: nodes.host, appliedHash: nodes.appliedHash })
+    .from(nodes)
+    .where(inCluster(cluster))
+    .all();
+  return new Set(rows.filter((r) => r.appliedHash !== null).map((r) => r.host));
+}
+
+/** A statement that writes what the hub learned about one node. */
+export function patchNode(d: Db, cluster: string, host: string, patch: Partial<NodeRow>) {
+  return d.update(nodes).set(patch).where(theNode(cluster, host));
+}

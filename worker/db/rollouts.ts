@@ -2,7 +2,8 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { ACTIVE_STATES, RolloutPolicySchema, type RolloutPolicy } from "../../shared/rollout.ts";
 import type { Db } from "./client.ts";
-import { nodeTargets, rollouts } from "./schema.ts";
+import { rollouts } from "./schema.ts";
+import { clearTargets } from "./targets.ts";
 
 export type RolloutRow = typeof rollouts.$inferSelect;
 
@@ -58,7 +59,17 @@ export function rolloutRowPolicy(row: { policy: unknown }): RolloutPolicy {
 
 /** The statement that puts a rollout's hosts back on the stable version. */
 export function revertOps(d: Db, r: RolloutRow): BatchItem<"sqlite"> {
+  return clearTargets(d, r.cluster, r.toVersion);
+}
+
+/** Ends the cluster's active rollout: a newer version replaces it. */
+export function supersedeActive(d: Db, cluster: string, version: number, now: number) {
   return d
-    .delete(nodeTargets)
-    .where(and(eq(nodeTargets.cluster, r.cluster), eq(nodeTargets.version, r.toVersion)));
+    .update(rollouts)
+    .set({ state: "superseded", reason: `superseded by version ${version}`, updatedAt: now })
+    .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, [...ACTIVE_STATES])));
+}
+
+export function insertRollout(d: Db, row: Omit<RolloutRow, "id" | "reason">) {
+  return d.insert(rollouts).values(row);
 }

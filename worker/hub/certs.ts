@@ -1,9 +1,8 @@
-import { sql as dsql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { NodePlan } from "../../shared/bundle.ts";
 import { covers, routesOf, type CertSeen } from "../../shared/tls.ts";
 import { db } from "../db/client.ts";
-import { masterCerts } from "../db/schema.ts";
+import { saveCert } from "../db/certs.ts";
 
 /**
  * The masters' certificates as nodes see them. Every node reports what each master presented;
@@ -55,25 +54,14 @@ export class CertObservations {
     if (rows.length === 0) return;
     const d = db(d1);
     const stmts = rows.map((r) =>
-      d
-        .insert(masterCerts)
-        .values({
-          cluster,
-          master: r.master,
-          fingerprint: r.fingerprint,
-          cert: JSON.parse(r.cert) as CertSeen,
-          observer: r.observer,
-          observedAt: r.at,
-        })
-        .onConflictDoUpdate({
-          target: [masterCerts.cluster, masterCerts.master],
-          set: {
-            fingerprint: dsql`excluded.fingerprint`,
-            cert: dsql`excluded.cert`,
-            observer: dsql`excluded.observer`,
-            observedAt: dsql`excluded.observed_at`,
-          },
-        }),
+      saveCert(d, {
+        cluster,
+        master: r.master,
+        fingerprint: r.fingerprint,
+        cert: JSON.parse(r.cert) as CertSeen,
+        observer: r.observer,
+        observedAt: r.at,
+      }),
     );
     await d.batch(stmts as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
     for (const r of rows)

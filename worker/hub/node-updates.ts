@@ -1,8 +1,6 @@
-import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { db } from "../db/client.ts";
-import type { NodeRow } from "../db/nodes.ts";
-import { nodes } from "../db/schema.ts";
+import { patchNode, type NodeRow } from "../db/nodes.ts";
 
 /** Columns of a node row that the hub changes, typed as the row holds them. */
 export type NodePatch = Partial<
@@ -83,10 +81,7 @@ export class NodeUpdates {
     for (let i = 0; i < rows.length; i += BATCH) {
       const chunk = rows.slice(i, i + BATCH);
       const stmts = chunk.map((r) =>
-        d
-          .update(nodes)
-          .set(JSON.parse(r.patch) as NodePatch)
-          .where(and(eq(nodes.cluster, r.cluster), eq(nodes.host, r.host))),
+        patchNode(d, r.cluster, r.host, JSON.parse(r.patch) as NodePatch),
       );
       await d.batch(stmts as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
       for (const r of chunk) {

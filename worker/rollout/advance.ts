@@ -1,4 +1,3 @@
-import { and, eq } from "drizzle-orm";
 import { judgeWave, type WaveNode } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
 import { nodesOf } from "../db/nodes.ts";
@@ -9,10 +8,10 @@ import {
   updateRollout,
   type RolloutRow,
 } from "../db/rollouts.ts";
-import { clusters, nodeTargets } from "../db/schema.ts";
 import { readTopology, requireCluster } from "../db/topology-store.ts";
 import { plansFor } from "../plans.ts";
-import { targetOps } from "./start.ts";
+import { clearTargets, targetOps } from "../db/targets.ts";
+import { setStableVersion } from "../db/clusters.ts";
 
 /**
  * A rollout's target bundles and its cluster's node rows. All rows of the cluster are read:
@@ -64,10 +63,8 @@ export async function advanceRollout(
       if (r.wave + 1 >= waves.length) {
         await d.batch([
           set({ state: "completed", wave: r.wave }),
-          d.update(clusters).set({ stableVersion: r.toVersion }).where(eq(clusters.name, cluster)),
-          d
-            .delete(nodeTargets)
-            .where(and(eq(nodeTargets.cluster, cluster), eq(nodeTargets.version, r.toVersion))),
+          setStableVersion(d, cluster, r.toVersion),
+          clearTargets(d, cluster, r.toVersion),
         ]);
         return { next: null, changed: false, moved: true };
       }

@@ -1,9 +1,11 @@
-import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { GROUPS } from "../../shared/topology/schema.ts";
-import { ACTIVE_STATES, planRollout } from "../../shared/rollout.ts";
+import { planRollout } from "../../shared/rollout.ts";
 import type { Db } from "../db/client.ts";
-import { clusters, nodes, nodeTargets, rollouts } from "../db/schema.ts";
+import { setStableVersion } from "../db/clusters.ts";
+import { hostsInService } from "../db/nodes.ts";
+import { insertRollout, supersedeActive } from "../db/rollouts.ts";
+import { clearTargets, targetOps } from "../db/targets.ts";
 import { desiredState } from "../desired-state.ts";
 import { rolloutPolicyOf } from "../db/topology-store.ts";
 
@@ -17,15 +19,10 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
   const c = state.cluster;
   const now = Date.now();
   if (c.stableVersion === 0) {
-    await d.update(clusters).set({ stableVersion: c.version }).where(eq(clusters.name, cluster));
+    await setStableVersion(d, cluster, c.version);
     return;
   }
-  const rows = await d
-    .select({ host: nodes.host, appliedHash: nodes.appliedHash })
-    .from(nodes)
-    .where(eq(nodes.cluster, cluster))
-    .all();
-  const inService = new Set(rows.filter((r) => r.appliedHash !== null).map((r) => r.host));
+  const inService = await hostsInService(d, cluster);
   const changed = [...state.latest.entries()]
     .filter(([h, p]) => state.desired.get(h)?.bundle.hash !== p.bundle.hash)
     .map(([h]) => h);
@@ -42,15 +39,10 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
     policy,
   );
 
-  const ops: BatchItem<"sqlite">[] = [
-    d
-      .update(rollouts)
-      .set({ state: "superseded", reason: `superseded by version ${c.version}`, updatedAt: now })
-      .where(and(eq(rollouts.cluster, cluster), inArray(rollouts.state, [...ACTIVE_STATES]))),
-  ];
+  const ops: BatchItem<"sqlite">[] = [supersedeActive(d, cluster, c.version, now)];
   const done = waves.length === 0;
   ops.push(
-    d.insert(rollouts).values({
+    insertRollout(d, {
       cluster,
       fromVersion: c.stableVersion,
       toVersion: c.version,
@@ -65,31 +57,10 @@ export async function startRollout(d: Db, cluster: string, actor: string): Promi
     }),
   );
   if (done) {
-    ops.push(
-      d.update(clusters).set({ stableVersion: c.version }).where(eq(clusters.name, cluster)),
-    );
-    ops.push(d.delete(nodeTargets).where(eq(nodeTargets.cluster, cluster)));
+    ops.push(setStableVersion(d, cluster, c.version));
+    ops.push(clearTargets(d, cluster));
   } else {
     ops.push(...targetOps(d, cluster, [...immediate, ...(waves[0] ?? [])], c.version));
   }
   await d.batch(ops as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
-}
-
-/** Points hosts at a version (D1 caps bound parameters, so rows go in chunks). */
-export function targetOps(
-  d: Db,
-  cluster: string,
-  hosts: string[],
-  version: number,
-): BatchItem<"sqlite">[] {
-  const ops: BatchItem<"sqlite">[] = [];
-  for (let i = 0; i < hosts.length; i += 30) {
-    ops.push(
-      d
-        .insert(nodeTargets)
-        .values(hosts.slice(i, i + 30).map((host) => ({ cluster, host, version })))
-        .onConflictDoUpdate({ target: [nodeTargets.cluster, nodeTargets.host], set: { version } }),
-    );
-  }
-  return ops;
 }
