@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { NodeList, PutTopologyResponse } from "../shared/api-schemas.ts";
 import { createInterface } from "node:readline";
 import { ALL_AT_ONCE, Fleet, type Node } from "../test/e2e/fleet.ts";
-import { SANDBOXED } from "../test/e2e/nginx.ts";
+import { checkedNginx } from "../test/e2e/nginx.ts";
 import { figure } from "./report.ts";
 
 const NODES = 50;
@@ -66,16 +66,7 @@ export async function benchApply(rounds = 5): Promise<void> {
     const nodes: Node[] = [];
     for (let i = 0; i < NODES; i++) {
       const root = join(fleet.dir, "nodes", `n${i}`);
-      const pid = join(root, "nginx.pid");
-      const node = fleet.node(`n${i}`, {
-        ...SANDBOXED,
-        nginx: {
-          path: "/etc/nginx/nginx.conf",
-          check: `nginx -t -q -c {staged} -g 'pid ${pid}; error_log stderr;'`,
-          reload: null,
-          health: null,
-        },
-      });
+      const node = fleet.node(`n${i}`, checkedNginx(join(root, "nginx.pid")));
       node.join(token, `127.0.61.${i + 1}`);
       nodes.push(node);
     }

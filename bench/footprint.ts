@@ -7,7 +7,7 @@ import { startControlPlane } from "../scripts/control-plane.ts";
 import { JSON_OUTPUT } from "./report.ts";
 import { cpuMs } from "./machine.ts";
 import { ApiserverStandin } from "../scripts/apiserver-standin.ts";
-import { SANDBOXED } from "../test/e2e/nginx.ts";
+import { checkedNginx } from "../test/e2e/nginx.ts";
 
 const BUN = resolve("node_modules/.bin/bun");
 const RSS_TARGET_MB = 40;
@@ -118,21 +118,7 @@ export async function benchFootprint(seconds = 60): Promise<void> {
       const state = join(node, "state");
       // A node as it runs for real: its files, and nginx as the localhost LB, checked with nginx -t.
       const config = join(node, "agent.json");
-      const pid = join(node, "nginx.pid");
-      writeFileSync(
-        config,
-        JSON.stringify({
-          artifacts: {
-            ...SANDBOXED,
-            nginx: {
-              path: "/etc/nginx/nginx.conf",
-              check: `nginx -t -q -c {staged} -g 'pid ${pid}; error_log stderr;'`,
-              reload: null,
-              health: null,
-            },
-          },
-        }),
-      );
+      writeFileSync(config, JSON.stringify({ artifacts: checkedNginx(join(node, "nginx.pid")) }));
       const [exe = "", ...pre] = form.cmd;
       const env = { ...process.env, HALO_LOOPBACK_ONLY: "1", ...form.env };
       spawnSync(

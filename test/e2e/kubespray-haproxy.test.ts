@@ -1,11 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort } from "../../scripts/control-plane.ts";
 import { PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
-import { podTopology, reached, shippedProfile } from "./kubespray-pods.ts";
+import { podTopology, reached, shippedProfile, startPodFleet } from "./kubespray-pods.ts";
 
 /**
  * Kubespray's haproxy static pod taken over in place by agent/profiles/kubespray-haproxy.yaml.
@@ -69,11 +68,7 @@ const put = (t: object) =>
   fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${CLUSTER}/topology`, t);
 
 beforeAll(async () => {
-  process.env.PATH = `${resolve("test/e2e/bin")}:${process.env.PATH}`;
-  process.env.CRICTL_STANDIN_DIR = pods;
-  await fleet.start();
-  [sp, lb, health] = [await freePort(), await freePort(), await freePort()];
-  for (const [name, address] of Object.entries(M)) await fleet.apiserver(name, address, sp);
+  ({ sp, lb, health } = await startPodFleet(fleet, M, pods));
   node = fleet.node("n1", shippedProfile("kubespray-haproxy", "haproxy", health));
   mkdirSync(confDir(), { recursive: true });
   writeFileSync(join(confDir(), "haproxy.cfg"), kubesprayConf());

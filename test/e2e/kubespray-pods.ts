@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parse } from "yaml";
-import { reach } from "./fleet.ts";
+import { freePort } from "../../scripts/control-plane.ts";
+import { reach, type Fleet } from "./fleet.ts";
 
 /** The ports of a Kubespray node in these tests (6443, 8081 and the LB port on a real one). */
 export interface PodPorts {
@@ -10,6 +12,24 @@ export interface PodPorts {
   lb: number;
   /** loadbalancer_apiserver_healthcheck_port */
   health: number;
+}
+
+/**
+ * Starts a pod test's fleet: the crictl stand-in on PATH (its pods under `pods`), free ports,
+ * and an apiserver stand-in on each master's address.
+ */
+export async function startPodFleet(
+  fleet: Fleet,
+  masters: Record<string, string>,
+  pods: string,
+): Promise<PodPorts> {
+  process.env.PATH = `${resolve("test/e2e/bin")}:${process.env.PATH}`;
+  process.env.CRICTL_STANDIN_DIR = pods;
+  await fleet.start();
+  const ports = { sp: await freePort(), lb: await freePort(), health: await freePort() };
+  for (const [name, address] of Object.entries(masters))
+    await fleet.apiserver(name, address, ports.sp);
+  return ports;
 }
 
 /** A Kubespray topology: `masters` (the first is etcd) and node n1 behind its localhost LB. */

@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/control-plane.ts";
 import { PutTopologyResponse } from "../../shared/api-schemas.ts";
 import { createServer } from "node:net";
 import { Fleet, reach, waitFor, type Node } from "./fleet.ts";
-import { podTopology, reached, shippedProfile } from "./kubespray-pods.ts";
+import { podTopology, reached, shippedProfile, startPodFleet } from "./kubespray-pods.ts";
 
 /**
  * Kubespray's nginx-proxy static pod taken over in place by agent/profiles/kubespray-nginx.yaml,
@@ -144,11 +144,7 @@ const put = (t: object) =>
   fleet.call(PutTopologyResponse, "PUT", `/v1/clusters/${CLUSTER}/topology`, t);
 
 beforeAll(async () => {
-  process.env.PATH = `${resolve("test/e2e/bin")}:${process.env.PATH}`;
-  process.env.CRICTL_STANDIN_DIR = pods;
-  await fleet.start();
-  [sp, lb, health] = [await freePort(), await freePort(), await freePort()];
-  for (const [name, address] of Object.entries(M)) await fleet.apiserver(name, address, sp);
+  ({ sp, lb, health } = await startPodFleet(fleet, M, pods));
   node = fleet.node("n1", shippedProfile("kubespray-nginx", "nginx", health));
   mkdirSync(join(confDir(), "modules-enabled"), { recursive: true });
   symlinkSync(

@@ -39,6 +39,22 @@ export const SANDBOXED = {
   "etcd-proxy": { path: "/etc/halo/etcd-proxy.env", check: null, reload: null, health: null },
 };
 
+/**
+ * A node's kinds with nginx checked by a real `nginx -t` (its pid file at `pid`) and neither
+ * reloaded nor probed: what the benches' nodes run.
+ */
+export function checkedNginx(pid: string) {
+  return {
+    ...SANDBOXED,
+    nginx: {
+      path: "/etc/nginx/nginx.conf",
+      check: `nginx -t -q -c {staged} -g 'pid ${pid}; error_log stderr;'`,
+      reload: null,
+      health: null,
+    },
+  };
+}
+
 /** A node that only takes the hosts block and the endpoints file (a master, here). */
 export function plainNode(fleet: Fleet, host: string): Node {
   return fleet.node(host, SANDBOXED);
