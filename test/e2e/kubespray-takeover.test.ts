@@ -247,9 +247,15 @@ describe("Kubespray's nginx-proxy pod, adopted", () => {
     );
     // 2. The static pod goes (kubelet stops it when its manifest is moved away; the nginx
     //    image's stop signal is SIGQUIT, a graceful shutdown).
+    // Traffic flowing through both listeners when the pod goes, whatever this machine's speed.
+    const flowing = probe.attempts + 10;
+    await waitFor("connections through both listeners", () =>
+      probe.attempts >= flowing ? true : undefined,
+    );
     const exited = new Promise((r) => pod.once("exit", r));
     pod.kill("SIGQUIT");
     await exited;
+    const atExit = probe.attempts;
     expect(new Set(listeners().map(masterOf))).toEqual(new Set([hostMaster]));
     // 3. The agent's nginx kind now reloads the host's nginx (systemctl reload nginx on a node).
     await node.kill();
@@ -270,6 +276,7 @@ describe("Kubespray's nginx-proxy pod, adopted", () => {
     const p = await probe.stop();
     console.log(`handover: ${p.attempts} connections through the LB, ${p.failures.length} failed`);
     expect(p.failures).toEqual([]);
-    expect(p.attempts).toBeGreaterThan(20);
+    // Connections went on through the host nginx alone, and across the agent's switch.
+    expect(p.attempts).toBeGreaterThan(atExit);
   }, 120_000);
 });
